@@ -1,0 +1,120 @@
+"""Shared fixtures: a workspace laid out like the guide, session-tree builders, databases.
+
+Everything is real: files in tmp_path, SQLite files, the real samples from
+../shared/real_samples when that folder exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REAL_SAMPLES = Path(os.environ.get("JSON2DB_REAL_SAMPLES", REPO_ROOT.parent / "shared" / "real_samples"))
+
+SESSION_FMT = "%Y-%m-%d_%H-%M-%S"
+
+
+@pytest.fixture(autouse=True)
+def _isolate_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No JSON2DB_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("JSON2DB_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tmp_path laid out like the guide: <ws>/json2db_sync is the working directory,
+    <ws>/api_sync/data/sync_sessions and <ws>/data/database sit beside it, so the default
+    relative paths (../api_sync/..., ../data/database/production.db) point into tmp_path."""
+    cwd = tmp_path / "json2db_sync"
+    cwd.mkdir()
+    (tmp_path / "api_sync" / "data" / "sync_sessions").mkdir(parents=True)
+    (tmp_path / "data" / "database").mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    return tmp_path
+
+
+@pytest.fixture
+def sessions_dir(workspace: Path) -> Path:
+    return workspace / "api_sync" / "data" / "sync_sessions"
+
+
+@pytest.fixture
+def db_path(workspace: Path) -> Path:
+    return workspace / "data" / "database" / "production.db"
+
+
+def write_session(
+    sessions_dir: Path,
+    when: datetime,
+    entities: Mapping[str, Any],
+    *,
+    metadata: bool = True,
+    timestamp_dirs: Mapping[datetime, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Build sync_session_<when>/raw_json/<when>/<entity>.json (plus sync_metadata_*.json).
+
+    ``entities`` maps an entity name to what its file holds (a list, an envelope dict, or
+    raw text written verbatim). ``timestamp_dirs`` adds further timestamp folders.
+    Returns the timestamp folder that holds ``entities``.
+    """
+    session = sessions_dir / f"sync_session_{when.strftime(SESSION_FMT)}"
+    data_dir = session / "raw_json" / when.strftime(SESSION_FMT)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _write_entities(data_dir, entities)
+    for extra_when, extra_entities in (timestamp_dirs or {}).items():
+        extra = session / "raw_json" / extra_when.strftime(SESSION_FMT)
+        extra.mkdir(parents=True, exist_ok=True)
+        _write_entities(extra, extra_entities)
+    if metadata:
+        for entity in entities:
+            meta = {"entity": entity, "started": when.isoformat(), "status": "success"}
+            (session / f"sync_metadata_{entity}.json").write_text(json.dumps(meta))
+    return data_dir
+
+
+def _write_entities(folder: Path, entities: Mapping[str, Any]) -> None:
+    for entity, content in entities.items():
+        target = folder / f"{entity}.json"
+        if isinstance(content, (str, bytes)):
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(target, mode) as handle:
+                handle.write(content)
+        else:
+            target.write_text(json.dumps(content))
+
+
+@pytest.fixture
+def make_session(sessions_dir: Path) -> Callable[..., Path]:
+    """``make_session(when, {"invoices": [...]})`` writes one session under the workspace."""
+
+    def _make(when: datetime, entities: Mapping[str, Any], **kwargs: Any) -> Path:
+        return write_session(sessions_dir, when, entities, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def real_samples() -> Path:
+    """The folder of real Zoho Books captures; the test is skipped when it is absent."""
+    if not REAL_SAMPLES.is_dir():
+        pytest.skip(f"real samples not found at {REAL_SAMPLES}")
+    return REAL_SAMPLES
+
+
+@pytest.fixture
+def console() -> Iterator[Any]:
+    """A rich Console writing into a string (for renderer and menu tests)."""
+    import io
+
+    from rich.console import Console
+
+    yield Console(file=io.StringIO(), width=120, force_terminal=False, color_system=None)
