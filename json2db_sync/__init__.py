@@ -2,12 +2,14 @@
 
 Public entry points: :class:`JSON2DBSyncRunner` (scripts and cron),
 :class:`JSON2DBConfig` (settings and session discovery) and the error tree.
-Importing the package stays cheap: nothing here pulls in rich or questionary.
+The runner and the configuration are imported on first use (PEP 562), so that
+``import json2db_sync`` and ``json2db-sync --help`` stay fast.
 """
 
 from __future__ import annotations
 
-from .config import JSON2DBConfig
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ConfigError,
     DatabaseError,
@@ -17,7 +19,10 @@ from .errors import (
     NoDataError,
     ValidationError,
 )
-from .runner_json2db_sync import JSON2DBSyncRunner
+
+if TYPE_CHECKING:
+    from .config import JSON2DBConfig
+    from .runner_json2db_sync import JSON2DBSyncRunner
 
 __version__ = "0.1.0"
 
@@ -33,3 +38,23 @@ __all__ = [
     "NoDataError",
     "__version__",
 ]
+
+_LAZY = {
+    "JSON2DBSyncRunner": ("runner_json2db_sync", "JSON2DBSyncRunner"),
+    "JSON2DBConfig": ("config", "JSON2DBConfig"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        module_name, attribute = _LAZY[name]
+        value = getattr(import_module(f".{module_name}", __name__), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

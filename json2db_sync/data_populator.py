@@ -1,0 +1,471 @@
+"""Populator stage: records upserted in batches, with the file ledger and the quarantine.
+
+May import stdlib, orjson, ``errors``, ``progress``, ``sql_dialect``, ``database``,
+``json_analyzer``, ``table_generator``, ``reader`` and ``sources``. It runs inside the
+transaction the runner opened; each file gets a savepoint, so a file skipped under
+``on_invalid_file=skip`` leaves no trace but its quarantine entry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import sql_dialect as sd
+from .database import savepoint, utc_now_text
+from .errors import DataFileError, Json2DBError, ValidationError
+from .json_analyzer import (
+    EntityPlan,
+    TablePlan,
+    choose_id_field,
+    element_scalars,
+    flatten,
+    id_field_candidates,
+    local_to_utc_text,
+    normalize_id,
+    record_times,
+)
+from .progress import ProgressCallback, ProgressEvent, null_progress
+from .reader import iter_record_batches, sha256_file
+from .sources import DataDir, DataFile
+from .table_generator import apply_plan
+
+logger = logging.getLogger(__name__)
+
+# Custom columns whose values the populator knows how to fill.
+SESSION_ID_COLUMN = "session_id"
+SOURCE_FILE_COLUMN = "source_file"
+
+
+@dataclass(slots=True)
+class LoadOptions:
+    """What a population needs from the settings."""
+
+    batch_size: int = 1000
+    memory_limit_mb: int = 512
+    duplicate_prevention: bool = True
+    on_invalid_file: str = "fail"
+    primary_keys: Mapping[str, str] = field(default_factory=dict)
+    custom_columns: Mapping[str, str] = field(default_factory=dict)
+    data_root: Path | None = None
+
+
+@dataclass(slots=True)
+class LoadStats:
+    """Counts of one population; ``as_dict`` gives the statistics of the result."""
+
+    files_loaded: int = 0
+    files_skipped: int = 0
+    files_invalid: int = 0
+    total_records: int = 0
+    records_inserted: int = 0
+    records_updated: int = 0
+    records_unchanged: int = 0
+    records_rejected: int = 0
+    duplicate_ids_in_files: int = 0
+    child_rows_written: int = 0
+    sessions: set[str] = field(default_factory=set)
+    tables_touched: set[str] = field(default_factory=set)
+    per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def entity(self, name: str) -> dict[str, int]:
+        return self.per_entity.setdefault(
+            name, {"files": 0, "records": 0, "inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total_records": self.total_records,
+            "files_loaded": self.files_loaded,
+            "files_skipped": self.files_skipped,
+            "files_invalid": self.files_invalid,
+            "records_inserted": self.records_inserted,
+            "records_updated": self.records_updated,
+            "records_unchanged": self.records_unchanged,
+            "records_rejected": self.records_rejected,
+            "duplicate_ids_in_files": self.duplicate_ids_in_files,
+            "child_rows_written": self.child_rows_written,
+            "sessions_processed": len(self.sessions),
+            "entities": {k: dict(v) for k, v in sorted(self.per_entity.items())},
+        }
+
+
+@dataclass(slots=True)
+class _FileContext:
+    data_file: DataFile
+    data_dir: DataDir
+    relative_path: str
+    fallback_time: str | None
+    seen_ids: set[str] = field(default_factory=set)
+    records: int = 0
+
+
+class Populator:
+    """Loads data folders into the database through one connection and one transaction."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        plans: dict[str, EntityPlan],
+        options: LoadOptions,
+        progress: ProgressCallback = null_progress,
+    ) -> None:
+        self.conn = conn
+        self.plans = plans
+        self.options = options
+        self.progress = progress
+        self.stats = LoadStats()
+        self._records_done = 0
+
+    # --- files -------------------------------------------------------------------
+
+    def load_dirs(self, dirs: Sequence[DataDir], entity_filter: set[str] | None = None) -> LoadStats:
+        """Load every data file of ``dirs`` (oldest first), optionally only some entities."""
+        for data_dir in dirs:
+            for data_file in data_dir.files:
+                if entity_filter is not None and data_file.entity not in entity_filter:
+                    continue
+                self.load_file(data_file, data_dir)
+        return self.stats
+
+    def pending_files(self, dirs: Sequence[DataDir], entity_filter: set[str] | None = None) -> set[Path]:
+        """The files a load would read (the rest are in the ledger already)."""
+        pending: set[Path] = set()
+        for data_dir in dirs:
+            for data_file in data_dir.files:
+                if entity_filter is not None and data_file.entity not in entity_filter:
+                    continue
+                if not self.options.duplicate_prevention or self._already_loaded(data_file) is not True:
+                    pending.add(data_file.path)
+        return pending
+
+    def load_file(self, data_file: DataFile, data_dir: DataDir) -> None:
+        """Load one file unless the ledger says it is already in; honour on_invalid_file."""
+        ledger_key = str(data_file.path)
+        digest = None
+        if self.options.duplicate_prevention:
+            digest = self._already_loaded(data_file)
+            if digest is True:
+                self.stats.files_skipped += 1
+                return
+        context = _FileContext(
+            data_file=data_file,
+            data_dir=data_dir,
+            relative_path=self._relative(data_file.path),
+            fallback_time=local_to_utc_text(data_dir.timestamp) or _mtime_utc(data_file.mtime),
+        )
+        try:
+            with savepoint(self.conn, "json2db_file"):
+                self._load_records(context)
+                sha = digest if isinstance(digest, str) else sha256_file(data_file.path)
+                self.conn.execute(
+                    sd.UPSERT_LEDGER,
+                    (
+                        ledger_key,
+                        sha,
+                        data_file.size,
+                        data_file.mtime,
+                        data_file.entity,
+                        data_dir.session or data_dir.path.name,
+                        data_dir.timestamp.strftime("%Y-%m-%d %H:%M:%S") if data_dir.timestamp else None,
+                        context.records,
+                        utc_now_text(),
+                    ),
+                )
+        except (DataFileError, ValidationError) as exc:
+            if self.options.on_invalid_file != "skip":
+                raise
+            self._skip_invalid_file(data_file, exc)
+            return
+        self.stats.files_loaded += 1
+        self.stats.entity(data_file.entity)["files"] += 1
+        if data_dir.session or data_dir.timestamp:
+            self.stats.sessions.add(data_dir.session or str(data_dir.path))
+
+    def _already_loaded(self, data_file: DataFile) -> bool | str:
+        """True when the ledger holds this file; else its sha256 (computed only when the
+        cheap path/size/mtime test fails) so it is not hashed twice."""
+        row = self.conn.execute(sd.SELECT_LEDGER_BY_PATH, (str(data_file.path),)).fetchone()
+        if row is not None and row[1] == data_file.size and row[2] == data_file.mtime:
+            return True
+        digest = sha256_file(data_file.path)
+        if row is not None and row[0] == digest:
+            return True
+        if self.conn.execute(sd.SELECT_LEDGER_BY_HASH, (digest,)).fetchone() is not None:
+            return True
+        return digest
+
+    def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError) -> None:
+        message = f"skipped invalid file {data_file.path}: {exc}"
+        logger.warning(message)
+        self.stats.warnings.append(message)
+        self.stats.files_invalid += 1
+        self.conn.execute(
+            sd.INSERT_REJECTED,
+            (data_file.entity, str(data_file.path), f"invalid file: {exc}", None, utc_now_text()),
+        )
+        self.stats.records_rejected += 1
+
+    def _relative(self, path: Path) -> str:
+        root = self.options.data_root
+        if root is not None:
+            try:
+                return str(path.relative_to(root))
+            except ValueError:
+                pass
+        return str(path)
+
+    # --- records -----------------------------------------------------------------
+
+    def _load_records(self, context: _FileContext) -> None:
+        entity = context.data_file.entity
+        plan = self.plans.get(entity)
+        id_hint = plan.id_field if plan else id_field_candidates(entity, self.options.primary_keys)[0]
+        for batch in iter_record_batches(
+            context.data_file.path,
+            entity,
+            batch_size=self.options.batch_size,
+            memory_limit_mb=self.options.memory_limit_mb,
+            id_field=id_hint,
+        ):
+            if not batch:
+                continue
+            if plan is None:
+                plan = EntityPlan.new(
+                    entity,
+                    choose_id_field(entity, batch, self.options.primary_keys),
+                    tuple(self.options.custom_columns),
+                )
+                self.plans[entity] = plan
+            self._load_batch(plan, batch, context)
+
+    def _load_batch(self, plan: EntityPlan, batch: list[dict[str, Any]], context: _FileContext) -> None:
+        stats = self.stats
+        entity_stats = stats.entity(plan.entity)
+        stats.total_records += len(batch)
+        entity_stats["records"] += len(batch)
+        context.records += len(batch)
+
+        keyed: dict[str, dict[str, Any]] = {}
+        repeated: set[str] = set()  # seen in an earlier batch of this file: last wins
+        for record in batch:
+            record_id = normalize_id(record.get(plan.id_field))
+            if record_id is None:
+                self._reject(plan, record, context, f"no usable id in field {plan.id_field!r}")
+                continue
+            if record_id in context.seen_ids:
+                stats.duplicate_ids_in_files += 1
+                if keyed.pop(record_id, None) is None:
+                    repeated.add(record_id)
+            context.seen_ids.add(record_id)
+            keyed[record_id] = record
+        if not keyed:
+            return
+
+        for record in keyed.values():
+            plan.observe_record(record)
+        apply_plan(self.conn, plan, custom_columns=self.options.custom_columns)
+
+        stored = self._stored_updated_at(plan.main.name, list(keyed))
+        # (id, record, created_at, updated_at, forced): forced rows repeat an id seen
+        # earlier in the same file, where the last occurrence wins whatever its time.
+        writes: list[tuple[str, dict[str, Any], str | None, str | None, bool]] = []
+        for record_id, record in keyed.items():
+            created, updated = record_times(record, context.fallback_time)
+            if record_id not in stored:
+                writes.append((record_id, record, created, updated, False))
+                stats.records_inserted += 1
+                entity_stats["inserted"] += 1
+                continue
+            previous = stored[record_id]
+            if (
+                self.options.duplicate_prevention
+                and record_id not in repeated
+                and previous is not None
+                and updated is not None
+                and updated < previous
+            ):
+                stats.records_unchanged += 1
+                entity_stats["unchanged"] += 1
+                continue
+            writes.append((record_id, record, created, updated, record_id in repeated))
+            stats.records_updated += 1
+            entity_stats["updated"] += 1
+        if writes:
+            self._write(plan, writes, set(stored), context)
+        self._records_done += len(batch)
+        self.progress(
+            ProgressEvent("populate", self._records_done, None, f"{plan.entity}: {context.data_file.path.name}")
+        )
+
+    def _stored_updated_at(self, table: str, ids: list[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            for row_id, updated in self.conn.execute(sd.select_updated_at(table, len(chunk)), chunk):
+                found[row_id] = updated
+        return found
+
+    def _write(
+        self,
+        plan: EntityPlan,
+        writes: list[tuple[str, dict[str, Any], str | None, str | None, bool]],
+        existing: set[str],
+        context: _FileContext,
+    ) -> None:
+        main = plan.main
+        extra = self._custom_values(context)
+        groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        children: dict[str, list[tuple[str, str | None, str | None, list[Any]]]] = {}
+        replaced_parents: dict[str, list[str]] = {}
+        newest_wins = self.options.duplicate_prevention
+        for record_id, record, created, updated, forced in writes:
+            is_new = record_id not in existing
+            scalars, arrays = flatten(record, split_children=True)
+            for field_name, value in arrays.items():
+                kind = plan.classify_array(field_name, value)
+                if kind == "child":
+                    children.setdefault(field_name, []).append((record_id, created, updated, value))
+                    if not is_new:
+                        replaced_parents.setdefault(field_name, []).append(record_id)
+                elif kind == "json":
+                    scalars[(field_name,)] = value
+            for field_name in plan.children:
+                scalars.pop((field_name,), None)
+            columns, values = _row(main, scalars)
+            key = ("id", "data_source", "created_at", "updated_at", *extra, *columns)
+            guarded = newest_wins and not forced
+            groups.setdefault((guarded, key), []).append(
+                (record_id, "json", created, updated, *extra.values(), *values)
+            )
+        for (guarded, columns), rows in groups.items():
+            self.conn.executemany(sd.upsert_main(main.name, columns, guarded), rows)
+        self.stats.tables_touched.add(main.name)
+        for field_name, parents in children.items():
+            self._write_children(plan.children[field_name], replaced_parents.get(field_name, []), parents, extra)
+
+    def _write_children(
+        self,
+        table: TablePlan,
+        replaced: list[str],
+        parents: list[tuple[str, str | None, str | None, list[Any]]],
+        extra: Mapping[str, Any],
+    ) -> None:
+        """Replace the children of every written parent that carried the array."""
+        for start in range(0, len(replaced), 900):
+            chunk = replaced[start : start + 900]
+            self.conn.execute(sd.delete_children(table.name, len(chunk)), chunk)
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        id_field = table.id_field or ""
+        count = 0
+        for parent_id, created, updated, elements in parents:
+            for position, element in enumerate(elements):
+                scalars = element_scalars(element)
+                own_id = normalize_id(element.get(id_field)) if isinstance(element, dict) else None
+                columns, values = _row(table, scalars)
+                key = ("parent_id", "position", "id", "data_source", "created_at", "updated_at", *extra, *columns)
+                groups.setdefault(key, []).append(
+                    (
+                        parent_id,
+                        position,
+                        own_id or f"{parent_id}#{position}",
+                        "json",
+                        created,
+                        updated,
+                        *extra.values(),
+                        *values,
+                    )
+                )
+                count += 1
+        for columns, rows in groups.items():
+            self.conn.executemany(sd.insert_rows(table.name, columns), rows)
+        self.stats.child_rows_written += count
+        self.stats.tables_touched.add(table.name)
+
+    def _custom_values(self, context: _FileContext) -> dict[str, Any]:
+        """Values for the custom columns the populator fills (session, source file, and
+        non-constant defaults such as CURRENT_TIMESTAMP)."""
+        values: dict[str, Any] = {}
+        for name, declaration in self.options.custom_columns.items():
+            if name in ("id", "data_source", "created_at", "updated_at"):
+                continue
+            if name == SESSION_ID_COLUMN:
+                values[name] = context.data_dir.session or context.data_dir.path.name
+            elif name == SOURCE_FILE_COLUMN:
+                values[name] = context.relative_path
+            elif sd.is_non_constant_default(declaration):
+                values[name] = utc_now_text()
+        return values
+
+    def _reject(self, plan: EntityPlan, record: Any, context: _FileContext, reason: str) -> None:
+        self.conn.execute(
+            sd.INSERT_REJECTED,
+            (plan.entity, str(context.data_file.path), reason, dumps_json(record), utc_now_text()),
+        )
+        self.stats.records_rejected += 1
+        self.stats.entity(plan.entity)["rejected"] += 1
+
+
+def _row(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> tuple[tuple[str, ...], list[Any]]:
+    """Column names and SQL values of one flattened record, in a stable order."""
+    names: list[str] = []
+    values: list[Any] = []
+    overflow: dict[str, Any] | None = None
+    for path, value in scalars.items():
+        spec = table.columns.get(path)
+        if spec is None:
+            # "" where an object is expected: the plan skipped it on purpose.
+            continue
+        if spec.is_overflow:
+            if overflow is None:
+                overflow = {}
+            overflow[".".join(path)] = value
+            continue
+        names.append(spec.name)
+        values.append(to_sql_value(value, spec.sql_type))
+    if overflow is not None:
+        names.append(sd.OVERFLOW_COLUMN)
+        values.append(dumps_json(overflow))
+    order = sorted(range(len(names)), key=names.__getitem__)
+    return tuple(names[i] for i in order), [values[i] for i in order]
+
+
+def to_sql_value(value: Any, sql_type: str) -> Any:
+    """One JSON value as an SQLite value: booleans 0/1, integers beyond 64 bits as exact
+    text, arrays and objects as JSON text, and "" as NULL in numeric columns (so SUM and
+    AVG stay right) but "" in text columns."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value == "" and sql_type != sd.TEXT:
+            return None
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value if sd.INT64_MIN <= value <= sd.INT64_MAX else str(value)
+    if isinstance(value, float):
+        return value
+    return dumps_json(value)
+
+
+def dumps_json(value: Any) -> str:
+    """Compact JSON text; exact for integers beyond 64 bits (orjson refuses those)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _mtime_utc(mtime: float) -> str:
+    return datetime.fromtimestamp(mtime, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+

@@ -1,0 +1,277 @@
+"""Database access: connections, the single-writer lock, one transaction per run, backups.
+
+May import stdlib, ``errors`` and ``sql_dialect``. Every sqlite3 error that reaches a
+user passes through :func:`explain_sqlite_error`, which says what to do about it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import sql_dialect as sd
+from .errors import DatabaseError, LockHeldError
+
+logger = logging.getLogger(__name__)
+
+BACKUP_TIME_FORMAT = "%Y%m%d-%H%M%S"
+
+
+def utc_now_text() -> str:
+    """Now as UTC ``YYYY-MM-DD HH:MM:SS``, the only time format the tool writes."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def explain_sqlite_error(exc: sqlite3.Error, db_path: Path | str) -> DatabaseError:
+    """Turn a sqlite3 error into a DatabaseError naming the file and the remedy."""
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        advice = "another program holds a write lock; close it or raise JSON2DB_LOCK_TIMEOUT"
+    elif "readonly" in lowered or "read-only" in lowered:
+        advice = "the file or its folder is read-only; fix the permissions or choose another JSON2DB_DATABASE_PATH"
+    elif "disk is full" in lowered or "full" in lowered:
+        advice = "the disk is full; free space and run again (nothing was written)"
+    elif "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        advice = "the file is not a healthy SQLite database; restore a backup or point JSON2DB_DATABASE_PATH elsewhere"
+    elif "unable to open" in lowered:
+        advice = "the folder does not exist or is not writable; check JSON2DB_DATABASE_PATH"
+    else:
+        advice = "see the log for details"
+    return DatabaseError(f"database {db_path}: {text}; {advice}")
+
+
+def connect(db_path: Path, *, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """Open a connection in autocommit mode (transactions are explicit, see :func:`atomic`).
+
+    A read-only connection never creates the file.
+    """
+    try:
+        if readonly:
+            if not db_path.exists():
+                raise DatabaseError(
+                    f"database {db_path} does not exist yet; run a population or the full "
+                    "workflow first, or check JSON2DB_DATABASE_PATH"
+                )
+            conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        else:
+            if create:
+                _ensure_folder(db_path.parent)
+            conn = sqlite3.connect(str(db_path), isolation_level=None)
+            _restrict_permissions(db_path)
+        for pragma in sd.PRAGMAS_ON_OPEN:
+            conn.execute(pragma)
+        if not readonly:
+            conn.execute(sd.PRAGMA_WAL)
+            conn.execute(sd.PRAGMA_SYNCHRONOUS_NORMAL)
+        return conn
+    except sqlite3.Error as exc:
+        raise explain_sqlite_error(exc, db_path) from exc
+
+
+def _ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the database folder {folder}: {exc.strerror}; "
+            "create it or choose another JSON2DB_DATABASE_PATH"
+        ) from exc
+
+
+def _restrict_permissions(path: Path) -> None:
+    """Databases hold financial data: never world-writable (nor world-readable when new)."""
+    with contextlib.suppress(OSError):
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o002:
+            path.chmod(mode & ~0o002)
+
+
+@contextlib.contextmanager
+def open_connection(db_path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection that is always closed (``with conn:`` alone would not close it)."""
+    conn = connect(db_path, readonly=readonly)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def atomic(conn: sqlite3.Connection, db_path: Path) -> Iterator[sqlite3.Connection]:
+    """One transaction, DDL included: it lands whole or not at all."""
+    try:
+        conn.execute(sd.BEGIN_IMMEDIATE)
+    except sqlite3.Error as exc:
+        raise explain_sqlite_error(exc, db_path) from exc
+    try:
+        yield conn
+        conn.execute(sd.COMMIT)
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(sd.ROLLBACK)
+        raise
+
+
+@contextlib.contextmanager
+def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A nested transaction: undone alone when its block fails (used per file)."""
+    conn.execute(sd.savepoint(name))
+    try:
+        yield
+    except BaseException:
+        conn.execute(sd.rollback_to_savepoint(name))
+        conn.execute(sd.release_savepoint(name))
+        raise
+    conn.execute(sd.release_savepoint(name))
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    pid: int
+    host: str
+    started_at: str
+    operation: str
+
+
+def lock_path_for(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+@contextlib.contextmanager
+def writer_lock(db_path: Path, *, operation: str, timeout_seconds: float = 0) -> Iterator[None]:
+    """The single-writer lock: an flock on ``<db>.lock`` that the OS drops when the
+    process dies, so a killed run never leaves a stale lock.
+
+    A second run fails at once (or after ``timeout_seconds``) naming the holder.
+    """
+    path = lock_path_for(db_path)
+    _ensure_folder(path.parent)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot open the lock file {path}: {exc.strerror}; check the folder's permissions"
+        ) from exc
+    try:
+        _acquire(fd, path, timeout_seconds)
+        holder = LockHolder(os.getpid(), socket.gethostname(), utc_now_text(), operation)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(_holder_dict(holder)).encode(), 0)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _holder_dict(holder: LockHolder) -> dict[str, object]:
+    return {"pid": holder.pid, "host": holder.host, "started_at": holder.started_at, "operation": holder.operation}
+
+
+def _acquire(fd: int, path: Path, timeout_seconds: float) -> None:
+    deadline = time.monotonic() + max(0.0, timeout_seconds)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise DatabaseError(f"cannot lock {path}: {exc.strerror}") from exc
+        if time.monotonic() >= deadline:
+            raise LockHeldError(_describe_holder(fd, path, timeout_seconds))
+        time.sleep(0.1)
+
+
+def _describe_holder(fd: int, path: Path, timeout_seconds: float) -> str:
+    try:
+        raw = os.pread(fd, 4096, 0)
+        info = json.loads(raw.decode() or "{}")
+    except (OSError, ValueError):
+        info = {}
+    who = (
+        f"process {info.get('pid', '?')} on {info.get('host', '?')} "
+        f"({info.get('operation', 'a run')} since {info.get('started_at', '?')} UTC)"
+    )
+    waited = f" after waiting {timeout_seconds:g}s" if timeout_seconds else ""
+    return (
+        f"database {path.with_suffix('')} is busy{waited}: another json2db_sync run holds "
+        f"the writer lock {path} — {who}. Wait for it to finish, or set "
+        "JSON2DB_LOCK_TIMEOUT to wait for it automatically"
+    )
+
+
+# --- backups ----------------------------------------------------------------------
+
+
+def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | None:
+    """Copy the database with SQLite's online backup API; keep the newest ``keep``.
+
+    Returns None when there is nothing to back up yet.
+    """
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    _ensure_folder(backup_dir)
+    stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
+    target = backup_dir / f"{db_path.stem}-{stamp}.db"
+    counter = 2
+    while target.exists():
+        target = backup_dir / f"{db_path.stem}-{stamp}-{counter}.db"
+        counter += 1
+    try:
+        with open_connection(db_path, readonly=True) as source, contextlib.closing(
+            sqlite3.connect(str(target))
+        ) as dest:
+            source.backup(dest)
+    except sqlite3.Error as exc:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise explain_sqlite_error(exc, db_path) from exc
+    with contextlib.suppress(OSError):
+        target.chmod(0o600)
+    logger.info("backup written to %s", target)
+    prune_backups(db_path, backup_dir, keep=keep)
+    return target
+
+
+def list_backups(db_path: Path, backup_dir: Path) -> list[Path]:
+    """Backups of this database, oldest first."""
+    if not backup_dir.is_dir():
+        return []
+    return sorted(backup_dir.glob(f"{db_path.stem}-*.db"), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def prune_backups(db_path: Path, backup_dir: Path, *, keep: int) -> list[Path]:
+    backups = list_backups(db_path, backup_dir)
+    removed = backups[: max(0, len(backups) - max(keep, 1))]
+    for path in removed:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return removed
+
+
+def restore_backup(backup: Path, db_path: Path) -> None:
+    """Copy a backup over the database with the backup API (under the writer lock)."""
+    if not backup.is_file():
+        raise DatabaseError(f"backup {backup} does not exist; list the backups and pick one")
+    try:
+        with open_connection(backup, readonly=True) as source, contextlib.closing(
+            sqlite3.connect(str(db_path), isolation_level=None)
+        ) as dest:
+            source.backup(dest)
+    except sqlite3.Error as exc:
+        raise explain_sqlite_error(exc, db_path) from exc

@@ -1,0 +1,496 @@
+"""Analyzer stage: records in, a schema plan out (tables, columns, types, child tables).
+
+May import stdlib, ``errors`` and ``sql_dialect``. It also owns the two pure rules
+every other stage relies on: how a JSON key becomes a column name, and how a record
+is flattened (nested objects joined with ``__``, top-level arrays of objects as child
+tables, other arrays as JSON text).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from . import sql_dialect as sd
+
+logger = logging.getLogger(__name__)
+
+Path_ = tuple[str, ...]
+
+MAIN_OWNED_COLUMNS = ("id", "data_source", "created_at", "updated_at")
+CHILD_OWNED_COLUMNS = ("parent_id", "position", *MAIN_OWNED_COLUMNS)
+
+# The entity's own id field for the Zoho entities we know (DESIGN.md, issue 3).
+KNOWN_ID_FIELDS = {
+    "invoices": "invoice_id",
+    "bills": "bill_id",
+    "contacts": "contact_id",
+    "items": "item_id",
+    "salesorders": "salesorder_id",
+    "purchaseorders": "purchaseorder_id",
+    "creditnotes": "creditnote_id",
+    "customerpayments": "payment_id",
+    "vendorpayments": "payment_id",
+    "organizations": "organization_id",
+    "estimates": "estimate_id",
+    "expenses": "expense_id",
+    "journals": "journal_id",
+    "chartofaccounts": "account_id",
+    "bankaccounts": "account_id",
+    "taxes": "tax_id",
+    "currencies": "currency_id",
+}
+
+# The element's own id inside a child array, where the generic rule would pick a
+# reference instead (a payment's ``invoices`` elements carry the invoice's id).
+KNOWN_CHILD_ID_FIELDS = {
+    ("customerpayments", "invoices"): "invoice_payment_id",
+    ("vendorpayments", "bills"): "bill_payment_id",
+}
+
+# Columns whose JSON kinds decide the SQL type; null and "" decide nothing.
+KIND_INT = "int"
+KIND_FLOAT = "float"
+KIND_TEXT = "text"
+
+# A bare JSON array element that is not an object lands in this child column.
+SCALAR_ELEMENT_COLUMN = "value"
+EMPTY_KEY_NAME = "_empty"
+
+
+def singular(entity: str) -> str:
+    """English-ish singular of a Zoho plural (``invoices`` → ``invoice``)."""
+    if entity.endswith("ies") and len(entity) > 3:
+        return entity[:-3] + "y"
+    if entity.endswith("sses") or entity.endswith("xes"):
+        return entity[:-2]
+    if entity.endswith("s") and len(entity) > 1:
+        return entity[:-1]
+    return entity
+
+
+def id_field_candidates(entity: str, overrides: Mapping[str, str] | None = None) -> list[str]:
+    """Id fields to try for an entity, in order: configured override, the known Zoho
+    field, the singular-plus-``_id`` rule, then plain ``id``."""
+    candidates: list[str] = []
+    if overrides and entity in overrides:
+        return [overrides[entity]]
+    if entity in KNOWN_ID_FIELDS:
+        candidates.append(KNOWN_ID_FIELDS[entity])
+    candidates.append(singular(entity) + "_id")
+    candidates.append("id")
+    seen: set[str] = set()
+    return [c for c in candidates if not (c in seen or seen.add(c))]
+
+
+def choose_id_field(
+    entity: str, sample: Iterable[Mapping[str, Any]], overrides: Mapping[str, str] | None = None
+) -> str:
+    """Decide the id field once per entity: the first candidate that the records carry
+    (or the first candidate when none does, so that every record is rejected loudly)."""
+    candidates = id_field_candidates(entity, overrides)
+    if len(candidates) == 1:
+        return candidates[0]
+    records = list(sample)
+    for candidate in candidates:
+        if any(candidate in record for record in records):
+            return candidate
+    return candidates[0]
+
+
+def child_id_field(entity: str, field_name: str) -> str:
+    """The element's own id field in a child array (``line_items`` → ``line_item_id``)."""
+    return KNOWN_CHILD_ID_FIELDS.get((entity, field_name), singular(field_name) + "_id")
+
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_UNDERSCORES = re.compile(r"_+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@lru_cache(maxsize=65536)
+def normalize_key(key: str) -> str:
+    """Turn one JSON key into a safe column-name part (pure and cached).
+
+    snake_case, lower case; anything but letters, digits and ``_`` becomes ``_``;
+    runs of ``_`` collapse to one (so only nesting produces ``__``); a leading digit
+    gets a ``_`` prefix; an empty result becomes ``_empty``. Quoting still happens in
+    ``sql_dialect.quote_identifier``.
+    """
+    text = unicodedata.normalize("NFC", key)
+    text = _CAMEL.sub("_", text)
+    text = _NON_WORD.sub("_", text).lower()
+    text = _UNDERSCORES.sub("_", text).strip("_")
+    if not text:
+        return EMPTY_KEY_NAME
+    if text[0].isdigit():
+        text = "_" + text
+    return text
+
+
+def table_name_for(entity: str) -> str:
+    return sd.DATA_TABLE_PREFIX + normalize_key(entity)
+
+
+def child_table_name(entity: str, field_name: str) -> str:
+    return f"{table_name_for(entity)}_{normalize_key(field_name)}"
+
+
+_ZOHO_TIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<frac>\.\d+)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def to_utc_text(value: Any) -> str | None:
+    """A Zoho timestamp (``2026-06-09T16:48:58-0400``, ``...+05:30``, ``...Z``, a bare
+    date) as UTC ``YYYY-MM-DD HH:MM:SS``; None for "", null or anything unparseable.
+    A timestamp without an offset is taken as UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    match = _ZOHO_TIME.match(value.strip())
+    if not match:
+        return None
+    time_part = match.group("time") or "00:00:00"
+    if len(time_part) == 5:
+        time_part += ":00"
+    tz = match.group("tz")
+    if tz is None or tz == "Z":
+        tz = "+0000"
+    tz = tz.replace(":", "")
+    try:
+        moment = datetime.strptime(f"{match.group('date')}T{time_part}{tz}", "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local_to_utc_text(moment: datetime | None) -> str | None:
+    """A naive local time (a session folder's name) as UTC text."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def record_times(record: Mapping[str, Any], fallback: str | None) -> tuple[str | None, str | None]:
+    """(created_at, updated_at) of a record per DESIGN.md: created_time; last_modified_time,
+    else updated_time; else the session's timestamp."""
+    created = to_utc_text(record.get("created_time")) or fallback
+    updated = (
+        to_utc_text(record.get("last_modified_time"))
+        or to_utc_text(record.get("updated_time"))
+        or fallback
+    )
+    return created, updated
+
+
+def value_kind(value: Any) -> str | None:
+    """The JSON kind that votes on a column's type; None and "" do not vote."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return KIND_INT
+    if isinstance(value, int):
+        return KIND_INT if sd.INT64_MIN <= value <= sd.INT64_MAX else KIND_TEXT
+    if isinstance(value, float):
+        return KIND_FLOAT if math.isfinite(value) else KIND_TEXT
+    return KIND_TEXT
+
+
+def sql_type_for(kinds: Iterable[str]) -> str:
+    """The type lattice: any text → TEXT; int with float → REAL; int (and bool) → INTEGER;
+    nothing but null and "" → TEXT."""
+    kinds = set(kinds)
+    if not kinds or KIND_TEXT in kinds:
+        return sd.TEXT
+    if KIND_FLOAT in kinds:
+        return sd.REAL
+    return sd.INTEGER
+
+
+def flatten(
+    record: Mapping[str, Any], *, split_children: bool
+) -> tuple[dict[Path_, Any], dict[str, list[Any]]]:
+    """Flatten one record into {json path: value} and {field: array}.
+
+    Nested objects recurse; arrays become values (stored as JSON text) except, when
+    ``split_children`` is set, top-level arrays, which are returned apart so the plan
+    can decide whether they are child tables.
+    """
+    scalars: dict[Path_, Any] = {}
+    arrays: dict[str, list[Any]] = {}
+    for key, value in record.items():
+        if split_children and isinstance(value, list):
+            arrays[key] = value
+        elif isinstance(value, dict):
+            _flatten_into(scalars, (key,), value)
+        else:
+            scalars[(key,)] = value
+    return scalars, arrays
+
+
+def _flatten_into(out: dict[Path_, Any], prefix: Path_, obj: Mapping[str, Any]) -> None:
+    if not obj:
+        return
+    for key, value in obj.items():
+        path = (*prefix, key)
+        if isinstance(value, dict):
+            _flatten_into(out, path, value)
+        else:
+            out[path] = value
+
+
+def path_key(path: Path_) -> str:
+    """The stored form of a JSON path (a JSON list, unambiguous whatever the keys hold)."""
+    return json.dumps(list(path), ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class ColumnSpec:
+    """One data column: where its values come from and what SQL type it has."""
+
+    name: str
+    path: Path_
+    sql_type: str
+    is_overflow: bool = False
+
+
+@dataclass(slots=True)
+class TablePlan:
+    """The columns of one ``json_*`` table, stable from run to run once stored."""
+
+    name: str
+    entity: str
+    reserved: tuple[str, ...]
+    parent: str | None = None
+    field: str | None = None
+    id_field: str | None = None
+    columns: dict[Path_, ColumnSpec] = dc_field(default_factory=dict)
+    kinds: dict[Path_, set[str]] = dc_field(default_factory=dict)
+    object_prefixes: set[Path_] = dc_field(default_factory=set)
+    used_names: set[str] = dc_field(default_factory=set)
+    max_data_columns: int = sd.MAX_COLUMNS - 16
+    # What the database already holds (lower-cased column names); filled by the
+    # table generator, so only the difference is ever turned into DDL.
+    existing_columns: set[str] = dc_field(default_factory=set)
+    exists: bool = False
+    saved_state: dict[Path_, tuple[str, str, str]] = dc_field(default_factory=dict)
+
+    def observe(self, scalars: Mapping[Path_, Any]) -> None:
+        """Vote every value's kind and give every new path a column."""
+        for path, value in scalars.items():
+            if value == "" and path in self.object_prefixes:
+                continue
+            kind = value_kind(_jsonish(value))
+            votes = self.kinds.get(path)
+            if votes is None:
+                votes = self.kinds[path] = set()
+                self._add_column(path)
+                for depth in range(1, len(path)):
+                    self.object_prefixes.add(path[:depth])
+            if kind is not None:
+                votes.add(kind)
+
+    def _add_column(self, path: Path_) -> None:
+        if len(self.columns) >= self.max_data_columns:
+            self.columns[path] = ColumnSpec(sd.OVERFLOW_COLUMN, path, sd.TEXT, is_overflow=True)
+            return
+        base = "__".join(normalize_key(part) for part in path)
+        if base in self.reserved or base == sd.OVERFLOW_COLUMN:
+            base += "_orig"
+        name = base
+        suffix = 2
+        while name.lower() in self.used_names:
+            name = f"{base}_{suffix}"
+            suffix += 1
+        self.used_names.add(name.lower())
+        self.columns[path] = ColumnSpec(name, path, sd.TEXT)
+
+    def resolve_types(self) -> None:
+        """Settle the SQL type of columns not yet created from the votes so far."""
+        for path, spec in self.columns.items():
+            if not spec.is_overflow:
+                spec.sql_type = sql_type_for(self.kinds.get(path, ()))
+
+    def resolve_types_for_new(self) -> None:
+        """Settle types of columns the database does not hold yet; existing ones keep
+        their declared type (schema evolution never retypes)."""
+        for path, spec in self.columns.items():
+            if not spec.is_overflow and spec.name.lower() not in self.existing_columns:
+                spec.sql_type = sql_type_for(self.kinds.get(path, ()))
+
+    def overflowing(self) -> bool:
+        return any(spec.is_overflow for spec in self.columns.values())
+
+
+def _jsonish(value: Any) -> Any:
+    """Arrays and objects stored as JSON text vote as text."""
+    if isinstance(value, (list, dict)):
+        return "json"
+    return value
+
+
+@dataclass(slots=True)
+class EntityPlan:
+    """Everything known about one entity: its main table, child tables and counts."""
+
+    entity: str
+    id_field: str
+    main: TablePlan
+    children: dict[str, TablePlan] = dc_field(default_factory=dict)
+    json_array_fields: set[str] = dc_field(default_factory=set)
+    files: list[str] = dc_field(default_factory=list)
+    record_count: int = 0
+    missing_id_count: int = 0
+
+    @classmethod
+    def new(cls, entity: str, id_field: str, reserved: Iterable[str] = ()) -> EntityPlan:
+        reserved_main = (*MAIN_OWNED_COLUMNS, *reserved)
+        main = TablePlan(
+            name=table_name_for(entity),
+            entity=entity,
+            reserved=reserved_main,
+            id_field=id_field,
+            used_names={c.lower() for c in reserved_main},
+        )
+        return cls(entity=entity, id_field=id_field, main=main)
+
+    def child_plan(self, field_name: str) -> TablePlan:
+        plan = self.children.get(field_name)
+        if plan is None:
+            reserved_child = (*CHILD_OWNED_COLUMNS, *self.main.reserved[len(MAIN_OWNED_COLUMNS):])
+            plan = TablePlan(
+                name=child_table_name(self.entity, field_name),
+                entity=self.entity,
+                reserved=reserved_child,
+                parent=self.main.name,
+                field=field_name,
+                id_field=child_id_field(self.entity, field_name),
+                used_names={c.lower() for c in reserved_child},
+            )
+            self.children[field_name] = plan
+        return plan
+
+    def classify_array(self, field_name: str, value: Any) -> str:
+        """What a top-level array field is: ``child``, ``json`` or ``absent``.
+
+        A field that already has a child table stays a child; one stored as JSON text
+        stays JSON; an unknown field becomes a child when it holds objects. ``""`` and
+        null where an array is expected count as absent, so they never erase children.
+        """
+        if field_name in self.children:
+            return "child" if isinstance(value, list) else "absent"
+        if field_name in self.json_array_fields:
+            return "json"
+        if not isinstance(value, list) or not value:
+            return "absent"
+        if all(isinstance(element, dict) for element in value):
+            return "child"
+        return "json"
+
+    def observe_record(self, record: Mapping[str, Any]) -> None:
+        """Vote one record into the plan (types, new columns, new child tables)."""
+        scalars, arrays = flatten(record, split_children=True)
+        for field_name, value in arrays.items():
+            kind = self.classify_array(field_name, value)
+            if kind == "child":
+                child = self.child_plan(field_name)
+                for element in value:
+                    child.observe(_element_scalars(element))
+            elif kind == "json":
+                self.json_array_fields.add(field_name)
+                scalars[(field_name,)] = value
+        for field_name in self.children:
+            scalars.pop((field_name,), None)
+        self.main.observe(scalars)
+
+    def tables(self) -> list[TablePlan]:
+        return [self.main, *self.children.values()]
+
+
+def _element_scalars(element: Any) -> dict[Path_, Any]:
+    if isinstance(element, dict):
+        scalars, _ = flatten(element, split_children=False)
+        return scalars
+    return {(SCALAR_ELEMENT_COLUMN,): element}
+
+
+element_scalars = _element_scalars
+
+
+def analyze_records(
+    entity: str,
+    batches: Iterable[list[dict[str, Any]]],
+    *,
+    plan: EntityPlan | None = None,
+    primary_keys: Mapping[str, str] | None = None,
+    reserved: Iterable[str] = (),
+) -> EntityPlan:
+    """Vote every record of ``batches`` into ``plan`` (a new one when None)."""
+    for batch in batches:
+        if plan is None:
+            plan = EntityPlan.new(entity, choose_id_field(entity, batch, primary_keys), reserved)
+        for record in batch:
+            plan.record_count += 1
+            if not has_usable_id(record.get(plan.id_field)):
+                plan.missing_id_count += 1
+            plan.observe_record(record)
+    if plan is None:
+        plan = EntityPlan.new(entity, id_field_candidates(entity, primary_keys)[0], reserved)
+    return plan
+
+
+def has_usable_id(value: Any) -> bool:
+    return normalize_id(value) is not None
+
+
+def normalize_id(value: Any) -> str | None:
+    """Ids are text: ``123`` and ``"123"`` are one record; "", null, booleans, objects and
+    non-integral numbers are not ids."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    return None
+
+
+def describe_plan(plan: EntityPlan) -> dict[str, Any]:
+    """Plain-dict view of a plan for the analysis result."""
+    for table in plan.tables():
+        table.resolve_types()
+    return {
+        "entity": plan.entity,
+        "table": plan.main.name,
+        "files": list(plan.files),
+        "record_count": plan.record_count,
+        "id_field": plan.id_field,
+        "records_without_id": plan.missing_id_count,
+        "columns": _describe_columns(plan.main),
+        "child_tables": {
+            child.name: {"field": child.field, "columns": _describe_columns(child)}
+            for child in plan.children.values()
+        },
+    }
+
+
+def _describe_columns(table: TablePlan) -> dict[str, str]:
+    described: dict[str, str] = {}
+    for spec in table.columns.values():
+        described.setdefault(spec.name, spec.sql_type)
+    return described

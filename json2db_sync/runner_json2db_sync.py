@@ -1,0 +1,767 @@
+"""The runner: orchestrates the stages and returns plain result dicts; never prints.
+
+May import every stage module. Each public method runs inside one boundary
+(:meth:`JSON2DBSyncRunner._run`) that maps our errors to their ``error_type``,
+sqlite3 errors to ``database_error``, OS errors to ``file_error`` and anything else to
+``internal_error`` (with the traceback in the log), so no expected failure raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import sql_dialect as sd
+from .config import JSON2DBConfig, Settings
+from .data_populator import LoadOptions, LoadStats, Populator
+from .database import (
+    atomic,
+    backup_database,
+    explain_sqlite_error,
+    list_backups,
+    open_connection,
+    restore_backup,
+    utc_now_text,
+    writer_lock,
+)
+from .errors import ConfigError, DataFileError, Json2DBError, ValidationError
+from .json_analyzer import EntityPlan, analyze_records, describe_plan, id_field_candidates
+from .progress import ProgressCallback, ProgressEvent, null_progress
+from .reader import iter_record_batches
+from .sources import DataDir, Discovery
+from .table_generator import (
+    apply_plan,
+    data_tables,
+    ensure_indexes,
+    ensure_internal_tables,
+    load_stored_plans,
+    plan_ddl,
+    recreate_tables,
+    schema_changes,
+    validate_custom_columns,
+)
+
+logger = logging.getLogger("json2db_sync")
+
+Result = dict[str, Any]
+
+
+def _success(operation: str, warnings: list[str], **payload: Any) -> Result:
+    result: Result = {
+        "success": True,
+        "operation": operation,
+        "error": None,
+        "error_type": None,
+        "warnings": warnings,
+    }
+    result.update(payload)
+    return result
+
+
+def _failure(operation: str, error_type: str, message: str, warnings: list[str], **payload: Any) -> Result:
+    result: Result = {
+        "success": False,
+        "operation": operation,
+        "error": message,
+        "error_type": error_type,
+        "warnings": warnings,
+    }
+    result.update(payload)
+    return result
+
+
+class _Failed(Exception):
+    """Raised inside an operation body to fail with a payload (e.g. verification errors)."""
+
+    def __init__(self, error_type: str, message: str, payload: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.payload = payload
+
+
+class JSON2DBSyncRunner:
+    """Programmatic access to every operation of json2db_sync.
+
+    Args:
+        db_path: the SQLite file (overrides JSON2DB_DATABASE_PATH and the config file).
+        data_source: an api_sync root, a sessions folder or a plain folder of JSON files.
+        config_file: a JSON config file (sections data_source, database, processing).
+        progress_callback: called with a :class:`~json2db_sync.progress.ProgressEvent` per batch.
+        custom_columns: extra columns for new tables, e.g. ``{"session_id": "TEXT"}``.
+
+    A bad configuration does not raise here: every method then returns a result with
+    ``error_type == "config_error"`` naming the setting.
+    """
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        data_source: str | os.PathLike[str] | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        *,
+        progress_callback: ProgressCallback | None = None,
+        custom_columns: Mapping[str, str] | None = None,
+    ) -> None:
+        self.progress: ProgressCallback = progress_callback or null_progress
+        self._config: JSON2DBConfig | None = None
+        self._config_error: ConfigError | None = None
+        self._custom_columns: dict[str, str] = dict(custom_columns or {})
+        self._last_backup: str | None = None
+        try:
+            self._config = JSON2DBConfig(db_path=db_path, data_source=data_source, config_file=config_file)
+        except ConfigError as exc:
+            self._config_error = exc
+            logger.error("%s", exc)
+
+    # --- configuration -------------------------------------------------------------
+
+    @property
+    def config(self) -> JSON2DBConfig:
+        """The resolved configuration (raises ConfigError when it is invalid)."""
+        if self._config is None:
+            assert self._config_error is not None
+            raise self._config_error
+        return self._config
+
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings
+
+    def update_settings(self, **changes: Any) -> Result:
+        """Change settings for this runner only (the menu's "change for this session")."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            self._config = self.config.with_overrides(**changes)
+            return {"settings": self.config.describe()}
+
+        return self._run("update_settings", body)
+
+    def show_configuration(self) -> Result:
+        """Every setting with its value and where it came from."""
+        return self._run("show_configuration", lambda warnings: {"settings": self.config.describe()})
+
+    def _custom(self) -> dict[str, str]:
+        merged = dict(self.settings.custom_columns)
+        merged.update(self._custom_columns)
+        return validate_custom_columns(merged)
+
+    def _db(self, db_path: str | os.PathLike[str] | None) -> Path:
+        if db_path is None:
+            return self.settings.database_path
+        return Path(db_path).expanduser().resolve()
+
+    # --- the operation boundary --------------------------------------------------
+
+    def _run(self, operation: str, body: Callable[[list[str]], dict[str, Any]]) -> Result:
+        warnings: list[str] = []
+        logger.info("%s: start", operation)
+        try:
+            if self._config_error is not None:
+                raise self._config_error
+            payload = body(warnings)
+        except _Failed as exc:
+            logger.error("%s failed: %s", operation, exc)
+            return _failure(operation, exc.error_type, str(exc), warnings, **exc.payload)
+        except Json2DBError as exc:
+            logger.error("%s failed: %s", operation, exc)
+            return _failure(operation, exc.error_type, str(exc), warnings)
+        except sqlite3.Error as exc:
+            message = str(explain_sqlite_error(exc, self._safe_db_path()))
+            logger.error("%s failed: %s", operation, message)
+            return _failure(operation, "database_error", message, warnings)
+        except OSError as exc:
+            where = exc.filename or "a file"
+            message = f"{where}: {exc.strerror or exc}; check that it exists and is readable"
+            logger.error("%s failed: %s", operation, message)
+            return _failure(operation, "file_error", message, warnings)
+        except Exception as exc:  # the one boundary where anything is caught
+            logger.exception("%s failed unexpectedly", operation)
+            return _failure(
+                operation,
+                "internal_error",
+                f"unexpected {type(exc).__name__}: {exc} (the log has the traceback; please report it)",
+                warnings,
+            )
+        logger.info("%s: done", operation)
+        return _success(operation, warnings, **payload)
+
+    def _safe_db_path(self) -> Path | str:
+        try:
+            return self.settings.database_path
+        except ConfigError:
+            return "(unknown)"
+
+    # --- discovery -----------------------------------------------------------------
+
+    def _discover(
+        self, json_dir: str | os.PathLike[str] | None, cutoff_days: int | None, warnings: list[str]
+    ) -> Discovery:
+        if cutoff_days is not None and (not isinstance(cutoff_days, int) or cutoff_days < 0):
+            raise ConfigError(
+                f"cutoff_days={cutoff_days!r} is not a whole number of days >= 0; pass e.g. cutoff_days=30"
+            )
+        found = self.config.discover(json_dir=json_dir, cutoff_days=cutoff_days)
+        warnings.extend(found.warnings)
+        if not found.dirs and found.excluded_by_cutoff:
+            age = found.newest_excluded_age_days
+            warnings.append(
+                f"no data folder is within the last {cutoff_days} day(s): {found.excluded_by_cutoff} "
+                f"folder(s) are older (the newest is {age:.1f} days old); raise cutoff_days to load them"
+            )
+        return found
+
+    def _recent_dirs(self, found: Discovery, warnings: list[str]) -> list[DataDir]:
+        """The folders the Analysis option looks at when given none: those within
+        session_max_age hours, else the newest one (with a warning)."""
+        limit = datetime.now() - timedelta(hours=self.settings.session_max_age_hours)
+        recent = [d for d in found.dirs if d.timestamp is None or d.timestamp >= limit]
+        if recent or not found.dirs:
+            return recent
+        newest = found.dirs[-1]
+        warnings.append(
+            f"no session is newer than {self.settings.session_max_age_hours} h "
+            f"(JSON2DB_SESSION_MAX_AGE); analysing the newest one, {newest.path}"
+        )
+        return [newest]
+
+    # --- analysis ------------------------------------------------------------------
+
+    def _analyze(
+        self,
+        dirs: Iterable[DataDir],
+        plans: dict[str, EntityPlan],
+        entity_filter: set[str] | None = None,
+        files: set[Path] | None = None,
+    ) -> dict[str, int]:
+        """Vote every record of ``dirs`` into ``plans``; returns records per entity."""
+        settings = self.settings
+        counts: dict[str, int] = {}
+        done = 0
+        for data_dir in dirs:
+            for data_file in data_dir.files:
+                if entity_filter is not None and data_file.entity not in entity_filter:
+                    continue
+                if files is not None and data_file.path not in files:
+                    continue
+                entity = data_file.entity
+                plan = plans.get(entity)
+                id_hint = plan.id_field if plan else id_field_candidates(entity, settings.primary_keys)[0]
+                batches = iter_record_batches(
+                    data_file.path,
+                    entity,
+                    batch_size=settings.batch_size,
+                    memory_limit_mb=settings.memory_limit_mb,
+                    id_field=id_hint,
+                )
+                before = plan.record_count if plan else 0
+                try:
+                    plan = analyze_records(
+                        entity,
+                        batches,
+                        plan=plan,
+                        primary_keys=settings.primary_keys,
+                        reserved=tuple(self._custom()),
+                    )
+                except (DataFileError, ValidationError) as exc:
+                    if settings.on_invalid_file != "skip":
+                        raise
+                    logger.warning("analysis skips %s: %s", data_file.path, exc)
+                    continue
+                plan.files.append(str(data_file.path))
+                plans[entity] = plan
+                counts[entity] = counts.get(entity, 0) + plan.record_count - before
+                done += plan.record_count - before
+                self.progress(ProgressEvent("analyze", done, None, str(data_file.path)))
+        return counts
+
+    def _stored_plans(self, db_path: Path) -> dict[str, EntityPlan]:
+        if not db_path.exists():
+            return {}
+        with open_connection(db_path, readonly=True) as conn:
+            return load_stored_plans(conn, custom_columns=self._custom())
+
+    def analyze_json_files(self, json_dir_path: str | os.PathLike[str] | None = None) -> Result:
+        """Infer tables, columns, types and child tables from the JSON files, and compare
+        them with the database.
+
+        With no folder, the recent sessions (within session_max_age hours) are analysed.
+        ``schema_changes_required`` lists new tables, new columns and type conflicts; it
+        is empty when the database already fits.
+        """
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            found = self._discover(json_dir_path, None, warnings)
+            dirs = found.dirs if json_dir_path is not None else self._recent_dirs(found, warnings)
+            db_path = self.settings.database_path
+            plans = self._stored_plans(db_path)
+            stored_entities = set(plans)
+            counts = self._analyze(dirs, plans)
+            entities: dict[str, Any] = {}
+            changes: list[dict[str, Any]] = []
+            conn_cm = open_connection(db_path, readonly=True) if db_path.exists() else contextlib.nullcontext(None)
+            with conn_cm as conn:
+                for entity in sorted(counts):
+                    plan = plans[entity]
+                    described = describe_plan(plan)
+                    if entity in stored_entities:
+                        described["record_count"] = counts[entity]
+                    entity_changes = schema_changes(conn, plan)
+                    described["schema_changes"] = entity_changes
+                    entities[entity] = described
+                    changes.extend(entity_changes)
+                    if described["records_without_id"]:
+                        warnings.append(
+                            f"{entity}: {described['records_without_id']} record(s) have no "
+                            f"'{plan.id_field}'; they will go to the quarantine table"
+                        )
+            return {
+                "json_dir": str(found.root),
+                "data_dirs": [str(d.path) for d in dirs],
+                "entities": entities,
+                "total_records": sum(counts.values()),
+                "schema_changes_required": changes,
+            }
+
+        return self._run("analyze_json_files", body)
+
+    def generate_table_schemas(
+        self,
+        include_indexes: bool = True,
+        custom_columns: Mapping[str, str] | None = None,
+        json_dir_path: str | os.PathLike[str] | None = None,
+    ) -> Result:
+        """The DDL that would create or extend the tables, per table, without running it.
+
+        ``custom_columns`` are remembered by this runner and used by later table
+        creation; ``session_id`` and ``source_file`` are filled by the populator.
+        """
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            if custom_columns:
+                validate_custom_columns(custom_columns)
+                self._custom_columns.update(custom_columns)
+            found = self._discover(json_dir_path, None, warnings)
+            plans = self._stored_plans(self.settings.database_path)
+            self._analyze(found.dirs, plans)
+            tables: dict[str, list[str]] = {}
+            for entity in sorted(plans):
+                tables.update(
+                    plan_ddl(plans[entity], custom_columns=self._custom(), include_indexes=include_indexes)
+                )
+            return {"tables": tables, "custom_columns": self._custom()}
+
+        return self._run("generate_table_schemas", body)
+
+    # --- writing operations ------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self, db_path: Path, operation: str, *, backup: bool, warnings: list[str]) -> Iterator[sqlite3.Connection]:
+        """Lock, optional backup, one connection, one transaction."""
+        settings = self.settings
+        with writer_lock(db_path, operation=operation, timeout_seconds=settings.lock_timeout_seconds):
+            if backup:
+                target = backup_database(db_path, self._backup_dir(db_path), keep=settings.backup_keep)
+                if target is not None:
+                    self._last_backup = str(target)
+            with open_connection(db_path) as conn, atomic(conn, db_path):
+                yield conn
+
+    def _backup_dir(self, db_path: Path) -> Path:
+        settings = self.settings
+        if db_path == settings.database_path:
+            return settings.backup_dir
+        return db_path.parent / "backups"
+
+    def _load_options(self, data_root: Path) -> LoadOptions:
+        s = self.settings
+        return LoadOptions(
+            batch_size=s.batch_size,
+            memory_limit_mb=s.memory_limit_mb,
+            duplicate_prevention=s.enable_duplicate_prevention,
+            on_invalid_file=s.on_invalid_file,
+            primary_keys=s.primary_keys,
+            custom_columns=self._custom(),
+            data_root=data_root,
+        )
+
+    def recreate_json_tables(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+        """Back up, drop every ``json_*`` table (no other), clear the file ledger, and
+        create the tables again from the current analysis."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            path = self._db(db_path)
+            self._last_backup = None
+            plans: dict[str, EntityPlan] = {}
+            try:
+                found = self._discover(None, None, warnings)
+                self._analyze(found.dirs, plans)
+            except Json2DBError as exc:
+                warnings.append(f"no tables created: {exc}")
+            with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as conn:
+                ensure_internal_tables(conn)
+                dropped = recreate_tables(conn)
+                created: list[str] = []
+                custom = self._custom()
+                for entity in sorted(plans):
+                    apply_plan(conn, plans[entity], custom_columns=custom, include_indexes=True)
+                    created.extend(t.name for t in plans[entity].tables())
+            return {
+                "db_path": str(path),
+                "dropped_tables": dropped,
+                "created_tables": created,
+                "backup_path": self._last_backup,
+            }
+
+        return self._run("recreate_json_tables", body)
+
+    def tables_to_drop(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+        """The tables a recreation would drop (for the menu's confirmation)."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            path = self._db(db_path)
+            tables: list[str] = []
+            if path.exists():
+                with open_connection(path, readonly=True) as conn:
+                    tables = data_tables(conn)
+            return {"db_path": str(path), "tables": tables, "backup_dir": str(self._backup_dir(path))}
+
+        return self._run("tables_to_drop", body)
+
+    def populate_tables(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        json_dir: str | os.PathLike[str] | None = None,
+        cutoff_days: int | None = None,
+        entity_filter: Iterable[str] | None = None,
+    ) -> Result:
+        """Upsert the records of the data folders within ``cutoff_days`` (default: the
+        configured default_cutoff_days) into the database, newest wins."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            started = time.perf_counter()
+            path = self._db(db_path)
+            cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
+            found = self._discover(json_dir, cutoff, warnings)
+            wanted = _entity_set(entity_filter)
+            stats = self._populate(path, found, wanted, warnings, analyze_first=False, operation="populate_tables")
+            return {
+                "db_path": str(path),
+                "json_dir": str(found.root),
+                "statistics": _statistics(stats, started),
+            }
+
+        return self._run("populate_tables", body)
+
+    def _populate(
+        self,
+        path: Path,
+        found: Discovery,
+        entity_filter: set[str] | None,
+        warnings: list[str],
+        *,
+        analyze_first: bool,
+        operation: str,
+        steps: dict[str, Any] | None = None,
+    ) -> LoadStats:
+        """One run: lock, backup if configured, then schema and rows in one transaction."""
+        started_at = utc_now_text()
+        options = self._load_options(found.root)
+        try:
+            with self._writing(
+                path, operation, backup=self.settings.backup_before_operations, warnings=warnings
+            ) as conn:
+                ensure_internal_tables(conn)
+                plans = load_stored_plans(conn, custom_columns=options.custom_columns)
+                populator = Populator(conn, plans, options, self.progress)
+                if analyze_first:
+                    pending = populator.pending_files(found.dirs, entity_filter)
+                    counts = self._analyze(found.dirs, plans, entity_filter, files=pending)
+                    executed: list[str] = []
+                    for entity in sorted(counts):
+                        executed.extend(apply_plan(conn, plans[entity], custom_columns=options.custom_columns))
+                    if steps is not None:
+                        steps["analysis"] = _step(
+                            "analyze_json_files",
+                            entities={e: {"records": n, "id_field": plans[e].id_field} for e, n in counts.items()},
+                            total_records=sum(counts.values()),
+                        )
+                        steps["table_creation"] = _step("create_tables", statements=executed)
+                stats = populator.load_dirs(found.dirs, entity_filter)
+                ensure_indexes(conn, plans.values())
+                warnings.extend(stats.warnings)
+                _record_run(conn, operation, started_at, "success", stats, None)
+        except (Json2DBError, sqlite3.Error, OSError) as exc:
+            self._record_failed_run(path, operation, started_at, exc)
+            raise
+        return stats
+
+    def _record_failed_run(self, path: Path, operation: str, started_at: str, exc: BaseException) -> None:
+        """The run rolled back; keep a line in the run history all the same."""
+        if not path.exists():
+            return
+        with contextlib.suppress(Exception):
+            with open_connection(path) as conn, atomic(conn, path):
+                ensure_internal_tables(conn)
+                _record_run(conn, operation, started_at, "failed", None, str(exc))
+
+    # --- read-only operations ------------------------------------------------------
+
+    def verify_tables(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+        """Read-only checks of the database; ``success`` is False when any check is an error."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            return self._verify(self._db(db_path), None)
+
+        return self._run("verify_tables", body)
+
+    def _verify(self, path: Path, tables: Iterable[str] | None) -> dict[str, Any]:
+        from .verifier import verify_database
+
+        with open_connection(path, readonly=True) as conn:
+            checks = verify_database(
+                conn,
+                session_max_age_hours=self.settings.session_max_age_hours,
+                tables=tables,
+            )
+        errors = [c for c in checks if c["status"] == "error"]
+        summary = {
+            "ok": sum(c["status"] == "ok" for c in checks),
+            "warning": sum(c["status"] == "warning" for c in checks),
+            "error": len(errors),
+        }
+        payload = {"db_path": str(path), "checks": checks, "summary": summary}
+        if errors:
+            names = ", ".join(c["name"] for c in errors)
+            raise _Failed(
+                "validation_error",
+                f"verification of {path} found errors in: {names}; see the checks for details",
+                payload,
+            )
+        return payload
+
+    def generate_summary_report(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+        """Tables with record counts, sessions loaded, last runs, size and freshness."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            from .summary_reporter import summarize_database
+
+            path = self._db(db_path)
+            with open_connection(path, readonly=True) as conn:
+                report = summarize_database(
+                    conn, db_path=path, session_max_age_hours=self.settings.session_max_age_hours
+                )
+            report.setdefault("db_path", str(path))
+            return report
+
+        return self._run("generate_summary_report", body)
+
+    # --- the full workflow -------------------------------------------------------
+
+    def full_sync_workflow(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        json_dir: str | os.PathLike[str] | None = None,
+        cutoff_days: int | None = None,
+        skip_table_creation: bool = False,
+        entity_filter: Iterable[str] | None = None,
+    ) -> Result:
+        """Analyse, create or extend tables (never destructive), populate, verify, report.
+
+        ``success`` is False when any step fails, verification errors included; the
+        statistics still say what was loaded.
+        """
+        steps: dict[str, Any] = {}
+        stats_holder: dict[str, Any] = {}
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            started = time.perf_counter()
+            path = self._db(db_path)
+            cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
+            found = self._discover(json_dir, cutoff, warnings)
+            wanted = _entity_set(entity_filter)
+            if skip_table_creation:
+                steps["analysis"] = _step("analyze_json_files", skipped=True)
+                steps["table_creation"] = _step("create_tables", skipped=True)
+            stats = self._populate(
+                path,
+                found,
+                wanted,
+                warnings,
+                analyze_first=not skip_table_creation,
+                operation="full_sync_workflow",
+                steps=steps,
+            )
+            statistics = _statistics(stats, started)
+            stats_holder["statistics"] = statistics
+            steps["population"] = _step("populate_tables", statistics=statistics)
+            verification = self._run("verify_tables", lambda w: self._verify(path, None))
+            steps["verification"] = verification
+            report = self.generate_summary_report(path)
+            steps["report"] = report
+            statistics["processing_time_seconds"] = round(time.perf_counter() - started, 3)
+            payload = {
+                "db_path": str(path),
+                "json_dir": str(found.root),
+                "statistics": statistics,
+                "steps": steps,
+            }
+            for name in ("verification", "report"):
+                if not steps[name]["success"]:
+                    raise _Failed(
+                        steps[name]["error_type"] or "internal_error",
+                        f"{name} failed: {steps[name]['error']}",
+                        payload,
+                    )
+            return payload
+
+        result = self._run("full_sync_workflow", body)
+        result.setdefault("statistics", stats_holder.get("statistics", _empty_statistics()))
+        result.setdefault("steps", steps)
+        return result
+
+    # --- sessions and backups (menu and CLI) -------------------------------------
+
+    def list_sessions(self, cutoff_days: int | None = None, count_records: bool = True) -> Result:
+        """The data folders found, oldest first, with files, entities and record counts."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            from .reader import count_records as count
+
+            found = self._discover(None, cutoff_days, warnings)
+            from .sources import describe_discovery
+
+            sessions = describe_discovery(found)
+            if count_records:
+                for session in sessions:
+                    for item in session.get("files", []):
+                        try:
+                            item["records"] = count(Path(item["path"]), item["entity"])
+                        except Json2DBError as exc:
+                            item["records"] = None
+                            warnings.append(str(exc))
+            return {"json_dir": str(found.root), "kind": found.kind, "sessions": sessions}
+
+        return self._run("list_sessions", body)
+
+    def create_backup(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+        """Copy the database into the backup folder now."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            path = self._db(db_path)
+            if not path.exists():
+                raise DataFileError(f"database {path} does not exist; nothing to back up")
+            with writer_lock(path, operation="backup", timeout_seconds=self.settings.lock_timeout_seconds):
+                target = backup_database(path, self._backup_dir(path), keep=self.settings.backup_keep)
+            return {"db_path": str(path), "backup_path": str(target) if target else None}
+
+        return self._run("create_backup", body)
+
+    def list_backups(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+        """Backups of the database, newest first."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            path = self._db(db_path)
+            backups = list_backups(path, self._backup_dir(path))
+            return {
+                "db_path": str(path),
+                "backups": [
+                    {"path": str(b), "size_bytes": b.stat().st_size, "modified": _mtime_text(b)}
+                    for b in reversed(backups)
+                ],
+            }
+
+        return self._run("list_backups", body)
+
+    def restore_backup(self, backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None) -> Result:
+        """Replace the database's content with a backup's (a backup of the current state
+        is taken first)."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            path = self._db(db_path)
+            source = Path(backup_path).expanduser().resolve()
+            if not source.is_file():
+                raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
+            with writer_lock(path, operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
+                safety = backup_database(path, self._backup_dir(path), keep=self.settings.backup_keep + 1)
+                restore_backup(source, path)
+            return {"db_path": str(path), "restored_from": str(source), "previous_state_backup": str(safety) if safety else None}
+
+        return self._run("restore_backup", body)
+
+    def generate_sample_data(
+        self, out_dir: str | os.PathLike[str] | None = None, days: int = 3, seed: int = 42, invoices: int = 40
+    ) -> Result:
+        """Write realistic Zoho Books sessions (for demos and tests) into ``out_dir``
+        (default: the configured sessions folder)."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            from .sample_data import generate_sample_data
+
+            target = Path(out_dir).expanduser().resolve() if out_dir else self.settings.api_sync_path
+            return {"summary": generate_sample_data(target, days=days, seed=seed, invoices=invoices)}
+
+        return self._run("generate_sample_data", body)
+
+
+def _entity_set(entity_filter: Iterable[str] | None) -> set[str] | None:
+    if entity_filter is None:
+        return None
+    if isinstance(entity_filter, str):
+        entity_filter = [entity_filter]
+    wanted = {str(e).strip().lower() for e in entity_filter if str(e).strip()}
+    if not wanted:
+        raise ConfigError("entity_filter is empty; pass entity names such as ['invoices', 'bills'] or None for all")
+    return wanted
+
+
+def _step(operation: str, **payload: Any) -> dict[str, Any]:
+    return _success(operation, [], **payload)
+
+
+def _empty_statistics() -> dict[str, Any]:
+    return _statistics(LoadStats(), time.perf_counter())
+
+
+def _statistics(stats: LoadStats, started: float) -> dict[str, Any]:
+    elapsed = time.perf_counter() - started
+    statistics = stats.as_dict()
+    statistics["processing_time_seconds"] = round(elapsed, 3)
+    statistics["records_per_second"] = round(stats.total_records / elapsed, 1) if elapsed > 0 else 0.0
+    return statistics
+
+
+def _record_run(
+    conn: sqlite3.Connection,
+    operation: str,
+    started_at: str,
+    status: str,
+    stats: LoadStats | None,
+    error: str | None,
+) -> None:
+    import json
+
+    conn.execute(
+        sd.INSERT_RUN,
+        (
+            operation,
+            started_at,
+            utc_now_text(),
+            status,
+            json.dumps(stats.as_dict()) if stats is not None else None,
+            error,
+        ),
+    )
+
+
+def _mtime_text(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M:%S")
+
+
+__all__ = ["JSON2DBSyncRunner"]

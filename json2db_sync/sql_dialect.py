@@ -1,0 +1,477 @@
+"""SQLite dialect: the only module that holds SQL text; stdlib only.
+
+Every identifier that comes from data goes through :func:`quote_identifier`; every
+value is a ``?`` parameter. A PostgreSQL dialect can be added beside this one by
+providing the same functions and constants.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+# SQLite's compiled default is 2000 columns per table; keep a margin for the
+# standard and custom columns, and put what does not fit into one JSON column.
+MAX_COLUMNS = 2000
+OVERFLOW_COLUMN = "_overflow_json"
+
+TEXT = "TEXT"
+INTEGER = "INTEGER"
+REAL = "REAL"
+TYPE_NAMES = (TEXT, INTEGER, REAL)
+
+# Largest integer SQLite stores exactly; larger ones are kept as text.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+DATA_TABLE_PREFIX = "json_"
+INTERNAL_PREFIX = "_json2db_"
+FILES_TABLE = "_json2db_files"
+RUNS_TABLE = "_json2db_runs"
+REJECTED_TABLE = "_json2db_rejected"
+COLUMNS_TABLE = "_json2db_columns"
+TABLES_TABLE = "_json2db_tables"
+
+PRAGMAS_ON_OPEN = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA cache_size = -65536",
+)
+PRAGMA_WAL = "PRAGMA journal_mode = WAL"
+PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
+PRAGMA_QUERY_ONLY = "PRAGMA query_only = ON"
+PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
+PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
+
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+COMMIT = "COMMIT"
+ROLLBACK = "ROLLBACK"
+
+
+def savepoint(name: str) -> str:
+    return f"SAVEPOINT {quote_identifier(name)}"
+
+
+def rollback_to_savepoint(name: str) -> str:
+    return f"ROLLBACK TO {quote_identifier(name)}"
+
+
+def release_savepoint(name: str) -> str:
+    return f"RELEASE {quote_identifier(name)}"
+
+LIST_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+LIST_DATA_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'json\\_%' ESCAPE '\\' "
+    "ORDER BY name"
+)
+
+
+def quote_identifier(name: str) -> str:
+    """Quote one identifier for SQLite: wrap in double quotes, double any inside.
+
+    The one place identifiers are quoted, so hostile field or file names can never
+    change the meaning of a statement.
+    """
+    if "\x00" in name:
+        raise ValueError(f"identifier {name!r} contains a NUL character")
+    return '"' + name.replace('"', '""') + '"'
+
+
+q = quote_identifier
+
+
+def _column_list(columns: Iterable[str]) -> str:
+    return ", ".join(q(c) for c in columns)
+
+
+# --- internal tables -------------------------------------------------------------
+
+INTERNAL_TABLES_DDL = (
+    f"""CREATE TABLE IF NOT EXISTS {FILES_TABLE} (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    entity TEXT NOT NULL,
+    session TEXT,
+    data_timestamp TEXT,
+    records INTEGER NOT NULL,
+    loaded_at TEXT NOT NULL
+)""",
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_sha256 ON {FILES_TABLE} (sha256)",
+    f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
+    run_id INTEGER PRIMARY KEY,
+    operation TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    statistics TEXT,
+    error TEXT
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {REJECTED_TABLE} (
+    rejected_id INTEGER PRIMARY KEY,
+    entity TEXT NOT NULL,
+    source_file TEXT,
+    reason TEXT NOT NULL,
+    raw_json TEXT,
+    rejected_at TEXT NOT NULL
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {COLUMNS_TABLE} (
+    table_name TEXT NOT NULL,
+    json_path TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    sql_type TEXT NOT NULL,
+    kinds TEXT NOT NULL DEFAULT '',
+    is_json_array INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (table_name, json_path)
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {TABLES_TABLE} (
+    table_name TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    parent_table TEXT,
+    field TEXT,
+    id_field TEXT
+)""",
+)
+
+SELECT_COLUMN_MAP = (
+    f"SELECT table_name, json_path, column_name, sql_type, kinds, is_json_array FROM {COLUMNS_TABLE}"
+)
+INSERT_COLUMN_MAP = (
+    f"INSERT OR REPLACE INTO {COLUMNS_TABLE} "
+    "(table_name, json_path, column_name, sql_type, kinds, is_json_array) VALUES (?, ?, ?, ?, ?, ?)"
+)
+SELECT_TABLE_REGISTRY = f"SELECT table_name, entity, parent_table, field, id_field FROM {TABLES_TABLE}"
+INSERT_TABLE_REGISTRY = (
+    f"INSERT OR REPLACE INTO {TABLES_TABLE} (table_name, entity, parent_table, field, id_field) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+CLEAR_FILE_LEDGER = f"DELETE FROM {FILES_TABLE}"
+CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
+CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
+
+SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime FROM {FILES_TABLE} WHERE path = ?"
+SELECT_LEDGER_BY_HASH = f"SELECT path FROM {FILES_TABLE} WHERE sha256 = ? LIMIT 1"
+UPSERT_LEDGER = (
+    f"INSERT INTO {FILES_TABLE} (path, sha256, size, mtime, entity, session, data_timestamp, "
+    "records, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, "
+    "mtime = excluded.mtime, entity = excluded.entity, session = excluded.session, "
+    "data_timestamp = excluded.data_timestamp, records = excluded.records, loaded_at = excluded.loaded_at"
+)
+INSERT_REJECTED = (
+    f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+INSERT_RUN = (
+    f"INSERT INTO {RUNS_TABLE} (operation, started_at, finished_at, status, statistics, error) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+# --- data tables -------------------------------------------------------------------
+
+
+def table_info(table: str) -> str:
+    """``PRAGMA table_info`` for one table (name is quoted)."""
+    return f"PRAGMA table_info({q(table)})"
+
+
+def create_main_table(table: str, columns: Sequence[tuple[str, str]]) -> str:
+    """DDL for a ``json_<entity>`` table: the standard columns, then ``columns``
+    (name, declaration) in order."""
+    lines = [
+        f"{q('id')} TEXT PRIMARY KEY NOT NULL",
+        f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
+        f"{q('created_at')} TEXT",
+        f"{q('updated_at')} TEXT",
+    ]
+    lines += [f"{q(name)} {decl}" for name, decl in columns]
+    body = ",\n  ".join(lines)
+    return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+
+
+def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str]]) -> str:
+    """DDL for a child table ``json_<entity>_<field>``: one row per array element,
+    replaced as a whole when its parent is written."""
+    lines = [
+        f"{q('parent_id')} TEXT NOT NULL REFERENCES {q(parent)}({q('id')}) ON DELETE CASCADE",
+        f"{q('position')} INTEGER NOT NULL",
+        f"{q('id')} TEXT",
+        f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
+        f"{q('created_at')} TEXT",
+        f"{q('updated_at')} TEXT",
+    ]
+    lines += [f"{q(name)} {decl}" for name, decl in columns]
+    lines.append(f"PRIMARY KEY ({q('parent_id')}, {q('position')})")
+    body = ",\n  ".join(lines)
+    return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+
+
+def add_column(table: str, column: str, declaration: str) -> str:
+    """``ALTER TABLE ... ADD COLUMN``: schema evolution only ever adds."""
+    return f"ALTER TABLE {q(table)} ADD COLUMN {q(column)} {declaration}"
+
+
+def index_name(table: str, columns: Sequence[str]) -> str:
+    return "idx_" + table + "__" + "__".join(columns)
+
+
+def create_index(table: str, columns: Sequence[str]) -> str:
+    return (
+        f"CREATE INDEX IF NOT EXISTS {q(index_name(table, columns))} "
+        f"ON {q(table)} ({_column_list(columns)})"
+    )
+
+
+def drop_table(table: str) -> str:
+    return f"DROP TABLE IF EXISTS {q(table)}"
+
+
+@lru_cache(maxsize=4096)
+def upsert_main(table: str, columns: tuple[str, ...], newest_wins: bool) -> str:
+    """Insert one record, or update only the columns it carries.
+
+    ``columns`` starts with id, data_source, created_at, updated_at. With
+    ``newest_wins`` the update happens only when the incoming ``updated_at`` is not
+    older than the stored one, so a late stale session never overwrites newer data.
+    ``created_at`` keeps the first value seen.
+    """
+    placeholders = ", ".join("?" for _ in columns)
+    updates = []
+    for column in columns:
+        if column == "id":
+            continue
+        if column == "created_at":
+            updates.append(f"{q(column)} = COALESCE({q(table)}.{q(column)}, excluded.{q(column)})")
+        else:
+            updates.append(f"{q(column)} = excluded.{q(column)}")
+    sql = (
+        f"INSERT INTO {q(table)} ({_column_list(columns)}) VALUES ({placeholders}) "
+        f"ON CONFLICT({q('id')}) DO UPDATE SET {', '.join(updates)}"
+    )
+    if newest_wins:
+        stored = f"{q(table)}.{q('updated_at')}"
+        sql += f" WHERE {stored} IS NULL OR excluded.{q('updated_at')} >= {stored}"
+    return sql
+
+
+@lru_cache(maxsize=4096)
+def insert_rows(table: str, columns: tuple[str, ...]) -> str:
+    placeholders = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {q(table)} ({_column_list(columns)}) VALUES ({placeholders})"
+
+
+def delete_children(table: str, count: int) -> str:
+    """Delete the children of ``count`` parents (ids bound as parameters)."""
+    placeholders = ", ".join("?" for _ in range(count))
+    return f"DELETE FROM {q(table)} WHERE {q('parent_id')} IN ({placeholders})"
+
+
+def select_updated_at(table: str, count: int) -> str:
+    """Stored ``updated_at`` of ``count`` ids, to classify a batch before writing it."""
+    placeholders = ", ".join("?" for _ in range(count))
+    return f"SELECT {q('id')}, {q('updated_at')} FROM {q(table)} WHERE {q('id')} IN ({placeholders})"
+
+
+def count_rows(table: str) -> str:
+    return f"SELECT COUNT(*) FROM {q(table)}"
+
+
+def orphan_children(child: str, parent: str) -> str:
+    """Child rows whose parent row is missing."""
+    return (
+        f"SELECT c.{q('parent_id')} FROM {q(child)} AS c "
+        f"LEFT JOIN {q(parent)} AS p ON p.{q('id')} = c.{q('parent_id')} "
+        f"WHERE p.{q('id')} IS NULL"
+    )
+
+
+_CUSTOM_DECLARATION = re.compile(
+    r"^\s*(?P<type>[A-Za-z][A-Za-z ]*?)\s*"
+    r"(?:\s+DEFAULT\s+(?P<default>CURRENT_TIMESTAMP|CURRENT_DATE|CURRENT_TIME|NULL|"
+    r"'(?:[^']|'')*'|-?\d+(?:\.\d+)?))?\s*$",
+    re.IGNORECASE,
+)
+_NON_CONSTANT_DEFAULTS = {"CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"}
+
+
+def parse_custom_declaration(declaration: str) -> tuple[str, str | None]:
+    """Split a custom column declaration ``"TIMESTAMP DEFAULT CURRENT_TIMESTAMP"`` into
+    (type, default); raise ValueError for anything else, since it becomes SQL text."""
+    match = _CUSTOM_DECLARATION.match(declaration)
+    if not match:
+        raise ValueError(
+            f"{declaration!r} is not a column declaration of the form "
+            "'TYPE' or 'TYPE DEFAULT <constant | CURRENT_TIMESTAMP>'"
+        )
+    default = match.group("default")
+    return match.group("type").upper(), default
+
+
+def custom_declaration_for_add(declaration: str) -> str:
+    """SQLite cannot ADD COLUMN with a non-constant default; drop it there (the
+    populator fills such columns itself)."""
+    type_name, default = parse_custom_declaration(declaration)
+    if default is None or default.upper() in _NON_CONSTANT_DEFAULTS:
+        return type_name
+    return f"{type_name} DEFAULT {default}"
+
+
+def is_non_constant_default(declaration: str) -> bool:
+    _, default = parse_custom_declaration(declaration)
+    return default is not None and default.upper() in _NON_CONSTANT_DEFAULTS
+
+
+# --- read-only queries (verifier, summary_reporter) ---------------------------------
+# (section owned by the verification work; keep edits below this line)
+# Each ``offending_*`` function returns a SELECT of one row per problem, its first
+# column naming the row (the ``label`` column, else ``rowid <n>``); wrap it with
+# ``count_of`` or ``first_distinct`` for the count and the examples.
+
+TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+
+# Zoho timestamps as stored: 2026-06-09T16:48:58-0400 (the shape checked in SQL;
+# anything else is looked at in Python).
+_ZOHO_TIMESTAMP_GLOB = (
+    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][+-][0-9][0-9][0-9][0-9]"
+)
+
+
+def _label(label: str | None) -> str:
+    return q(label) if label else "'rowid ' || rowid"
+
+
+def _blank(column: str) -> str:
+    return f"({q(column)} IS NULL OR {q(column)} = '')"
+
+
+def select_columns(
+    table: str,
+    columns: Sequence[str],
+    *,
+    order_by: str | None = None,
+    descending: bool = False,
+    limit: bool = False,
+) -> str:
+    """SELECT the given columns of a table (``limit`` adds ``LIMIT ?``); used to read
+    internal tables whose older versions may lack some columns."""
+    sql = f"SELECT {_column_list(columns)} FROM {q(table)}"
+    if order_by:
+        sql += f" ORDER BY {q(order_by)}{' DESC' if descending else ''}"
+    if limit:
+        sql += " LIMIT ?"
+    return sql
+
+
+def max_value(table: str, column: str) -> str:
+    return f"SELECT MAX({q(column)}) FROM {q(table)}"
+
+
+def count_of(query: str) -> str:
+    """Number of rows a query returns."""
+    return f"SELECT COUNT(*) FROM ({query})"
+
+
+def first_distinct(query: str) -> str:
+    """The first ``?`` distinct rows of a one-column query, in order (for examples)."""
+    return f"SELECT DISTINCT * FROM ({query}) ORDER BY 1 LIMIT ?"
+
+
+def offending_null_ids(table: str) -> str:
+    """Rows without an id ("" counts as none); named by rowid since they have no id."""
+    return f"SELECT {_label(None)} FROM {q(table)} WHERE {_blank('id')}"
+
+
+def offending_duplicate_ids(table: str, per_parent: bool) -> str:
+    """Ids held by more than one row (in child tables: more than once per parent)."""
+    group = _column_list(["parent_id", "id"] if per_parent else ["id"])
+    return (
+        f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IS NOT NULL AND {q('id')} <> '' "
+        f"GROUP BY {group} HAVING COUNT(*) > 1"
+    )
+
+
+def offending_orphans(child: str, parent: str) -> str:
+    """Child rows whose parent row is missing (named by their parent_id)."""
+    return (
+        f"SELECT c.{q('parent_id')} FROM {q(child)} AS c WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {q(parent)} AS p WHERE p.{q('id')} = c.{q('parent_id')})"
+    )
+
+
+def offending_blanks(table: str, column: str | None, label: str | None) -> str:
+    """Rows where a required column is NULL or ""; every row when the column is absent."""
+    where = f" WHERE {_blank(column)}" if column else ""
+    return f"SELECT {_label(label)} FROM {q(table)}{where}"
+
+
+def nonstandard_dates(table: str, column: str, label: str | None) -> str:
+    """(label, value) of set values that are not a valid ``YYYY-MM-DD`` date text."""
+    c = q(column)
+    return (
+        f"SELECT {_label(label)}, {c} FROM {q(table)} WHERE {c} IS NOT NULL AND {c} <> '' "
+        f"AND (typeof({c}) <> 'text' OR date({c}, '+0 days') IS NOT {c})"
+    )
+
+
+def nonstandard_timestamps(table: str, column: str, label: str | None) -> str:
+    """(label, value) of set values that are not a valid Zoho timestamp of the usual
+    shape ``YYYY-MM-DDTHH:MM:SS±HHMM`` (other accepted shapes are judged in Python)."""
+    c = q(column)
+    day = f"substr({c}, 1, 10)"
+    clock = f"substr({c}, 12, 8)"
+    return (
+        f"SELECT {_label(label)}, {c} FROM {q(table)} WHERE {c} IS NOT NULL AND {c} <> '' "
+        f"AND NOT (typeof({c}) = 'text' AND {c} GLOB '{_ZOHO_TIMESTAMP_GLOB}' "
+        f"AND date({day}, '+0 days') IS {day} AND time({clock}) IS {clock})"
+    )
+
+
+def offending_non_numbers(table: str, column: str, label: str | None) -> str:
+    """Rows whose value is neither a number, NULL nor "" (Zoho's "unset")."""
+    c = q(column)
+    return (
+        f"SELECT {_label(label)} FROM {q(table)} "
+        f"WHERE typeof({c}) NOT IN ('integer', 'real', 'null') AND {c} <> ''"
+    )
+
+
+def offending_negatives(table: str, column: str, label: str | None) -> str:
+    """Rows whose numeric value is below zero."""
+    c = q(column)
+    return (
+        f"SELECT {_label(label)} FROM {q(table)} "
+        f"WHERE typeof({c}) IN ('integer', 'real') AND {c} < 0"
+    )
+
+
+def subtotal_mismatches(parent: str, child: str) -> str:
+    """(id, sub_total, sum of item_total, difference) of parents whose ``sub_total``
+    differs from their line items by more than ``?``, worst first."""
+    return (
+        f"SELECT p.{q('id')}, p.{q('sub_total')}, s.items_total, "
+        f"ABS(p.{q('sub_total')} - s.items_total) AS difference FROM {q(parent)} AS p "
+        f"JOIN (SELECT {q('parent_id')}, TOTAL({q('item_total')}) AS items_total "
+        f"FROM {q(child)} GROUP BY {q('parent_id')}) AS s ON s.{q('parent_id')} = p.{q('id')} "
+        f"WHERE typeof(p.{q('sub_total')}) IN ('integer', 'real') "
+        f"AND ABS(p.{q('sub_total')} - s.items_total) > ? "
+        f"ORDER BY difference DESC, p.{q('id')}"
+    )
+
+
+def offending_references(source: str, column: str, target: str) -> str:
+    """Set values of ``source.column`` with no row of that id in ``target`` (named by
+    the missing id)."""
+    c = q(column)
+    return (
+        f"SELECT s.{c} FROM {q(source)} AS s WHERE s.{c} IS NOT NULL AND s.{c} <> '' "
+        f"AND NOT EXISTS (SELECT 1 FROM {q(target)} AS t WHERE t.{q('id')} = s.{c})"
+    )
+
+
+def select_ids_in(table: str, count: int) -> str:
+    """The ids among ``count`` bound ids that have a row (for the source-count check)."""
+    placeholders = ", ".join("?" for _ in range(count))
+    return f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IN ({placeholders})"

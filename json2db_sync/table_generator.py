@@ -1,0 +1,326 @@
+"""Table generator stage: the only place that runs DDL (create, add column, index, drop).
+
+May import stdlib, ``errors``, ``sql_dialect`` and ``json_analyzer``. Schema evolution
+only adds: a table is created when missing, a column added when new; nothing is
+dropped or retyped in place, except by :func:`recreate_tables`, which drops ``json_*``
+tables only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import sql_dialect as sd
+from .errors import ConfigError
+from .json_analyzer import (
+    ColumnSpec,
+    EntityPlan,
+    TablePlan,
+    path_key,
+    sql_type_for,
+)
+
+logger = logging.getLogger(__name__)
+
+# Columns worth an index for reporting joins (a document's customer, a line's item).
+REFERENCE_COLUMNS = ("customer_id", "vendor_id", "item_id", "invoice_id", "bill_id", "account_id")
+
+
+def ensure_internal_tables(conn: sqlite3.Connection) -> None:
+    """Create the ledger, run history, quarantine and mapping tables if missing."""
+    for statement in sd.INTERNAL_TABLES_DDL:
+        conn.execute(statement)
+    _upgrade_internal_tables(conn)
+
+
+def _upgrade_internal_tables(conn: sqlite3.Connection) -> None:
+    """Add columns that newer versions keep in internal tables to older databases."""
+    wanted = {
+        sd.FILES_TABLE: [("data_timestamp", "TEXT")],
+        sd.COLUMNS_TABLE: [("kinds", "TEXT NOT NULL DEFAULT ''"), ("is_json_array", "INTEGER NOT NULL DEFAULT 0")],
+    }
+    for table, columns in wanted.items():
+        have = existing_columns(conn, table)
+        for name, declaration in columns:
+            if name not in have:
+                conn.execute(sd.add_column(table, name, declaration))
+
+
+def existing_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """Lower-cased column names of a table (empty when the table does not exist)."""
+    return {row[1].lower() for row in conn.execute(sd.table_info(table))}
+
+
+def existing_tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute(sd.LIST_TABLES)}
+
+
+def data_tables(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute(sd.LIST_DATA_TABLES)]
+
+
+def validate_custom_columns(custom_columns: Mapping[str, str]) -> dict[str, str]:
+    """Check every custom column declaration now, so a typo fails before any work."""
+    checked: dict[str, str] = {}
+    for name, declaration in custom_columns.items():
+        if name in ("id", "data_source", "created_at", "updated_at"):
+            continue  # already a standard column of every table
+        try:
+            sd.parse_custom_declaration(declaration)
+        except ValueError as exc:
+            raise ConfigError(
+                f"custom column {name!r}: {exc}; fix processing.custom_columns in the config "
+                "file or the custom_columns argument"
+            ) from None
+        checked[name] = declaration
+    return checked
+
+
+def load_stored_plans(
+    conn: sqlite3.Connection, *, custom_columns: Mapping[str, str] | None = None
+) -> dict[str, EntityPlan]:
+    """Rebuild the plans the database already holds, so that column names and types stay
+    the same from run to run."""
+    tables = existing_tables(conn)
+    if sd.TABLES_TABLE not in tables or sd.COLUMNS_TABLE not in tables:
+        return {}
+    reserved = tuple(custom_columns or ())
+    registry = conn.execute(sd.SELECT_TABLE_REGISTRY).fetchall()
+    plans: dict[str, EntityPlan] = {}
+    for table_name, entity, parent, field_name, id_field in registry:
+        if parent is None:
+            plans[entity] = EntityPlan.new(entity, id_field, reserved)
+    for table_name, entity, parent, field_name, id_field in registry:
+        if parent is not None and entity in plans:
+            plans[entity].child_plan(field_name)
+    by_table = {table.name: (plan, table) for plan in plans.values() for table in plan.tables()}
+    for table_name, raw_path, column_name, sql_type, kinds, is_json_array in conn.execute(
+        sd.SELECT_COLUMN_MAP
+    ):
+        if table_name not in by_table:
+            continue
+        plan, table = by_table[table_name]
+        path = tuple(json.loads(raw_path))
+        is_overflow = column_name == sd.OVERFLOW_COLUMN
+        table.columns[path] = ColumnSpec(column_name, path, sql_type, is_overflow)
+        table.kinds[path] = {k for k in kinds.split(",") if k}
+        table.used_names.add(column_name.lower())
+        table.saved_state[path] = (column_name, sql_type, kinds)
+        for depth in range(1, len(path)):
+            table.object_prefixes.add(path[:depth])
+        if is_json_array and table is plan.main:
+            plan.json_array_fields.add(path[0])
+    for plan, table in by_table.values():
+        table.existing_columns = existing_columns(conn, table.name)
+        table.exists = bool(table.existing_columns)
+    return plans
+
+
+def _table_columns_ddl(
+    table: TablePlan, custom_columns: Mapping[str, str], *, for_add: bool
+) -> list[tuple[str, str]]:
+    """(name, declaration) pairs for the custom and data columns of a table."""
+    pairs: list[tuple[str, str]] = []
+    for name, declaration in custom_columns.items():
+        decl = sd.custom_declaration_for_add(declaration) if for_add else declaration
+        pairs.append((name, decl))
+    seen: set[str] = set()
+    for spec in table.columns.values():
+        if spec.name.lower() in seen:
+            continue
+        seen.add(spec.name.lower())
+        pairs.append((spec.name, spec.sql_type))
+    return pairs
+
+
+def plan_ddl(
+    plan: EntityPlan,
+    *,
+    custom_columns: Mapping[str, str] | None = None,
+    include_indexes: bool = True,
+) -> dict[str, list[str]]:
+    """The DDL that would bring the database to ``plan``, per table, without running it.
+
+    Tables the database lacks get a CREATE TABLE; existing ones an ALTER TABLE per new
+    column.
+    """
+    custom = dict(custom_columns or {})
+    statements: dict[str, list[str]] = {}
+    for table in plan.tables():
+        table.resolve_types_for_new()
+        table_statements: list[str] = []
+        if not table.exists:
+            columns = _table_columns_ddl(table, custom, for_add=False)
+            if table.parent is None:
+                table_statements.append(sd.create_main_table(table.name, columns))
+            else:
+                table_statements.append(sd.create_child_table(table.name, table.parent, columns))
+        else:
+            for name, declaration in _table_columns_ddl(table, custom, for_add=True):
+                if name.lower() not in table.existing_columns:
+                    table_statements.append(sd.add_column(table.name, name, declaration))
+        if include_indexes:
+            table_statements.extend(index_statements(table, plan))
+        statements[table.name] = table_statements
+    return statements
+
+
+def index_statements(table: TablePlan, plan: EntityPlan) -> list[str]:
+    """Indexes for newest-wins lookups and the usual reporting joins."""
+    statements: list[str] = []
+    names = {spec.name for spec in table.columns.values()}
+    if table.parent is None:
+        statements.append(sd.create_index(table.name, ["updated_at"]))
+    for column in REFERENCE_COLUMNS:
+        if column in names and column != plan.id_field:
+            statements.append(sd.create_index(table.name, [column]))
+    return statements
+
+
+def apply_plan(
+    conn: sqlite3.Connection,
+    plan: EntityPlan,
+    *,
+    custom_columns: Mapping[str, str] | None = None,
+    include_indexes: bool = False,
+) -> list[str]:
+    """Create or extend the tables of ``plan`` and store its column mapping.
+
+    Returns the statements it ran. Cheap when nothing is new, so the populator calls it
+    once per batch.
+    """
+    custom = dict(custom_columns or {})
+    executed: list[str] = []
+    for table in plan.tables():
+        table.resolve_types_for_new()
+        if not table.exists:
+            statement = plan_ddl_for_table(table, custom)
+            conn.execute(statement)
+            executed.append(statement)
+            table.exists = True
+            table.existing_columns = existing_columns(conn, table.name)
+            _register_table(conn, plan, table)
+        else:
+            for name, declaration in _table_columns_ddl(table, custom, for_add=True):
+                if name.lower() not in table.existing_columns:
+                    statement = sd.add_column(table.name, name, declaration)
+                    conn.execute(statement)
+                    executed.append(statement)
+                    table.existing_columns.add(name.lower())
+                    logger.info("added column %s.%s (%s)", table.name, name, declaration)
+        _save_mapping(conn, plan, table)
+        if include_indexes:
+            for statement in index_statements(table, plan):
+                conn.execute(statement)
+    if executed:
+        logger.info("schema for %s: %d statement(s)", plan.entity, len(executed))
+    return executed
+
+
+def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str]) -> str:
+    columns = _table_columns_ddl(table, custom, for_add=False)
+    if table.parent is None:
+        return sd.create_main_table(table.name, columns)
+    return sd.create_child_table(table.name, table.parent, columns)
+
+
+def ensure_indexes(conn: sqlite3.Connection, plans: Iterable[EntityPlan]) -> None:
+    """Build secondary indexes once, after the rows are in (cheaper than row by row)."""
+    for plan in plans:
+        for table in plan.tables():
+            if table.exists:
+                for statement in index_statements(table, plan):
+                    conn.execute(statement)
+
+
+def _register_table(conn: sqlite3.Connection, plan: EntityPlan, table: TablePlan) -> None:
+    conn.execute(
+        sd.INSERT_TABLE_REGISTRY,
+        (table.name, plan.entity, table.parent, table.field, table.id_field),
+    )
+
+
+def _save_mapping(conn: sqlite3.Connection, plan: EntityPlan, table: TablePlan) -> None:
+    """Store new paths, and kinds that changed, so names and types survive the run."""
+    rows = []
+    for path, spec in table.columns.items():
+        kinds = ",".join(sorted(table.kinds.get(path, ())))
+        marker = (spec.name, spec.sql_type, kinds)
+        if table.saved_state.get(path) == marker:
+            continue
+        is_json = int(table is plan.main and len(path) == 1 and path[0] in plan.json_array_fields)
+        rows.append((table.name, path_key(path), spec.name, spec.sql_type, kinds, is_json))
+        table.saved_state[path] = marker
+    if rows:
+        conn.executemany(sd.INSERT_COLUMN_MAP, rows)
+
+
+def schema_changes(conn: sqlite3.Connection | None, plan: EntityPlan) -> list[dict[str, Any]]:
+    """What the database lacks for ``plan``: new tables, new columns, type conflicts.
+
+    Empty when the database already fits (so ``if analysis["schema_changes_required"]``
+    reads naturally).
+    """
+    changes: list[dict[str, Any]] = []
+    for table in plan.tables():
+        if not table.exists:
+            changes.append({"table": table.name, "change": "new_table"})
+            continue
+        declared = _declared_types(conn, table.name) if conn is not None else {}
+        for spec in table.columns.values():
+            if spec.is_overflow and sd.OVERFLOW_COLUMN.lower() in table.existing_columns:
+                continue
+            name = spec.name.lower()
+            wanted = sql_type_for(table.kinds.get(spec.path, ()))
+            if name not in table.existing_columns:
+                changes.append(
+                    {"table": table.name, "change": "new_column", "column": spec.name, "type": wanted}
+                )
+            elif declared.get(name) and not _type_fits(declared[name], wanted):
+                changes.append(
+                    {
+                        "table": table.name,
+                        "change": "type_conflict",
+                        "column": spec.name,
+                        "declared": declared[name],
+                        "found": wanted,
+                    }
+                )
+    return changes
+
+
+def _declared_types(conn: sqlite3.Connection, table: str) -> dict[str, str]:
+    return {row[1].lower(): (row[2] or "").upper() for row in conn.execute(sd.table_info(table))}
+
+
+def _type_fits(declared: str, wanted: str) -> bool:
+    """Whether values of ``wanted`` type keep their meaning in a ``declared`` column."""
+    if declared == wanted or declared == sd.TEXT:
+        return True
+    return declared == sd.REAL and wanted == sd.INTEGER
+
+
+def recreate_tables(conn: sqlite3.Connection) -> list[str]:
+    """Drop every ``json_*`` table (children first) and forget their mapping and ledger.
+
+    Never touches any other table. Returns the dropped table names.
+    """
+    tables = data_tables(conn)
+    children = [t for t in tables if _is_child(conn, t)]
+    parents = [t for t in tables if t not in children]
+    for table in [*children, *parents]:
+        conn.execute(sd.drop_table(table))
+    ensure_internal_tables(conn)
+    conn.execute(sd.CLEAR_FILE_LEDGER)
+    conn.execute(sd.CLEAR_COLUMN_MAP_FOR_DATA)
+    conn.execute(sd.CLEAR_TABLE_REGISTRY)
+    logger.info("dropped %d json_* table(s) and cleared the file ledger", len(tables))
+    return [*children, *parents]
+
+
+def _is_child(conn: sqlite3.Connection, table: str) -> bool:
+    return "parent_id" in existing_columns(conn, table)

@@ -1,0 +1,362 @@
+"""The runner end to end on real SQLite files and real session trees: the table model and
+the sync semantics of DESIGN.md, one rule per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from json2db_sync import JSON2DBSyncRunner
+from json2db_sync.database import writer_lock
+
+NOW = datetime.now().replace(microsecond=0)
+T1 = NOW - timedelta(days=3)
+T2 = NOW - timedelta(days=2)
+T3 = NOW - timedelta(days=1)
+
+
+def invoice(
+    invoice_id: str,
+    modified: str = "2026-06-09T16:48:58-0400",
+    *,
+    lines: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "invoice_id": invoice_id,
+        "invoice_number": f"INV-{invoice_id}",
+        "customer_id": "c1",
+        "date": "2026-06-09",
+        "status": "sent",
+        "created_time": "2026-06-09T10:00:00-0400",
+        "last_modified_time": modified,
+        "billing_address": {"city": "New York", "zip": "10001"},
+    }
+    if lines is not None:
+        record["line_items"] = lines
+        record["sub_total"] = round(sum(line["item_total"] for line in lines), 2)
+        record["total"] = record["sub_total"]
+    record.update(fields)
+    return record
+
+
+def line(line_id: str, total: float, item_id: str = "it1") -> dict[str, Any]:
+    return {"line_item_id": line_id, "item_id": item_id, "rate": total, "quantity": 1, "item_total": total}
+
+
+def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def checksum(db: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Every json_* row, sorted: equal checksums mean the same data state."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'json_%' ORDER BY name")]
+        return [(t, sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)) for t in tables]
+
+
+@pytest.fixture
+def runner(workspace: Path) -> JSON2DBSyncRunner:
+    return JSON2DBSyncRunner()
+
+
+def sync(runner: JSON2DBSyncRunner, **kwargs: Any) -> dict[str, Any]:
+    result = runner.full_sync_workflow(**kwargs)
+    json.dumps(result)  # every result is JSON-serialisable
+    return result
+
+
+def test_guide_quick_start_loads_sessions(runner: JSON2DBSyncRunner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 10.0), line("L2", 5.5)])], "contacts": [{"contact_id": "c1", "contact_name": "Acme"}]})
+    result = runner.full_sync_workflow(db_path="../data/database/production.db", cutoff_days=30)
+    assert result["success"], result["error"]
+    assert result["statistics"]["total_records"] == 2
+    assert result["statistics"]["child_rows_written"] == 2
+    assert set(result["steps"]) == {"analysis", "table_creation", "population", "verification", "report"}
+    assert rows(db_path, "SELECT id, data_source, created_at, updated_at, billing_address__city, total FROM json_invoices") == [
+        ("1", "json", "2026-06-09 14:00:00", "2026-06-09 20:48:58", "New York", 15.5)
+    ]
+    assert rows(db_path, "SELECT parent_id, position, id, item_total FROM json_invoices_line_items ORDER BY position") == [
+        ("1", 0, "L1", 10.0),
+        ("1", 1, "L2", 5.5),
+    ]
+
+
+def test_child_table_declares_foreign_key(runner: JSON2DBSyncRunner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 1.0)])]})
+    assert sync(runner)["success"]
+    fks = rows(db_path, "PRAGMA foreign_key_list('json_invoices_line_items')")
+    assert [(fk[2], fk[3], fk[4], fk[6]) for fk in fks] == [("json_invoices", "parent_id", "id", "CASCADE")]
+    pk = [r[1] for r in rows(db_path, "PRAGMA table_info('json_invoices_line_items')") if r[5]]
+    assert pk == ["parent_id", "position"]
+
+
+def test_stale_session_never_overwrites_newer_data(runner: JSON2DBSyncRunner, make_session, db_path: Path) -> None:
+    make_session(T2, {"invoices": [invoice("1", "2026-06-10T10:00:00-0400", status="paid")]})
+    assert sync(runner)["success"]
+    # A late-arriving session with an older modification time.
+    make_session(T3, {"invoices": [invoice("1", "2026-06-09T10:00:00-0400", status="draft")]})
+    result = sync(runner)
+    assert result["statistics"]["records_unchanged"] == 1
+    assert rows(db_path, "SELECT status FROM json_invoices") == [("paid",)]
+
+
+def test_newer_session_updates(runner: JSON2DBSyncRunner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", "2026-06-09T10:00:00-0400", status="sent")]})
+    make_session(T2, {"invoices": [invoice("1", "2026-06-10T10:00:00-0400", status="paid")]})
+    result = sync(runner)
+    assert result["statistics"]["records_inserted"] == 1
+    assert result["statistics"]["records_updated"] == 1
+    assert rows(db_path, "SELECT status, updated_at FROM json_invoices") == [("paid", "2026-06-10 14:00:00")]
+
+
+def test_list_form_after_detail_keeps_children_and_detail_fields(runner, make_session, db_path: Path) -> None:
+    detail = invoice("1", lines=[line("L1", 3.0)], notes="detail only")
+    listed = {k: v for k, v in invoice("1").items() if k not in ("billing_address",)}
+    listed["status"] = "paid"
+    make_session(T1, {"invoices": [detail]})
+    make_session(T2, {"invoices": {"code": 0, "message": "success", "invoices": [listed], "page_context": {"page": 1}}})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT status, notes, billing_address__city FROM json_invoices") == [("paid", "detail only", "New York")]
+    assert rows(db_path, "SELECT id FROM json_invoices_line_items") == [("L1",)]
+
+
+def test_children_replaced_when_array_present(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", "2026-06-09T10:00:00-0400", lines=[line("L1", 1.0), line("L2", 2.0)])]})
+    make_session(T2, {"invoices": [invoice("1", "2026-06-10T10:00:00-0400", lines=[line("L2", 2.0)])]})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT position, id FROM json_invoices_line_items") == [(0, "L2")]
+
+
+def test_empty_array_clears_children_but_empty_string_keeps_them(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"bills": [{"bill_id": "b", "last_modified_time": "2026-06-01T00:00:00+0000", "documents": [{"document_id": "d1"}], "line_items": [{"line_item_id": "x"}]}]})
+    make_session(T2, {"bills": [{"bill_id": "b", "last_modified_time": "2026-06-02T00:00:00+0000", "documents": "", "line_items": []}]})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT id FROM json_bills_documents") == [("d1",)]
+    assert rows(db_path, "SELECT COUNT(*) FROM json_bills_line_items") == [(0,)]
+    columns = {r[1] for r in rows(db_path, "PRAGMA table_info('json_bills')")}
+    assert "documents" not in columns
+
+
+def test_empty_string_in_numeric_column_is_null(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"items": [{"item_id": "1", "tax_percentage": 18.5, "name": "A"}, {"item_id": "2", "tax_percentage": "", "name": ""}]})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT id, tax_percentage, name FROM json_items ORDER BY id") == [("1", 18.5, "A"), ("2", None, "")]
+    assert rows(db_path, "SELECT AVG(tax_percentage) FROM json_items") == [(18.5,)]
+
+
+def test_rerun_is_a_no_op(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 1.0)])], "contacts": [{"contact_id": "c1"}]})
+    first = sync(runner)
+    before = checksum(db_path)
+    second = sync(runner)
+    assert first["statistics"]["files_loaded"] == 2
+    assert second["statistics"]["files_loaded"] == 0
+    assert second["statistics"]["files_skipped"] == 2
+    assert second["statistics"]["total_records"] == 0
+    assert checksum(db_path) == before
+
+
+def test_cutoff_days_leaves_old_sessions_out(runner, make_session, db_path: Path) -> None:
+    make_session(NOW - timedelta(days=40), {"invoices": [invoice("old")]})
+    make_session(T1, {"invoices": [invoice("new")]})
+    assert sync(runner, cutoff_days=30)["success"]
+    assert rows(db_path, "SELECT id FROM json_invoices") == [("new",)]
+    assert sync(runner, cutoff_days=90)["success"]
+    assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [("new",), ("old",)]
+
+
+def test_everything_outside_cutoff_is_not_an_error(runner, make_session) -> None:
+    make_session(NOW - timedelta(days=40), {"invoices": [invoice("old")]})
+    result = sync(runner, cutoff_days=7)
+    assert result["success"], result["error"]
+    assert result["statistics"]["total_records"] == 0
+    assert any("older" in w and "cutoff_days" in w for w in result["warnings"])
+
+
+def test_entity_filter(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1")], "bills": [{"bill_id": "b1"}], "contacts": [{"contact_id": "c"}]})
+    result = runner.populate_tables(cutoff_days=30, entity_filter=["invoices", "bills"])
+    assert result["success"], result["error"]
+    tables = {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE name LIKE 'json_%' AND type='table'")}
+    assert tables == {"json_invoices", "json_bills"}
+
+
+def test_schema_evolution_adds_columns_without_losing_rows(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    assert sync(runner)["success"]
+    make_session(T2, {"invoices": [invoice("2", new_field=42, billing_address={"city": "X", "country": "US"})]})
+    result = sync(runner, skip_table_creation=True)
+    assert result["success"], result["error"]
+    assert rows(db_path, "SELECT id, new_field, billing_address__country FROM json_invoices ORDER BY id") == [
+        ("1", None, None),
+        ("2", 42, "US"),
+    ]
+
+
+def test_column_names_stay_stable_across_runs(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1", "Name": "a", "name": "b"}]})
+    assert sync(runner)["success"]
+    make_session(T2, {"contacts": [{"contact_id": "2", "name": "c", "Name": "d"}]})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT id, name, name_2 FROM json_contacts ORDER BY id") == [("1", "a", "b"), ("2", "d", "c")]
+
+
+def test_recreate_keeps_other_tables_and_reloads(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 1.0)])]})
+    assert sync(runner)["success"]
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE my_report (x)")
+        conn.execute("INSERT INTO my_report VALUES (1)")
+    recreated = runner.recreate_json_tables()
+    assert recreated["success"], recreated["error"]
+    assert set(recreated["dropped_tables"]) == {"json_invoices", "json_invoices_line_items"}
+    assert recreated["backup_path"] and Path(recreated["backup_path"]).is_file()
+    assert rows(db_path, "SELECT COUNT(*) FROM json_invoices") == [(0,)]
+    assert rows(db_path, "SELECT x FROM my_report") == [(1,)]
+    again = sync(runner)
+    assert again["statistics"]["files_loaded"] == 1
+    assert rows(db_path, "SELECT COUNT(*) FROM json_invoices_line_items") == [(1,)]
+
+
+def test_records_without_id_go_to_quarantine(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1"), {"invoice_number": "no id"}, invoice("")]})
+    result = sync(runner)
+    assert result["statistics"]["records_rejected"] == 2
+    rejected = rows(db_path, "SELECT entity, reason, raw_json FROM _json2db_rejected ORDER BY rejected_id")
+    assert [r[0] for r in rejected] == ["invoices", "invoices"]
+    assert "invoice_id" in rejected[0][1]
+    assert json.loads(rejected[0][2]) == {"invoice_number": "no id"}
+
+
+def test_ids_are_text_and_big_integers_exact(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": 123, "balance": 2**70}]})
+    make_session(T2, {"contacts": [{"contact_id": "123", "note": "same record"}]})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT id, balance, typeof(balance), note FROM json_contacts") == [
+        ("123", str(2**70), "text", "same record")
+    ]
+
+
+def test_duplicate_ids_in_one_file_last_wins(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1", "v": "first"}, {"contact_id": "1", "v": "last"}]})
+    result = sync(runner)
+    assert result["statistics"]["duplicate_ids_in_files"] == 1
+    assert rows(db_path, "SELECT v FROM json_contacts") == [("last",)]
+
+
+def test_invalid_file_fails_whole_run(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1"}], "invoices": '[{"invoice_id": "1"'})
+    result = sync(runner)
+    assert not result["success"]
+    assert result["error_type"] == "file_error"
+    assert "invoices.json" in result["error"]
+    assert not db_path.exists() or rows(db_path, "SELECT name FROM sqlite_master WHERE name = 'json_contacts'") == []
+
+
+def test_invalid_file_skipped_when_configured(workspace: Path, make_session, db_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("JSON2DB_ON_INVALID_FILE", "skip")
+    make_session(T1, {"contacts": [{"contact_id": "1"}], "invoices": '{"code": 0, "message": "x"}'})
+    result = sync(JSON2DBSyncRunner())
+    assert result["success"], result["error"]
+    assert any("invoices.json" in w for w in result["warnings"])
+    assert rows(db_path, "SELECT id FROM json_contacts") == [("1",)]
+    assert rows(db_path, "SELECT entity FROM _json2db_rejected") == [("invoices",)]
+
+
+def test_not_records_is_validation_error(runner, make_session) -> None:
+    make_session(T1, {"invoices": '{"code": 0, "message": "success", "page_context": {}}'})
+    result = sync(runner)
+    assert result["error_type"] == "validation_error"
+    assert "JSON file must contain an array of records" in result["error"]
+    assert "invoices.json" in result["error"]
+
+
+def test_no_data_found_is_file_error_with_checklist(runner) -> None:
+    result = sync(runner)
+    assert not result["success"]
+    assert result["error_type"] == "file_error"
+    assert "No data found" in result["error"]
+    assert result["statistics"]["total_records"] == 0
+
+
+def test_second_writer_fails_fast_naming_holder(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1"}]})
+    with writer_lock(db_path, operation="test holder"):
+        result = sync(runner)
+    assert result["error_type"] == "database_error"
+    assert f"process {os.getpid()}" in result["error"]
+    assert "JSON2DB_LOCK_TIMEOUT" in result["error"]
+    assert sync(runner)["success"]
+
+
+def test_bad_configuration_is_a_result_not_an_exception(workspace: Path, monkeypatch) -> None:
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "lots")
+    result = JSON2DBSyncRunner().full_sync_workflow()
+    assert result["success"] is False
+    assert result["error_type"] == "config_error"
+    assert "JSON2DB_BATCH_SIZE" in result["error"]
+
+
+def test_custom_columns_are_filled(runner, make_session, db_path: Path) -> None:
+    data_dir = make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 1.0)])]})
+    schemas = runner.generate_table_schemas(
+        include_indexes=True,
+        custom_columns={
+            "data_source": "TEXT DEFAULT 'json'",
+            "import_timestamp": "TIMESTAMP DEFAULT CURRENT_TIMESTAMP",
+            "session_id": "TEXT",
+        },
+    )
+    assert schemas["success"], schemas["error"]
+    ddl = schemas["tables"]["json_invoices"][0]
+    assert '"session_id" TEXT' in ddl and '"import_timestamp" TIMESTAMP DEFAULT CURRENT_TIMESTAMP' in ddl
+    assert not db_path.exists()  # nothing was run
+    assert sync(runner)["success"]
+    session, stamp = rows(db_path, "SELECT session_id, import_timestamp FROM json_invoices")[0]
+    assert session == data_dir.parent.parent.name
+    assert stamp is not None
+
+
+def test_analysis_reports_schema_changes(runner, make_session) -> None:
+    make_session(NOW - timedelta(hours=1), {"invoices": [invoice("1", "2026-06-09T10:00:00-0400", lines=[line("L1", 1.0)]), {"total": 1}]})
+    first = runner.analyze_json_files()
+    assert first["success"], first["error"]
+    entity = first["entities"]["invoices"]
+    assert entity["id_field"] == "invoice_id"
+    assert entity["records_without_id"] == 1
+    assert "json_invoices_line_items" in entity["child_tables"]
+    assert {c["change"] for c in first["schema_changes_required"]} == {"new_table"}
+    assert sync(runner)["success"]
+    assert runner.analyze_json_files()["schema_changes_required"] == []
+
+
+def test_progress_callback_called_per_batch(workspace: Path, make_session, monkeypatch) -> None:
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "10")
+    make_session(T1, {"contacts": [{"contact_id": str(i)} for i in range(35)]})
+    events: list[Any] = []
+    result = JSON2DBSyncRunner(progress_callback=events.append).populate_tables()
+    assert result["success"], result["error"]
+    populate = [e.current for e in events if e.step == "populate"]
+    assert populate == [10, 20, 30, 35]
+
+
+def test_backup_before_population_keeps_last_n(workspace: Path, make_session, db_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("JSON2DB_BACKUP_BEFORE_OPERATIONS", "true")
+    monkeypatch.setenv("JSON2DB_BACKUP_KEEP", "2")
+    runner = JSON2DBSyncRunner()
+    for index, when in enumerate((T1, T2, T3, NOW)):
+        make_session(when - timedelta(minutes=1), {"contacts": [{"contact_id": str(index)}]})
+        assert runner.populate_tables()["success"]
+    backups = runner.list_backups()
+    assert len(backups["backups"]) == 2
+    restored = runner.restore_backup(backups["backups"][-1]["path"])
+    assert restored["success"], restored["error"]
+    assert rows(db_path, "SELECT COUNT(*) FROM json_contacts")[0][0] < 4
