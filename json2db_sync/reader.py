@@ -1,0 +1,931 @@
+"""Reader stage: batches of records out of one data file; imports stdlib, orjson, ijson, errors, progress.
+
+A data file holds one of four shapes (``Shape``):
+
+``array``
+    a JSON array of objects, ``[{...}, {...}]``;
+``list_envelope``
+    a Zoho list response, ``{"code": 0, "message": "success", "invoices": [...],
+    "page_context": {...}}``: the records are the array under the entity's key (for an
+    entity this module does not know, under the one key whose value is an array);
+``detail_envelope``
+    a Zoho detail response or webhook body, ``{"code": 0, "message": "...", "invoice": {...}}``
+    or ``{"salesorder": {...}}``: one record under the entity's singular key (``SINGULAR_KEYS``);
+``record``
+    one bare record, an object holding the entity's id field (``{"invoice_id": "...", ...}``).
+
+Anything else raises ``ValidationError`` ("JSON file must contain an array of records", the file,
+what was found and what to do); broken JSON raises ``DataFileError`` with the position. An
+array element that is not an object is an error too (never dropped silently).
+
+How a file is parsed depends on its size (``stream_threshold``): at or below
+``memory_limit_mb`` MiB / ``PARSE_EXPANSION`` it is read whole with orjson, the garbage collector
+paused around the parse and the parsed tree frozen out of its way until the last batch is out
+(``gc.freeze``/``gc.unfreeze``); above it, it is streamed with ijson's C backend, so memory stays bounded
+by one batch of records. Both paths give the same records.
+
+Tolerant results: a UTF-8 byte order mark is skipped; integers beyond 64 bits come back as exact
+Python ints (orjson would turn them into floats, so such files are parsed with the stdlib
+``json`` module, or streamed a second time without ``use_float``); duplicate keys in one
+object: the last one wins. Refused: NaN, Infinity and numbers that overflow a double (a
+non-finite amount is not a number in the books), and records nested more than
+``MAX_NESTING_DEPTH`` levels.
+
+Two limits of streaming, where the file is never held whole: a Zoho ``code`` written after the
+records is not checked (Zoho writes it first), and an envelope that repeats the entity's key
+yields the records of every repetition (read whole, the last one wins).
+
+Usage::
+
+    reader = RecordReader(path, "invoices", batch_size=1000, memory_limit_mb=512)
+    for batch in reader:          # lists of at most batch_size dicts, in file order
+        ...
+    reader.shape, reader.records  # "list_envelope", 200
+
+``iter_record_batches`` returns such a reader; ``count_records`` and ``sha256_file`` serve the
+ledger and "browse sessions".
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import gc
+import hashlib
+import json
+import logging
+import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import ijson
+import orjson
+
+from .errors import ConfigError, DataFileError, Json2DBError, ValidationError
+from .progress import ProgressCallback, ProgressEvent
+
+try:  # the C backend is what makes streaming affordable; the pure-Python one still works
+    _ijson = ijson.get_backend("yajl2_c")
+except ImportError:  # pragma: no cover - depends on the installed wheel
+    _ijson = ijson
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_NESTING_DEPTH",
+    "PARSE_EXPANSION",
+    "SINGULAR_KEYS",
+    "RecordReader",
+    "Shape",
+    "count_records",
+    "default_id_fields",
+    "iter_record_batches",
+    "sha256_file",
+    "singular_key",
+    "stream_threshold",
+]
+
+Shape = Literal["array", "list_envelope", "detail_envelope", "record"]
+
+#: Zoho's singular detail key per entity (``GET /invoices/{id}`` answers ``{"invoice": {...}}``).
+SINGULAR_KEYS: dict[str, str] = {
+    "invoices": "invoice",
+    "bills": "bill",
+    "contacts": "contact",
+    "items": "item",
+    "salesorders": "salesorder",
+    "purchaseorders": "purchaseorder",
+    "creditnotes": "creditnote",
+    "customerpayments": "payment",
+    "vendorpayments": "vendorpayment",
+    "chartofaccounts": "chart_of_account",
+    "bankaccounts": "bankaccount",
+    "estimates": "estimate",
+    "expenses": "expense",
+    "journals": "journal",
+    "organizations": "organization",
+    "taxes": "tax",
+    "currencies": "currency",
+}
+
+# The id field of known entities whose id is not simply "<singular>_id" (DESIGN.md's list);
+# used only to recognise a bare record, the analyzer decides the id column.
+_OWN_ID_FIELDS: dict[str, str] = {
+    "customerpayments": "payment_id",
+    "vendorpayments": "payment_id",
+    "chartofaccounts": "account_id",
+    "bankaccounts": "account_id",
+}
+
+#: A parsed Python object tree costs this many times the JSON bytes. Measured on 57 MiB of
+#: Zoho-shaped invoices (5,000 records with 5 line items, 12 KB each; Python 3.11, orjson 3.13):
+#: peak RSS 382 MiB while parsing whole = 6.5x the file, the raw bytes included (stdlib json:
+#: 4.5x). 8 leaves room for the batch the populator holds on top.
+PARSE_EXPANSION = 8
+
+#: Deepest nesting of objects and arrays in one record (the record itself is level 1): the most
+#: orjson.dumps can write back (its limit is 255 levels with a scalar inside), so every record
+#: can be stored as JSON text or quarantined, and recursive code downstream stays far from
+#: Python's recursion limit.
+MAX_NESTING_DEPTH = 254
+
+_MIB = 1024 * 1024
+_BOM = codecs.BOM_UTF8
+_WHITESPACE = b" \t\r\n"
+_CHUNK = 1024 * 1024
+_ADVICE_DATA_FILES = (
+    "point json2db_sync at the data files api_sync writes under "
+    "sync_session_*/raw_json/<timestamp>/ (not at sync_metadata_*.json files)"
+)
+_ADVICE_BROKEN = "re-run api_sync for this entity, or move the file out of the data folder"
+
+# Digits mapped to "0", "-" kept, everything else to " ": an integer beyond 64 bits then shows
+# as 20 zeros in a row (or "-" and 19). Found in ~0.045 s per 57 MiB (a regex takes 10x that).
+_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b == 0x2D else 0x20 for b in range(256))
+_BIG_POSITIVE = b"0" * 20
+_BIG_NEGATIVE = b"-" + b"0" * 19
+_NON_FINITE_LITERAL = re.compile(r"Infinity|NaN")  # where orjson stops (its pos counts characters)
+_BLANK = re.compile(rb"[ \t\r\n]*")
+
+
+def singular_key(entity: str) -> str:
+    """Zoho's detail key for an entity: the known table, else "ies"→"y", else drop one "s"."""
+    known = SINGULAR_KEYS.get(entity)
+    if known is not None:
+        return known
+    if entity.endswith("ies") and len(entity) > 3:
+        return entity[:-3] + "y"
+    if entity.endswith("s") and len(entity) > 1:
+        return entity[:-1]
+    return entity
+
+
+def default_id_fields(entity: str, id_field: str | None = None) -> tuple[str, ...]:
+    """The fields whose presence makes an object a bare record of ``entity``, most specific first."""
+    fields = [id_field] if id_field else []
+    own = _OWN_ID_FIELDS.get(entity)
+    if own:
+        fields.append(own)
+    fields.append(f"{singular_key(entity)}_id")
+    return tuple(dict.fromkeys(fields))
+
+
+def stream_threshold(memory_limit_mb: int) -> int:
+    """Largest file (bytes) read whole: ``memory_limit_mb`` MiB / ``PARSE_EXPANSION`` (64 MiB at 512)."""
+    return max(0, int(memory_limit_mb)) * _MIB // PARSE_EXPANSION
+
+
+class RecordReader:
+    """Batches of records out of one file, and what was learnt about the file on the way.
+
+    The reader is an iterator of ``list[dict]`` batches (at most ``batch_size`` records each, in
+    file order); iterate it once. Its attributes fill in as it goes:
+
+    Attributes:
+        path, entity: what is read.
+        shape: the file's ``Shape``; known before the first batch is yielded.
+        envelope_key: the key holding the records (``"invoices"``, ``"invoice"``), else None.
+        records: records yielded so far; after exhaustion, the file's record count.
+        streamed: True when the file was streamed with ijson rather than read whole.
+        size: the file's size in bytes (None before reading starts).
+        done: True once every batch has been yielded.
+
+    Raises (while iterating): ``DataFileError`` for a file that cannot be read or is not valid
+    JSON, ``ValidationError`` for valid JSON that is not records, each naming the file.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        entity: str,
+        *,
+        batch_size: int = 1000,
+        memory_limit_mb: int = 512,
+        id_field: str | None = None,
+        stream_threshold_bytes: int | None = None,
+        progress_callback: ProgressCallback | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ConfigError(
+                f"batch_size={batch_size!r} must be at least 1; set JSON2DB_BATCH_SIZE to e.g. 1000"
+            )
+        self.path = Path(path)
+        self.entity = entity
+        self.batch_size = int(batch_size)
+        self.id_fields = default_id_fields(entity, id_field)
+        self.threshold = (
+            stream_threshold(memory_limit_mb) if stream_threshold_bytes is None else stream_threshold_bytes
+        )
+        self.progress_callback = progress_callback
+        self.shape: Shape | None = None
+        self.envelope_key: str | None = None
+        self.records = 0
+        self.streamed = False
+        self.size: int | None = None
+        self.done = False
+        self._batches: Iterator[list[dict[str, Any]]] | None = None
+
+    def __iter__(self) -> RecordReader:
+        return self
+
+    def __next__(self) -> list[dict[str, Any]]:
+        if self._batches is None:
+            self._batches = self._generate()
+        return next(self._batches)
+
+    def __repr__(self) -> str:
+        return f"RecordReader({str(self.path)!r}, {self.entity!r}, shape={self.shape!r}, records={self.records})"
+
+    # --- driving -------------------------------------------------------------------
+
+    def _generate(self) -> Iterator[list[dict[str, Any]]]:
+        """Pick the parse path by size, then hand out batches with progress after each."""
+        self.size = _file_size(self.path)
+        self.streamed = self.size > self.threshold
+        source = self._stream() if self.streamed else self._whole()
+        for batch in source:
+            self.records += len(batch)
+            if self.progress_callback is not None:
+                event = ProgressEvent(step="read", current=self.records, total=None, detail=str(self.path))
+                self.progress_callback(event)
+            yield batch
+        self.done = True
+        logger.debug(
+            "%s: %d records (%s%s)", self.path, self.records, self.shape, ", streamed" if self.streamed else ""
+        )
+
+    def _set_shape(self, shape: Shape, key: str | None) -> None:
+        self.shape = shape
+        self.envelope_key = key
+
+    def _check_record(self, value: Any, index: int) -> dict[str, Any]:
+        """A record must be an object nested no deeper than MAX_NESTING_DEPTH; say where it is not."""
+        if type(value) is not dict:
+            array = f"the '{self.envelope_key}' array" if self.envelope_key else "the array"
+            raise ValidationError(
+                f"{self.path}: JSON file must contain an array of records, but element {index} of {array} is "
+                f"{_describe(value)}, not an object; remove that element or fix the export"
+            )
+        try:
+            orjson.dumps(value)  # C-speed depth check (~0.03 s per 57 MiB); also fails on big ints
+        except orjson.JSONEncodeError:
+            if _nesting_depth(value) > MAX_NESTING_DEPTH:
+                raise ValidationError(
+                    f"{self.path}: record {index}: nesting is too deep (more than {MAX_NESTING_DEPTH} levels "
+                    "of objects and arrays); this is not a Zoho record: fix the export or move the file "
+                    "out of the data folder"
+                ) from None
+        return value
+
+    # --- whole-file path -----------------------------------------------------------
+
+    def _whole(self) -> Iterator[list[dict[str, Any]]]:
+        """Read and parse the file at once (fast), then slice the records into batches.
+
+        The parsed tree is acyclic, so it is frozen out of the cyclic GC until the last batch
+        is out: otherwise the first collection after the parse walks every object of it
+        (0.14 s on a 0.19 s parse of 57 MiB) and later full collections do it again.
+        """
+        data = _read_bytes(self.path)
+        with _gc_paused(freeze=True):
+            document = _parse_document(self.path, data)
+        try:
+            del data
+            records = self._records_of(document)
+            del document
+            size = self.batch_size
+            check = self._check_record
+            for start in range(0, len(records), size):
+                yield [check(value, start + offset) for offset, value in enumerate(records[start : start + size])]
+            del records
+        finally:
+            gc.unfreeze()
+
+    def _records_of(self, document: Any) -> list[Any]:
+        """The records of a parsed document, by shape; anything else is a ValidationError."""
+        if isinstance(document, list):
+            self._set_shape("array", None)
+            return document
+        if not isinstance(document, dict):
+            raise ValidationError(
+                f"{self.path}: JSON file must contain an array of records (found {_describe(document)}); "
+                f"{_ADVICE_DATA_FILES}"
+            )
+        kinds = {key: _kind(value) for key, value in document.items()}
+        code, message = document.get("code"), document.get("message")
+        shape, key = _classify(self.path, self.entity, self.id_fields, kinds, code, message)
+        self._set_shape(shape, key)
+        if shape == "list_envelope":
+            return document[key]
+        if shape == "detail_envelope":
+            return [document[key]]
+        return [document]
+
+    # --- streaming path ------------------------------------------------------------
+
+    def _stream(self) -> Iterator[list[dict[str, Any]]]:
+        """Stream with ijson; on an integer beyond 64 bits, start again exactly (Decimal mode)."""
+        start = self._detect_streamed_shape()
+        prefixes = {"array": "item", "list_envelope": f"{self.envelope_key}.item", "detail_envelope": self.envelope_key}
+        prefix = prefixes.get(self.shape or "record") or ""
+        try:
+            yield from self._stream_items(start, prefix, exact=False, skip=0)
+        except _NeedsExactNumbers:
+            logger.info("%s: integers beyond 64 bits; streaming again with exact numbers", self.path)
+            yield from self._stream_items(start, prefix, exact=True, skip=self.records)
+
+    def _stream_items(self, start: int, prefix: str, *, exact: bool, skip: int) -> Iterator[list[dict[str, Any]]]:
+        """Batches from ``ijson.items``; the GC is paused while a batch fills, never across a yield."""
+        size = self.batch_size
+        check = self._check_record
+        with _open(self.path) as handle:
+            handle.seek(start)
+            reader = _TrackingReader(handle, start)
+            items = _ijson.items(reader, prefix, use_float=not exact)
+            index = 0
+            batch: list[dict[str, Any]] = []
+            while True:
+                with _gc_paused(), self._ijson_errors(reader):
+                    for value in items:
+                        if index >= skip:
+                            value = check(value, index)  # before converting: it bounds the depth
+                            batch.append(_exact_to_float(self.path, value, index) if exact else value)
+                        index += 1
+                        if len(batch) >= size:
+                            break
+                    else:
+                        break
+                yield batch
+                batch = []
+            if batch:
+                yield batch
+
+    def _detect_streamed_shape(self) -> int:
+        """Set shape and key without loading the file; return the offset where the JSON starts.
+
+        Looks at the first significant byte; for an object, walks ijson's parse events of the top
+        level, stopping as soon as the entity's key opens an array (Zoho writes ``code`` and
+        ``message`` before it, so those are seen; a ``code`` written after the records is not).
+        """
+        with _open(self.path) as handle:
+            start, first = _first_significant_byte(self.path, handle)
+            if first == b"[":
+                self._set_shape("array", None)
+                return start
+            if first != b"{":
+                raise ValidationError(
+                    f"{self.path}: JSON file must contain an array of records "
+                    f"(found {_describe_first_byte(first)}); {_ADVICE_DATA_FILES}"
+                )
+            handle.seek(start)
+            reader = _TrackingReader(handle, start)
+            kinds: dict[str, str] = {}
+            scalars: dict[str, Any] = {}
+            with self._ijson_errors(reader):
+                self._scan_top_level(reader, kinds, scalars)
+        code, message = scalars.get("code"), scalars.get("message")
+        shape, key = _classify(self.path, self.entity, self.id_fields, kinds, code, message)
+        self._set_shape(shape, key)
+        return start
+
+    def _scan_top_level(self, reader: _TrackingReader, kinds: dict[str, str], scalars: dict[str, Any]) -> None:
+        """Collect the top-level keys with the kind of their values (and code/message values)."""
+        depth = 0
+        key: str | None = None
+        for _prefix, event, value in _ijson.parse(reader, use_float=False):
+            if depth == 1 and key is not None:
+                kinds[key] = _EVENT_KINDS.get(event, "a JSON value")
+                if key in ("code", "message") and event not in ("start_map", "start_array"):
+                    scalars[key] = value
+                if key == self.entity and event == "start_array":
+                    return  # the records: decided, do not read through them now
+                key = None
+            if event == "map_key" and depth == 1:
+                key = value
+            elif event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+
+    @contextmanager
+    def _ijson_errors(self, reader: _TrackingReader) -> Iterator[None]:
+        """Turn ijson's errors into DataFileError naming the file and where it broke."""
+        try:
+            yield
+        except ijson.JSONError as exc:
+            raise _streamed_error(self.path, reader, exc) from None
+        except OSError as exc:
+            raise _os_error(self.path, exc) from None
+
+
+def iter_record_batches(
+    path: Path | str,
+    entity: str,
+    *,
+    batch_size: int = 1000,
+    memory_limit_mb: int = 512,
+    id_field: str | None = None,
+    stream_threshold_bytes: int | None = None,
+    progress_callback: ProgressCallback | None = None,
+) -> RecordReader:
+    """Lists of at most ``batch_size`` records of one file, in file order (see ``RecordReader``).
+
+    Args:
+        path: the data file.
+        entity: the entity the file holds (``invoices``), which names the envelope keys.
+        batch_size: records per batch.
+        memory_limit_mb: decides whole-file parsing versus streaming (``stream_threshold``).
+        id_field: the id field that marks a bare record, besides the entity's own.
+        stream_threshold_bytes: overrides the size rule (0 streams every non-empty file).
+        progress_callback: called once per batch with ``ProgressEvent(step="read", ...)``.
+
+    Returns:
+        A ``RecordReader``: iterate it for the batches, then read ``shape`` and ``records``.
+    """
+    return RecordReader(
+        path,
+        entity,
+        batch_size=batch_size,
+        memory_limit_mb=memory_limit_mb,
+        id_field=id_field,
+        stream_threshold_bytes=stream_threshold_bytes,
+        progress_callback=progress_callback,
+    )
+
+
+def count_records(path: Path | str, entity: str, **kwargs: Any) -> int:
+    """How many records a file holds, read the same way a load reads it (for "browse sessions")."""
+    reader = RecordReader(path, entity, **kwargs)
+    for _batch in reader:
+        pass
+    return reader.records
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks (the ledger's identity of a file)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    with _open(path) as handle:
+        try:
+            while True:
+                count = handle.readinto(buffer)
+                if not count:
+                    break
+                digest.update(view[:count])
+        except OSError as exc:
+            raise _os_error(path, exc) from None
+    return digest.hexdigest()
+
+
+# --- shape rules (shared by both paths) ------------------------------------------------
+
+_EVENT_KINDS = {
+    "start_map": "object",
+    "start_array": "array",
+    "string": "string",
+    "number": "number",
+    "integer": "number",
+    "double": "number",
+    "boolean": "boolean",
+    "null": "null",
+}
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of a parsed value, in the words of ``_EVENT_KINDS``."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _classify(
+    path: Path, entity: str, id_fields: tuple[str, ...], kinds: dict[str, str], code: Any, message: Any
+) -> tuple[Shape, str | None]:
+    """Decide the shape of a top-level object from its keys and the kinds of their values.
+
+    In order: the entity's key holding an array (list envelope); the singular key holding an
+    object (detail envelope); for an entity not in SINGULAR_KEYS, the one key holding an array;
+    an id field (bare record). A Zoho ``code`` other than 0 on anything but a bare record is
+    Zoho's error, quoted.
+    """
+    shape: Shape | None = None
+    key: str | None = None
+    singular = singular_key(entity)
+    if kinds.get(entity) == "array":
+        shape, key = "list_envelope", entity
+    elif kinds.get(singular) == "object":
+        shape, key = "detail_envelope", singular
+    elif entity not in SINGULAR_KEYS and len(arrays := [k for k, kind in kinds.items() if kind == "array"]) == 1:
+        shape, key = "list_envelope", arrays[0]
+    elif any(field in kinds for field in id_fields):
+        return "record", None
+    if "code" in kinds and code not in (0, "0"):
+        raise ValidationError(
+            f"{path}: JSON file must contain an array of records, but it holds a Zoho error response "
+            f"(code {code}: {message!r}); re-run api_sync for '{entity}' and load the session it writes"
+        )
+    if shape is None:
+        raise ValidationError(
+            f"{path}: JSON file must contain an array of records "
+            f"(found {_describe_object(entity, singular, id_fields, kinds)}); {_ADVICE_DATA_FILES}"
+        )
+    return shape, key
+
+
+def _describe_object(entity: str, singular: str, id_fields: tuple[str, ...], kinds: dict[str, str]) -> str:
+    """What an unusable top-level object holds, for the error message."""
+    if not kinds:
+        return "an empty object"
+    shown = list(kinds)[:12]
+    more = f" and {len(kinds) - 12} more" if len(kinds) > 12 else ""
+    keys = ", ".join(shown) + more
+    if entity in kinds:
+        return f"an object whose '{entity}' key holds {_article(kinds[entity])}, not an array"
+    if singular in kinds:
+        return f"an object whose '{singular}' key holds {_article(kinds[singular])}, not an object"
+    arrays = [k for k, kind in kinds.items() if kind == "array"]
+    if entity not in SINGULAR_KEYS and len(arrays) > 1:
+        return f"an object with several arrays ({', '.join(arrays)}) and no '{entity}' key"
+    ids = " or ".join(f"'{field}'" for field in id_fields)
+    return f"an object with keys {keys} but no '{entity}' key, no '{singular}' object and no {ids} field"
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _describe(value: Any) -> str:
+    """'a string', 'null', 'an array', ... for messages about a parsed value."""
+    kind = _kind(value)
+    return "null" if kind == "null" else _article(kind)
+
+
+def _describe_first_byte(first: bytes) -> str:
+    """What a document starting with this byte is, without parsing it."""
+    if first == b'"':
+        return "a string"
+    if first in b"-0123456789":
+        return "a number"
+    if first in (b"t", b"f"):
+        return "a boolean"
+    if first == b"n":
+        return "null"
+    return f"text starting with {first!r}, which is not JSON"
+
+
+def _nesting_depth(value: Any) -> int:
+    """Levels of objects and arrays on the deepest path (iterative: deep input must not recurse)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return deepest
+
+
+# --- whole-file parsing ------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, with OSError turned into a DataFileError that says what to do."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+
+
+def _parse_document(path: Path, data: bytes) -> Any:
+    """Parse a whole document: orjson, or the stdlib when it holds integers beyond 64 bits."""
+    body = memoryview(data)
+    if data.startswith(_BOM):
+        body = body[len(_BOM) :]
+    if _BLANK.fullmatch(body):
+        raise _empty(path)
+    if _has_big_integer(body):
+        return _parse_exact(path, body, len(data) - len(body))
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "64-bit" in str(exc):  # orjson before 3.10 refuses big integers instead of rounding them
+            return _parse_exact(path, body, len(data) - len(body))
+        raise _orjson_error(path, body, len(data) - len(body), exc) from None
+
+
+def _has_big_integer(body: memoryview) -> bool:
+    """Whether the bytes may hold an integer beyond 64 bits (a run of 20 digits, or "-" and 19).
+
+    orjson would silently turn such a number into a float; false positives (long digit runs in
+    strings) only cost a slower exact parse.
+    """
+    overlap = len(_BIG_POSITIVE)
+    for start in range(0, len(body), _CHUNK):
+        chunk = bytes(body[start : start + _CHUNK + overlap]).translate(_DIGITS_TABLE)
+        if _BIG_POSITIVE in chunk or _BIG_NEGATIVE in chunk:
+            return True
+    return False
+
+
+def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
+    """The stdlib parser: exact Python ints; NaN, Infinity and overflowing floats refused.
+
+    ``skipped`` is the length of the BOM cut off ``body``, so that offsets name file bytes.
+    """
+    try:
+        text = codecs.decode(body, "utf-8")
+    except UnicodeDecodeError as exc:
+        raise _utf8_error(path, skipped + exc.start) from None
+
+    def refuse_constant(name: str) -> float:
+        raise _NonFinite(name)
+
+    def finite_float(literal: str) -> float:
+        number = float(literal)
+        if not math.isfinite(number):
+            raise _NonFinite(literal)
+        return number
+
+    try:
+        return json.loads(text, parse_float=finite_float, parse_constant=refuse_constant)
+    except _NonFinite as exc:
+        literal = exc.args[0]
+        shown = literal if len(literal) <= 24 else literal[:20] + "..."
+        raise DataFileError(
+            f"{path}: {shown} is not a finite number (NaN, Infinity and numbers beyond a double's range "
+            f"are not amounts in the books); fix the export: {_ADVICE_BROKEN}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; {_ADVICE_BROKEN}"
+        ) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+    except ValueError as exc:  # Python's int() digit limit (4300 digits)
+        raise DataFileError(f"{path}: a number cannot be read ({exc}); fix the export: {_ADVICE_BROKEN}") from None
+
+
+def _orjson_error(path: Path, body: memoryview, skipped: int, exc: orjson.JSONDecodeError) -> Json2DBError:
+    """A DataFileError naming the position (line and column) and, where recognisable, the cause."""
+    reason = str(exc).split(": line ")[0]
+    where = f"line {exc.lineno}, column {exc.colno}"
+    if "depth limit" in reason:
+        return _too_deep(path)
+    if "UTF-8" in reason:
+        try:
+            codecs.decode(body, "utf-8")
+        except UnicodeDecodeError as decode_error:
+            return _utf8_error(path, skipped + decode_error.start)
+    if "infinity" in reason:
+        return DataFileError(
+            f"{path}: a number at {where} overflows a double: not a finite number (a non-finite amount is "
+            f"not a number in the books); fix the export: {_ADVICE_BROKEN}"
+        )
+    if _NON_FINITE_LITERAL.search(codecs.decode(body, "utf-8", "replace")[max(0, exc.pos - 1) : exc.pos + 9]):
+        return DataFileError(
+            f"{path}: NaN or Infinity at {where}: not a finite number (nor valid JSON; a non-finite amount "
+            f"is not a number in the books); fix the export: {_ADVICE_BROKEN}"
+        )
+    if "end of data" in reason:
+        return DataFileError(
+            f"{path}: the JSON ends too early at {where} (the file is truncated, perhaps by an interrupted "
+            f"api_sync run); {_ADVICE_BROKEN}"
+        )
+    if "after document" in reason:
+        return DataFileError(
+            f"{path}: unexpected text after the JSON document at {where} (trailing garbage); {_ADVICE_BROKEN}"
+        )
+    return DataFileError(f"{path}: not valid JSON at {where}: {reason}; {_ADVICE_BROKEN}")
+
+
+def _empty(path: Path) -> ValidationError:
+    return ValidationError(
+        f"{path} is empty; expected a JSON array of records or a Zoho envelope (JSON file must contain an "
+        f"array of records); {_ADVICE_BROKEN}"
+    )
+
+
+def _too_deep(path: Path) -> ValidationError:
+    return ValidationError(
+        f"{path}: JSON nesting is too deep (more than {MAX_NESTING_DEPTH} levels of objects and arrays); "
+        "this is not a Zoho record: fix the export or move the file out of the data folder"
+    )
+
+
+def _utf8_error(path: Path, offset: int) -> DataFileError:
+    return DataFileError(
+        f"{path}: not valid UTF-8 at byte offset {offset}; JSON files must be UTF-8: re-export the file "
+        "or convert it (e.g. iconv -f latin1 -t utf-8)"
+    )
+
+
+class _NonFinite(ValueError):
+    """A NaN/Infinity literal or an overflowing float met by the stdlib parser."""
+
+
+class _NeedsExactNumbers(Exception):
+    """ijson met an integer beyond 64 bits: stream again without ``use_float``."""
+
+
+@contextmanager
+def _gc_paused(*, freeze: bool = False) -> Iterator[None]:
+    """Pause the cyclic GC while building many objects (1.3-1.5x faster); restore it after.
+
+    With ``freeze``, what was built is moved to the GC's permanent generation on success (the
+    caller calls ``gc.unfreeze()`` when done): refcounting still frees it, the collector skips it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        if freeze:
+            gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# --- streaming helpers ------------------------------------------------------------------
+
+
+class _TrackingReader:
+    """A file wrapper for ijson that knows which bytes it has handed out (for error positions).
+
+    yajl parses each chunk as it arrives, so an error lies in the last chunk read.
+    """
+
+    __slots__ = ("_handle", "start", "end", "lines_before", "_lines_in_last")
+
+    def __init__(self, handle: IO[bytes], start: int) -> None:
+        self._handle = handle
+        self.start = start  # offset of the last chunk read
+        self.end = start  # offset just past it
+        self.lines_before = 0  # newlines before the last chunk
+        self._lines_in_last = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._handle.read(size)
+        if chunk:
+            self.lines_before += self._lines_in_last
+            self._lines_in_last = chunk.count(b"\n")
+            self.start = self.end
+            self.end += len(chunk)
+        return chunk
+
+
+def _open(path: Path) -> IO[bytes]:
+    """Open for reading, with OSError turned into a DataFileError that says what to do."""
+    try:
+        return open(path, "rb")  # noqa: SIM115 - callers close it with `with`
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+
+
+def _file_size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        return path.stat().st_size
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+
+
+def _first_significant_byte(path: Path, handle: IO[bytes]) -> tuple[int, bytes]:
+    """Offset and value of the first byte after a BOM and whitespace; empty files are errors."""
+    head = handle.read(len(_BOM))
+    offset = len(_BOM) if head == _BOM else 0
+    handle.seek(offset)
+    position = offset
+    while True:
+        chunk = handle.read(_CHUNK)
+        if not chunk:
+            raise _empty(path)
+        stripped = chunk.lstrip(_WHITESPACE)
+        if stripped:
+            position += len(chunk) - len(stripped)
+            return position, stripped[:1]
+        position += len(chunk)
+
+
+def _exact_to_float(path: Path, value: Any, index: int) -> Any:
+    """ijson's Decimal numbers back to floats (ints stay exact); refuse non-finite ones."""
+    if isinstance(value, Decimal):
+        number = float(value)
+        if not math.isfinite(number):
+            raise DataFileError(
+                f"{path}: a number in record {index} overflows a double: not a finite number (a non-finite "
+                f"amount is not a number in the books); fix the export: {_ADVICE_BROKEN}"
+            )
+        return number
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (Decimal, dict, list)):
+                value[key] = _exact_to_float(path, item, index)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            if isinstance(item, (Decimal, dict, list)):
+                value[position] = _exact_to_float(path, item, index)
+    return value
+
+
+def _streamed_error(path: Path, reader: _TrackingReader, exc: Exception) -> Exception:
+    """Name the file, the bytes (and line) where ijson stopped, and the cause."""
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    reason = str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
+    if "integer overflow" in reason:
+        return _NeedsExactNumbers()
+    where = f"bytes {reader.start}-{reader.end} (from line {reader.lines_before + 1})"
+    if "UTF8" in reason or "UTF-8" in reason:
+        offset = _first_invalid_utf8(path)
+        if offset is not None:
+            return _utf8_error(path, offset)
+    if "floating point" in reason and "overflow" in reason:
+        return DataFileError(
+            f"{path}: a number in {where} overflows a double: not a finite number (a non-finite amount is "
+            f"not a number in the books); fix the export: {_ADVICE_BROKEN}"
+        )
+    if "premature EOF" in reason:
+        return DataFileError(
+            f"{path}: the JSON ends too early at byte {reader.end} (the file is truncated, perhaps by an "
+            f"interrupted api_sync run); {_ADVICE_BROKEN}"
+        )
+    if "trailing garbage" in reason:
+        return DataFileError(
+            f"{path}: unexpected text after the JSON document in {where} (trailing garbage); {_ADVICE_BROKEN}"
+        )
+    if "lexical error" in reason and _non_finite_near(path, reader):
+        return DataFileError(
+            f"{path}: NaN or Infinity in {where}: not a finite number (nor valid JSON; a non-finite amount "
+            f"is not a number in the books); fix the export: {_ADVICE_BROKEN}"
+        )
+    return DataFileError(f"{path}: not valid JSON in {where}: {reason}; {_ADVICE_BROKEN}")
+
+
+def _non_finite_near(path: Path, reader: _TrackingReader) -> bool:
+    """Whether the chunk where ijson failed holds a NaN/Infinity literal (outside a word)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(reader.start)
+            chunk = handle.read(reader.end - reader.start)
+    except OSError:
+        return False
+    return re.search(rb"[:\[,\s](?:-?Infinity|NaN)\b", chunk) is not None
+
+
+def _first_invalid_utf8(path: Path) -> int | None:
+    """Byte offset of the first invalid UTF-8 sequence, read in chunks; None if the file is valid."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    consumed = 0
+    try:
+        with open(path, "rb") as handle:
+            while True:
+                chunk = handle.read(_CHUNK)
+                pending = len(decoder.getstate()[0])  # bytes of a sequence split across chunks
+                try:
+                    decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError as exc:
+                    return consumed - pending + exc.start
+                if not chunk:
+                    return None
+                consumed += len(chunk)
+    except OSError:
+        return None
+
+
+def _os_error(path: Path, exc: OSError) -> DataFileError:
+    """A DataFileError for a file that cannot be opened or read, saying what to do."""
+    if isinstance(exc, IsADirectoryError):
+        return DataFileError(
+            f"{path} is a folder, not a data file; rename it (data files are <entity>.json) or move it out "
+            "of the data folder"
+        )
+    if isinstance(exc, FileNotFoundError):
+        return DataFileError(
+            f"{path}: data file not found (removed or moved while the run was reading it); run again to "
+            "load the files that are there now"
+        )
+    if isinstance(exc, PermissionError):
+        return DataFileError(
+            f"{path}: cannot read the data file (permission denied); give the user running json2db_sync "
+            "read access (e.g. chmod u+r) or move the file out of the data folder"
+        )
+    return DataFileError(f"{path}: cannot read the data file ({exc.strerror or exc}); check the disk and the path")

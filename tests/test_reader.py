@@ -1,0 +1,533 @@
+"""Tests of the reader stage: every shape, both parse paths, batching, and every bad input.
+
+Each case runs twice where it matters: read whole (orjson or the stdlib) and streamed (ijson),
+forced with ``stream_threshold_bytes=0``; both must give the same records or the same error.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from json2db_sync.errors import ConfigError, DataFileError, ValidationError
+from json2db_sync.progress import ProgressEvent
+from json2db_sync.reader import (
+    MAX_NESTING_DEPTH,
+    SINGULAR_KEYS,
+    RecordReader,
+    count_records,
+    default_id_fields,
+    iter_record_batches,
+    sha256_file,
+    singular_key,
+    stream_threshold,
+)
+
+MODES = {"whole": None, "stream": 0}
+
+
+@pytest.fixture(params=list(MODES), ids=list(MODES))
+def mode(request: pytest.FixtureRequest) -> str:
+    """Run a test once per parse path."""
+    return request.param
+
+
+def write(folder: Path, content: Any, name: str = "invoices.json") -> Path:
+    """A data file: bytes and str verbatim, anything else as JSON."""
+    target = folder / name
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    elif isinstance(content, str):
+        target.write_text(content, encoding="utf-8")
+    else:
+        target.write_text(json.dumps(content), encoding="utf-8")
+    return target
+
+
+def read(path: Path, entity: str, mode: str, **kwargs: Any) -> tuple[RecordReader, list[list[dict[str, Any]]]]:
+    """All batches of a file, read by the given path, and the exhausted reader."""
+    reader = iter_record_batches(path, entity, stream_threshold_bytes=MODES[mode], **kwargs)
+    batches = list(reader)
+    assert reader.streamed is (mode == "stream") or reader.size == 0
+    return reader, batches
+
+
+def records_of(path: Path, entity: str, mode: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return [record for batch in read(path, entity, mode, **kwargs)[1] for record in batch]
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entity", "singular"),
+    [
+        *SINGULAR_KEYS.items(),
+        ("categories", "category"),
+        ("widgets", "widget"),
+        ("news", "new"),
+        ("data", "data"),
+    ],
+)
+def test_singular_key(entity: str, singular: str) -> None:
+    assert singular_key(entity) == singular
+
+
+@pytest.mark.parametrize(
+    ("entity", "id_field", "expected"),
+    [
+        ("invoices", None, ("invoice_id",)),
+        ("customerpayments", None, ("payment_id",)),
+        ("vendorpayments", None, ("payment_id", "vendorpayment_id")),
+        ("chartofaccounts", None, ("account_id", "chart_of_account_id")),
+        ("invoices", "invoice_number", ("invoice_number", "invoice_id")),
+        ("categories", None, ("category_id",)),
+    ],
+    ids=["invoices", "customerpayments", "vendorpayments", "chartofaccounts", "override", "unknown"],
+)
+def test_default_id_fields(entity: str, id_field: str | None, expected: tuple[str, ...]) -> None:
+    assert default_id_fields(entity, id_field) == expected
+
+
+def test_stream_threshold_is_an_eighth_of_the_memory_limit() -> None:
+    assert [stream_threshold(512), stream_threshold(8), stream_threshold(0)] == [64 * 2**20, 2**20, 0]
+
+
+# --- shapes -----------------------------------------------------------------------------
+
+INVOICES = [
+    {"invoice_id": "1", "total": 10.5, "line_items": [{"line_item_id": "11", "rate": 1.25}]},
+    {"invoice_id": "2", "total": 0, "customer_name": "Zoë ☃", "tags": ["a", "b"], "paid": True, "note": None},
+]
+
+ORG = [{"organization_id": "9"}]
+OK = {"code": 0, "message": "success"}
+
+SHAPES = [
+    # entity, content, shape, envelope key, records
+    pytest.param("invoices", INVOICES, "array", None, INVOICES, id="array"),
+    pytest.param("invoices", [], "array", None, [], id="empty-array"),
+    pytest.param(
+        "invoices",
+        {**OK, "invoices": INVOICES, "page_context": {"page": 1, "has_more_page": False}},
+        "list_envelope",
+        "invoices",
+        INVOICES,
+        id="list-envelope",
+    ),
+    pytest.param(
+        "organizations", {**OK, "organizations": ORG}, "list_envelope", "organizations", ORG, id="no-page-context"
+    ),
+    pytest.param(
+        "taxes", {**OK, "taxes": [], "page_context": {}}, "list_envelope", "taxes", [], id="empty-list-envelope"
+    ),
+    pytest.param(
+        "invoices",
+        {"code": 0, "message": "The invoice has been created.", "invoice": INVOICES[0]},
+        "detail_envelope",
+        "invoice",
+        [INVOICES[0]],
+        id="detail-envelope",
+    ),
+    pytest.param(
+        "salesorders",
+        {"salesorder": {"salesorder_id": "5"}},
+        "detail_envelope",
+        "salesorder",
+        [{"salesorder_id": "5"}],
+        id="detail-envelope-webhook",
+    ),
+    pytest.param(
+        "customerpayments",
+        {**OK, "payment": {"payment_id": "7"}},
+        "detail_envelope",
+        "payment",
+        [{"payment_id": "7"}],
+        id="detail-envelope-payment",
+    ),
+    pytest.param(
+        "chartofaccounts",
+        {**OK, "chart_of_account": {"account_id": "3"}},
+        "detail_envelope",
+        "chart_of_account",
+        [{"account_id": "3"}],
+        id="detail-envelope-chart-of-account",
+    ),
+    pytest.param("invoices", INVOICES[1], "record", None, [INVOICES[1]], id="bare-record"),
+    pytest.param(
+        "chartofaccounts",
+        {"account_id": "3", "code": "A-1"},
+        "record",
+        None,
+        [{"account_id": "3", "code": "A-1"}],
+        id="bare-record-own-id-with-code-field",
+    ),
+    pytest.param(
+        "categories", {"category_id": "c1"}, "record", None, [{"category_id": "c1"}], id="bare-record-unknown-entity"
+    ),
+    pytest.param(
+        "widgets",
+        {"code": 0, "data": [{"w": 1}], "page_context": {}},
+        "list_envelope",
+        "data",
+        [{"w": 1}],
+        id="unknown-entity-single-array",
+    ),
+    pytest.param(
+        "widgets", {"widget": {"w": 1}}, "detail_envelope", "widget", [{"w": 1}], id="unknown-entity-detail"
+    ),
+    pytest.param(
+        "invoices", b"\xef\xbb\xbf" + json.dumps(INVOICES).encode(), "array", None, INVOICES, id="utf8-bom"
+    ),
+    pytest.param(
+        "invoices",
+        b"\n\t  " + json.dumps(INVOICES).encode() + b"\n",
+        "array",
+        None,
+        INVOICES,
+        id="surrounding-whitespace",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entity", "content", "shape", "key", "expected"), SHAPES)
+def test_shapes(
+    tmp_path: Path, mode: str, entity: str, content: Any, shape: str, key: str | None, expected: list[dict[str, Any]]
+) -> None:
+    path = write(tmp_path, content, f"{entity}.json")
+    reader, batches = read(path, entity, mode)
+    assert [record for batch in batches for record in batch] == expected
+    assert (reader.shape, reader.envelope_key, reader.records, reader.done) == (shape, key, len(expected), True)
+
+
+def test_bare_record_by_the_id_field_argument(tmp_path: Path, mode: str) -> None:
+    path = write(tmp_path, {"number": "INV-1", "total": 3})
+    reader, batches = read(path, "invoices", mode, id_field="number")
+    assert (reader.shape, batches) == ("record", [[{"number": "INV-1", "total": 3}]])
+
+
+def test_duplicate_keys_last_wins(tmp_path: Path, mode: str) -> None:
+    path = write(tmp_path, '[{"invoice_id": "1", "total": 1, "total": 2, "x": {"a": 1, "a": [3]}}]')
+    assert records_of(path, "invoices", mode) == [{"invoice_id": "1", "total": 2, "x": {"a": [3]}}]
+
+
+# --- batching and progress --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "batch_size", "sizes"),
+    [(2500, 1000, [1000, 1000, 500]), (2000, 1000, [1000, 1000]), (3, 1, [1, 1, 1]), (5, 10, [5])],
+)
+def test_batches_keep_file_order(tmp_path: Path, mode: str, count: int, batch_size: int, sizes: list[int]) -> None:
+    rows = [{"invoice_id": str(n), "n": n} for n in range(count)]
+    path = write(tmp_path, {"code": 0, "message": "success", "invoices": rows})
+    reader, batches = read(path, "invoices", mode, batch_size=batch_size)
+    assert [len(batch) for batch in batches] == sizes
+    assert [record for batch in batches for record in batch] == rows
+    assert reader.records == count
+
+
+def test_progress_once_per_batch(tmp_path: Path, mode: str) -> None:
+    path = write(tmp_path, [{"invoice_id": str(n)} for n in range(5)])
+    events: list[ProgressEvent] = []
+    read(path, "invoices", mode, batch_size=2, progress_callback=events.append)
+    assert events == [ProgressEvent(step="read", current=n, total=None, detail=str(path)) for n in (2, 4, 5)]
+
+
+def test_batch_size_below_one_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="batch_size=0"):
+        RecordReader(tmp_path / "invoices.json", "invoices", batch_size=0)
+
+
+def test_streaming_gives_the_same_records_as_whole_file(tmp_path: Path) -> None:
+    rows = [
+        {
+            "invoice_id": str(260815000000000000 + n),
+            "total": n * 1.1,
+            "big": 2**63 - 1,
+            "neg": -(2**63),
+            "text": "é\u2603\\\"\n" * (n % 3),
+            "nested": {"a": {"b": [n, None, True, {"c": "d"}]}},
+            "empty": "",
+        }
+        for n in range(300)
+    ]
+    for content in (rows, {"code": 0, "message": "success", "invoices": rows, "page_context": {"page": 1}}):
+        path = write(tmp_path, content)
+        whole = read(path, "invoices", "whole", batch_size=64)[1]
+        streamed = read(path, "invoices", "stream", batch_size=64)[1]
+        assert streamed == whole
+        assert [record for batch in whole for record in batch] == rows
+
+
+def test_memory_limit_decides_the_parse_path(tmp_path: Path) -> None:
+    path = write(tmp_path, [{"invoice_id": "1", "pad": "x" * 2**20}])
+    small, large = RecordReader(path, "invoices", memory_limit_mb=1), RecordReader(path, "invoices", memory_limit_mb=16)
+    assert [list(small), list(large)] == [[[{"invoice_id": "1", "pad": "x" * 2**20}]]] * 2
+    assert (small.streamed, large.streamed) == (True, False)
+
+
+def test_gc_state_is_restored(tmp_path: Path, mode: str) -> None:
+    good, bad = write(tmp_path, INVOICES), write(tmp_path, b"[{", "bad.json")
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            read(good, "invoices", mode)
+            with pytest.raises(DataFileError):
+                read(bad, "invoices", mode)
+            assert (gc.isenabled(), gc.get_freeze_count()) == (enabled, 0)
+        finally:
+            gc.enable()
+
+
+# --- the real Zoho captures -------------------------------------------------------------
+
+
+def test_every_real_sample_loads(real_samples: Path) -> None:
+    files = sorted(real_samples.glob("*__*.json"))
+    assert files
+    for path in files:
+        entity = path.name.split("__")[0]
+        document = json.loads(path.read_text(encoding="utf-8"))
+        whole = read(path, entity, "whole", batch_size=10)
+        streamed = read(path, entity, "stream", batch_size=10)
+        assert streamed[1] == whole[1], path.name
+        reader = whole[0]
+        if isinstance(document, dict) and isinstance(document.get(entity), list):
+            assert (reader.shape, reader.records) == ("list_envelope", len(document[entity])), path.name
+        else:
+            assert reader.shape in ("detail_envelope", "record"), path.name
+            assert reader.records == 1, path.name
+        assert count_records(path, entity) == reader.records
+
+
+# --- tolerant results: numbers ----------------------------------------------------------
+
+BIG = 123456789012345678901234567890
+
+
+def test_integers_beyond_64_bits_come_back_exact(tmp_path: Path, mode: str) -> None:
+    text = (
+        '[{"invoice_id": "1", "a": 123456789012345678901234567890, "b": -12345678901234567890,'
+        ' "c": 18446744073709551616, "f": 1.5, "g": [1e3]}]'
+    )
+    path = write(tmp_path, text)
+    assert records_of(path, "invoices", mode) == [
+        {"invoice_id": "1", "a": BIG, "b": -12345678901234567890, "c": 2**64, "f": 1.5, "g": [1000.0]}
+    ]
+    record = records_of(path, "invoices", mode)[0]
+    assert [type(record[key]) for key in ("a", "b", "c", "f")] == [int, int, int, float]
+
+
+def test_big_integer_late_in_a_streamed_file_restarts_without_repeating(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"invoice_id": str(n), "rate": n / 4} for n in range(3000)]
+    rows[2900]["big"] = BIG
+    path = write(tmp_path, rows)
+    reader, batches = read(path, "invoices", "stream", batch_size=1000)
+    assert [record for batch in batches for record in batch] == rows
+    assert [len(batch) for batch in batches] == [1000, 1000, 1000]
+    assert isinstance(batches[2][900]["rate"], float)
+
+
+def test_digit_runs_inside_strings_do_not_change_results(tmp_path: Path, mode: str) -> None:
+    rows = [{"invoice_id": "1", "phone": "123456789012345678901234", "total": 0.1}]
+    path = write(tmp_path, rows)
+    assert records_of(path, "invoices", mode) == rows
+
+
+# --- errors: every message names the file ---------------------------------------------
+
+DEEP = 1000
+BIG_TEXT = b"123456789012345678901234"
+
+
+def case(case_id: str, content: bytes, *phrases: str, entity: str = "invoices") -> Any:
+    """One bad file: the content, the entity it is read as, and phrases its error must hold."""
+    return pytest.param(content, entity, list(phrases), id=case_id)
+
+
+BROKEN_FILES = [  # DataFileError: not readable as JSON
+    case("invalid-utf8", b'[{"a": "x\xff"}]', "not valid UTF-8 at byte offset 9"),
+    case("invalid-utf8-after-bom", b'\xef\xbb\xbf[{"a": "x\xff"}]', "not valid UTF-8 at byte offset 12"),
+    case("truncated", b'[{"a": 1},\n {"b": ', "ends too early", "truncated"),
+    case("truncated-envelope", b'{"code": 0, "message": "success", "invoices": [{"a": 1}', "ends too early"),
+    case("trailing-garbage", b'[{"a": 1}] xx', "trailing garbage"),
+    case("nan", b'[{"a": NaN}]', "NaN or Infinity", "not a finite number"),
+    case("infinity", b'[{"a": Infinity}]', "NaN or Infinity", "not a finite number"),
+    case("minus-infinity", b'[{"a": -Infinity}]', "NaN or Infinity", "not a finite number"),
+    case("float-overflow", b'[{"a": 1e400}]', "not a finite number"),
+    case("long-mantissa-overflow", b'[{"a": ' + b"9" * 400 + b".5}]", "not a finite number"),
+    case("float-overflow-beside-big-int", b'[{"a": 1e400, "b": ' + BIG_TEXT + b"}]", "not a finite number"),
+    case("nan-beside-big-int", b'[{"b": ' + BIG_TEXT + b', "a": NaN}]', "not a finite number"),
+]
+
+NOT_RECORDS = [  # ValidationError: JSON, but not records
+    case("empty", b"", "is empty", "expected a JSON array of records"),
+    case("whitespace-only", b" \n\t\r\n ", "is empty", "expected a JSON array of records"),
+    case("bom-only", b"\xef\xbb\xbf \n", "is empty"),
+    case("nesting-1000-objects", b"[" + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"]", "nesting is too deep"),
+    case("nesting-1000-arrays", b'[{"a":' + b"[" * DEEP + b"]" * DEEP + b"}]", "nesting is too deep"),
+    case("nesting-5000", b"[" + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"]", "nesting is too deep"),
+    case(
+        "nesting-1000-beside-big-int",
+        b'[{"b": ' + BIG_TEXT + b', "a":' + b"[" * DEEP + b"]" * DEEP + b"}]",
+        "nesting is too deep",
+    ),
+    case("element-string", b'[{"a": 1}, "x"]', "element 1 of the array is a string, not an object"),
+    case("element-number", b"[3]", "element 0 of the array is a number, not an object"),
+    case("element-null", b'[{"a": 1}, {"a": 2}, null]', "element 2 of the array is null, not an object"),
+    case("element-array", b"[[{}]]", "element 0 of the array is an array, not an object"),
+    case("element-bool-in-envelope", b'{"code": 0, "invoices": [true]}', "element 0 of the 'invoices' array is a boolean"),
+    case("top-level-number", b"42", "JSON file must contain an array of records", "found a number"),
+    case("top-level-string", b'"invoices"', "JSON file must contain an array of records", "found a string"),
+    case("top-level-null", b"null", "found null"),
+    case("empty-object", b"{}", "JSON file must contain an array of records", "found an empty object"),
+    case(
+        "envelope-without-entity-key",
+        b'{"code": 0, "message": "success", "page_context": {"page": 1}}',
+        "JSON file must contain an array of records",
+        "found an object with keys code, message, page_context but no 'invoices' key",
+        "raw_json/<timestamp>/",
+        "not at sync_metadata_*.json files",
+    ),
+    case(
+        "metadata-file",
+        b'{"entity": "invoices", "status": "success"}',
+        "found an object with keys entity, status but no 'invoices' key",
+        "no 'invoice_id' field",
+    ),
+    case("entity-key-holds-object", b'{"code": 0, "invoices": {"a": 1}}', "'invoices' key holds an object, not an array"),
+    case("singular-key-holds-array", b'{"invoice": [1]}', "'invoice' key holds an array, not an object"),
+    case("other-entity-envelope", b'{"code": 0, "message": "success", "bills": [{"bill_id": "1"}]}', "no 'invoices' key"),
+    case("unknown-entity-two-arrays", b'{"a": [], "b": []}', "several arrays (a, b)", entity="widgets"),
+    case(
+        "zoho-error",
+        b'{"code": 1002, "message": "Invoice does not exist."}',
+        "Zoho error response",
+        "code 1002",
+        "'Invoice does not exist.'",
+    ),
+    case(
+        "zoho-error-with-key",
+        b'{"code": 57, "message": "You are not authorized to perform this operation", "invoices": []}',
+        "code 57",
+        "not authorized",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "content", "entity", "phrases"),
+    [pytest.param(DataFileError, *param.values, id=param.id) for param in BROKEN_FILES]
+    + [pytest.param(ValidationError, *param.values, id=param.id) for param in NOT_RECORDS],
+)
+def test_bad_input(
+    tmp_path: Path, mode: str, error: type[Exception], content: bytes, entity: str, phrases: list[str]
+) -> None:
+    path = write(tmp_path, content, f"{entity}.json")
+    with pytest.raises(error) as caught:
+        read(path, entity, mode)
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    for phrase in phrases:
+        assert phrase in message
+
+
+POSITIONS = [
+    pytest.param(b'[{"a": 1},\n {"b": ', "line 2, column 8", id="truncated"),
+    pytest.param(b'[{"a": 1}]\n\n xx', "line 3, column 2", id="trailing-garbage"),
+    pytest.param(b'[{"a": 1},\n {"a": NaN}]', "line 2, column 8", id="nan"),
+    pytest.param(b'[\n{"a": 1e400}]', "line 2, column 7", id="float-overflow"),
+    pytest.param(b'[{"a": 1}\n {"b": 2}]', "line 2, column 2", id="missing-comma"),
+]
+
+
+@pytest.mark.parametrize(("content", "where"), POSITIONS)
+def test_whole_file_errors_give_line_and_column(tmp_path: Path, content: bytes, where: str) -> None:
+    path = write(tmp_path, content)
+    with pytest.raises(DataFileError, match=where):
+        read(path, "invoices", "whole")
+
+
+def test_streamed_errors_give_the_bytes_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, b'[{"a": 1},\n {"a": 2} {"b": 3}]')
+    with pytest.raises(DataFileError) as caught:
+        read(path, "invoices", "stream")
+    assert f"{path}: not valid JSON in bytes 0-30 (from line 1): parse error" in str(caught.value)
+
+
+def test_invalid_utf8_offset_past_the_first_chunk(tmp_path: Path, mode: str) -> None:
+    head = b'[{"invoice_id": "1", "name": "' + "é".encode() * (2**20 // 2 + 7) + b"x"  # é straddles 1 MiB
+    path = write(tmp_path, head + b'\xff"}]')
+    with pytest.raises(DataFileError, match=f"not valid UTF-8 at byte offset {len(head)};"):
+        read(path, "invoices", mode)
+
+
+def test_nesting_limit_is_exact(tmp_path: Path, mode: str) -> None:
+    def nested(levels: int) -> str:
+        return '{"a":' * (levels - 1) + "{}" + "}" * (levels - 1)
+
+    ok = write(tmp_path, f"[{nested(MAX_NESTING_DEPTH)}]", "ok.json")
+    too_deep = write(tmp_path, f"[{nested(MAX_NESTING_DEPTH + 1)}]", "deep.json")
+    assert len(records_of(ok, "invoices", mode)) == 1
+    with pytest.raises(ValidationError, match="record 0: nesting is too deep"):
+        read(too_deep, "invoices", mode)
+
+
+# --- errors: the file system ------------------------------------------------------------
+
+
+def test_folder_named_like_a_data_file(tmp_path: Path, mode: str) -> None:
+    folder = tmp_path / "invoices.json"
+    folder.mkdir()
+    with pytest.raises(DataFileError, match=r"invoices\.json is a folder, not a data file"):
+        read(folder, "invoices", mode)
+
+
+def test_missing_file(tmp_path: Path, mode: str) -> None:
+    with pytest.raises(DataFileError, match=r"invoices\.json: data file not found .*run again"):
+        read(tmp_path / "invoices.json", "invoices", mode)
+
+
+def test_symlink_loop(tmp_path: Path, mode: str) -> None:
+    (tmp_path / "a.json").symlink_to(tmp_path / "invoices.json")
+    (tmp_path / "invoices.json").symlink_to(tmp_path / "a.json")
+    with pytest.raises(DataFileError, match=r"invoices\.json: cannot read the data file"):
+        read(tmp_path / "invoices.json", "invoices", mode)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions and a non-root user")
+def test_unreadable_file(tmp_path: Path, mode: str) -> None:
+    path = write(tmp_path, INVOICES)
+    path.chmod(0)
+    try:
+        with pytest.raises(DataFileError, match="permission denied"):
+            read(path, "invoices", mode)
+    finally:
+        path.chmod(0o644)
+
+
+# --- count_records and sha256_file ------------------------------------------------------
+
+
+def test_count_records(tmp_path: Path, mode: str) -> None:
+    path = write(tmp_path, {"code": 0, "message": "success", "invoices": [{"invoice_id": str(n)} for n in range(2345)]})
+    assert count_records(path, "invoices", batch_size=100, stream_threshold_bytes=MODES[mode]) == 2345
+
+
+def test_sha256_file(tmp_path: Path) -> None:
+    content = os.urandom(3 * 2**20 + 17)
+    path = write(tmp_path, content, "blob.json")
+    assert sha256_file(path) == hashlib.sha256(content).hexdigest()
+    assert sha256_file(write(tmp_path, b"", "empty.json")) == hashlib.sha256(b"").hexdigest()
+
+
+def test_sha256_of_a_folder_is_a_file_error(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match="is a folder"):
+        sha256_file(tmp_path)
