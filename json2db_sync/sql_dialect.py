@@ -330,8 +330,6 @@ def is_non_constant_default(declaration: str) -> bool:
 # column naming the row (the ``label`` column, else ``rowid <n>``); wrap it with
 # ``count_of`` or ``first_distinct`` for the count and the examples.
 
-TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-
 # Zoho timestamps as stored: 2026-06-09T16:48:58-0400 (the shape checked in SQL;
 # anything else is looked at in Python).
 _ZOHO_TIMESTAMP_GLOB = (
