@@ -271,33 +271,35 @@ class Populator:
         if not keyed:
             return
 
-        for record in keyed.values():
-            plan.observe_record(record)
+        # Flatten once; observing first lets new columns exist before any row is written.
+        prepared: list[_Prepared] = []
+        for record_id, record in keyed.items():
+            scalars, arrays = flatten(record, split_children=True)
+            children = plan.observe_flat(scalars, arrays)
+            created, updated = record_times(record, context.fallback_time)
+            prepared.append(_Prepared(record_id, scalars, children, created, updated, record_id in repeated))
         apply_plan(self.conn, plan, custom_columns=self.options.custom_columns)
 
         stored = self._stored_updated_at(plan.main.name, list(keyed))
-        # (id, record, created_at, updated_at, forced): forced rows repeat an id seen
-        # earlier in the same file, where the last occurrence wins whatever its time.
-        writes: list[tuple[str, dict[str, Any], str | None, str | None, bool]] = []
-        for record_id, record in keyed.items():
-            created, updated = record_times(record, context.fallback_time)
-            if record_id not in stored:
-                writes.append((record_id, record, created, updated, False))
+        writes: list[_Prepared] = []
+        for item in prepared:
+            if item.record_id not in stored:
+                writes.append(item)
                 stats.records_inserted += 1
                 entity_stats["inserted"] += 1
                 continue
-            previous = stored[record_id]
+            previous = stored[item.record_id]
             if (
                 self.options.duplicate_prevention
-                and record_id not in repeated
+                and not item.forced
                 and previous is not None
-                and updated is not None
-                and updated < previous
+                and item.updated is not None
+                and item.updated < previous
             ):
                 stats.records_unchanged += 1
                 entity_stats["unchanged"] += 1
                 continue
-            writes.append((record_id, record, created, updated, record_id in repeated))
+            writes.append(item)
             stats.records_updated += 1
             entity_stats["updated"] += 1
         if writes:
@@ -318,47 +320,46 @@ class Populator:
     def _write(
         self,
         plan: EntityPlan,
-        writes: list[tuple[str, dict[str, Any], str | None, str | None, bool]],
+        writes: list[_Prepared],
         existing: set[str],
         context: _FileContext,
     ) -> None:
+        """Upsert the parents (grouped by column set), then replace their children."""
         main = plan.main
         extra = self._custom_values(context)
+        extra_names = tuple(extra)
+        extra_values = tuple(extra.values())
+        newest_wins = self.options.duplicate_prevention
         groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         children: dict[str, list[tuple[str, str | None, str | None, list[Any]]]] = {}
-        replaced_parents: dict[str, list[str]] = {}
-        newest_wins = self.options.duplicate_prevention
-        for record_id, record, created, updated, forced in writes:
-            is_new = record_id not in existing
-            scalars, arrays = flatten(record, split_children=True)
-            for field_name, value in arrays.items():
-                kind = plan.classify_array(field_name, value)
-                if kind == "child":
-                    children.setdefault(field_name, []).append((record_id, created, updated, value))
-                    if not is_new:
-                        replaced_parents.setdefault(field_name, []).append(record_id)
-                elif kind == "json":
-                    scalars[(field_name,)] = value
-            for field_name in plan.children:
-                scalars.pop((field_name,), None)
-            columns, values = _row(main, scalars)
-            key = ("id", "data_source", "created_at", "updated_at", *extra, *columns)
-            guarded = newest_wins and not forced
-            groups.setdefault((guarded, key), []).append(
-                (record_id, "json", created, updated, *extra.values(), *values)
+        replaced: dict[str, list[str]] = {}
+        for item in writes:
+            layout = row_layout(main, item.scalars)
+            key = (newest_wins and not item.forced, layout.columns)
+            groups.setdefault(key, []).append(
+                (item.record_id, "json", item.created, item.updated, *extra_values, *layout.values(item.scalars))
             )
+            is_new = item.record_id not in existing
+            for field_name, elements in item.children.items():
+                children.setdefault(field_name, []).append((item.record_id, item.created, item.updated, elements))
+                if not is_new:
+                    replaced.setdefault(field_name, []).append(item.record_id)
         for (guarded, columns), rows in groups.items():
-            self.conn.executemany(sd.upsert_main(main.name, columns, guarded), rows)
+            all_columns = ("id", "data_source", "created_at", "updated_at", *extra_names, *columns)
+            self.conn.executemany(sd.upsert_main(main.name, all_columns, guarded), rows)
         self.stats.tables_touched.add(main.name)
         for field_name, parents in children.items():
-            self._write_children(plan.children[field_name], replaced_parents.get(field_name, []), parents, extra)
+            self._write_children(
+                plan.children[field_name], replaced.get(field_name, []), parents, extra_names, extra_values
+            )
 
     def _write_children(
         self,
         table: TablePlan,
         replaced: list[str],
         parents: list[tuple[str, str | None, str | None, list[Any]]],
-        extra: Mapping[str, Any],
+        extra_names: tuple[str, ...],
+        extra_values: tuple[Any, ...],
     ) -> None:
         """Replace the children of every written parent that carried the array."""
         for start in range(0, len(replaced), 900):
@@ -370,10 +371,9 @@ class Populator:
         for parent_id, created, updated, elements in parents:
             for position, element in enumerate(elements):
                 scalars = element_scalars(element)
-                own_id = normalize_id(element.get(id_field)) if isinstance(element, dict) else None
-                columns, values = _row(table, scalars)
-                key = ("parent_id", "position", "id", "data_source", "created_at", "updated_at", *extra, *columns)
-                groups.setdefault(key, []).append(
+                own_id = normalize_id(element.get(id_field)) if type(element) is dict else None
+                layout = row_layout(table, scalars)
+                groups.setdefault(layout.columns, []).append(
                     (
                         parent_id,
                         position,
@@ -381,13 +381,14 @@ class Populator:
                         "json",
                         created,
                         updated,
-                        *extra.values(),
-                        *values,
+                        *extra_values,
+                        *layout.values(scalars),
                     )
                 )
                 count += 1
         for columns, rows in groups.items():
-            self.conn.executemany(sd.insert_rows(table.name, columns), rows)
+            all_columns = ("parent_id", "position", "id", "data_source", "created_at", "updated_at", *extra_names, *columns)
+            self.conn.executemany(sd.insert_rows(table.name, all_columns), rows)
         self.stats.child_rows_written += count
         self.stats.tables_touched.add(table.name)
 
@@ -415,28 +416,82 @@ class Populator:
         self.stats.entity(plan.entity)["rejected"] += 1
 
 
-def _row(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> tuple[tuple[str, ...], list[Any]]:
-    """Column names and SQL values of one flattened record, in a stable order."""
-    names: list[str] = []
-    values: list[Any] = []
-    overflow: dict[str, Any] | None = None
-    for path, value in scalars.items():
+@dataclass(slots=True)
+class _Prepared:
+    """One record ready to write: flattened once, with its times and child arrays."""
+
+    record_id: str
+    scalars: dict[tuple[str, ...], Any]
+    children: dict[str, list[Any]]
+    created: str | None
+    updated: str | None
+    forced: bool
+
+
+@dataclass(slots=True)
+class RowLayout:
+    """How the values of records with one key set become a row: computed once per key
+    set (list-form and detail-form records each have their own), not per row."""
+
+    columns: tuple[str, ...]
+    order: tuple[int, ...]
+    numeric: tuple[int, ...]
+    converted: tuple[int, ...]
+    overflow: tuple[tuple[int, str], ...]
+
+    def values(self, scalars: Mapping[tuple[str, ...], Any]) -> list[Any]:
+        raw = list(scalars.values())
+        row = [raw[i] for i in self.order]
+        for position in self.numeric:
+            if row[position] == "":
+                row[position] = None  # "" is Zoho's "unset": NULL keeps SUM and AVG right
+        for position in self.converted:
+            row[position] = to_sql_value(row[position], sd.TEXT)
+        if self.overflow:
+            row.append(dumps_json({name: raw[i] for i, name in self.overflow}))
+        return row
+
+
+def row_layout(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> RowLayout:
+    """The cached layout for this record's key set (the plan clears the cache whenever a
+    column is added or a path starts holding arrays)."""
+    keys = tuple(scalars)
+    layout = table.layouts.get(keys)
+    if layout is None:
+        layout = table.layouts[keys] = _build_layout(table, keys)
+    return layout
+
+
+def _build_layout(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:
+    picked: list[tuple[str, int, Any]] = []
+    overflow: list[tuple[int, str]] = []
+    for index, path in enumerate(keys):
         spec = table.columns.get(path)
         if spec is None:
-            # "" where an object is expected: the plan skipped it on purpose.
-            continue
+            continue  # "" where an object is expected: absent on purpose
         if spec.is_overflow:
-            if overflow is None:
-                overflow = {}
-            overflow[".".join(path)] = value
+            overflow.append((index, ".".join(path)))
             continue
-        names.append(spec.name)
-        values.append(to_sql_value(value, spec.sql_type))
-    if overflow is not None:
-        names.append(sd.OVERFLOW_COLUMN)
-        values.append(dumps_json(overflow))
-    order = sorted(range(len(names)), key=names.__getitem__)
-    return tuple(names[i] for i in order), [values[i] for i in order]
+        picked.append((spec.name, index, spec))
+    picked.sort(key=lambda item: item[0])
+    columns = [name for name, _, _ in picked]
+    numeric = tuple(
+        pos for pos, (_, _, spec) in enumerate(picked) if spec.sql_type in (sd.INTEGER, sd.REAL)
+    )
+    converted = tuple(
+        pos
+        for pos, (_, _, spec) in enumerate(picked)
+        if spec.path in table.converted_paths
+    )
+    if overflow:
+        columns.append(sd.OVERFLOW_COLUMN)
+    return RowLayout(
+        columns=tuple(columns),
+        order=tuple(index for _, index, _ in picked),
+        numeric=numeric,
+        converted=converted,
+        overflow=tuple(overflow),
+    )
 
 
 def to_sql_value(value: Any, sql_type: str) -> Any:

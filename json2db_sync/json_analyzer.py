@@ -155,23 +155,18 @@ def to_utc_text(value: Any) -> str | None:
     """A Zoho timestamp (``2026-06-09T16:48:58-0400``, ``...+05:30``, ``...Z``, a bare
     date) as UTC ``YYYY-MM-DD HH:MM:SS``; None for "", null or anything unparseable.
     A timestamp without an offset is taken as UTC."""
-    if not isinstance(value, str) or not value:
+    if type(value) is not str or not value:
         return None
-    match = _ZOHO_TIME.match(value.strip())
-    if not match:
+    text = value.strip()
+    if not _ZOHO_TIME.match(text):
         return None
-    time_part = match.group("time") or "00:00:00"
-    if len(time_part) == 5:
-        time_part += ":00"
-    tz = match.group("tz")
-    if tz is None or tz == "Z":
-        tz = "+0000"
-    tz = tz.replace(":", "")
     try:
-        moment = datetime.strptime(f"{match.group('date')}T{time_part}{tz}", "%Y-%m-%dT%H:%M:%S%z")
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat(sep=" ")
 
 
 def local_to_utc_text(moment: datetime | None) -> str | None:
@@ -191,6 +186,16 @@ def record_times(record: Mapping[str, Any], fallback: str | None) -> tuple[str |
         or fallback
     )
     return created, updated
+
+
+_KIND_OF_TYPE: dict[type, str] = {
+    str: KIND_TEXT,
+    int: KIND_INT,
+    bool: KIND_INT,
+    float: KIND_FLOAT,
+    list: KIND_TEXT,
+    dict: KIND_TEXT,
+}
 
 
 def value_kind(value: Any) -> str | None:
@@ -224,29 +229,29 @@ def flatten(
 
     Nested objects recurse; arrays become values (stored as JSON text) except, when
     ``split_children`` is set, top-level arrays, which are returned apart so the plan
-    can decide whether they are child tables.
+    can decide whether they are child tables. (Hot path: ``type() is`` checks.)
     """
     scalars: dict[Path_, Any] = {}
     arrays: dict[str, list[Any]] = {}
     for key, value in record.items():
-        if split_children and isinstance(value, list):
+        kind = type(value)
+        if kind is dict:
+            if value:
+                _flatten_into(scalars, (key,), value)
+        elif kind is list and split_children:
             arrays[key] = value
-        elif isinstance(value, dict):
-            _flatten_into(scalars, (key,), value)
         else:
             scalars[(key,)] = value
     return scalars, arrays
 
 
 def _flatten_into(out: dict[Path_, Any], prefix: Path_, obj: Mapping[str, Any]) -> None:
-    if not obj:
-        return
     for key, value in obj.items():
-        path = (*prefix, key)
-        if isinstance(value, dict):
-            _flatten_into(out, path, value)
+        if type(value) is dict:
+            if value:
+                _flatten_into(out, (*prefix, key), value)
         else:
-            out[path] = value
+            out[(*prefix, key)] = value
 
 
 def path_key(path: Path_) -> str:
@@ -282,25 +287,42 @@ class TablePlan:
     # What the database already holds (lower-cased column names); filled by the
     # table generator, so only the difference is ever turned into DDL.
     existing_columns: set[str] = dc_field(default_factory=set)
+    # Paths that have held arrays or integers beyond 64 bits (stored as text), and
+    # per-key-set row layouts (see data_populator); derived caches for the hot path.
+    converted_paths: set[Path_] = dc_field(default_factory=set)
+    layouts: dict[tuple[Path_, ...], Any] = dc_field(default_factory=dict)
     exists: bool = False
     saved_state: dict[Path_, tuple[str, str, str]] = dc_field(default_factory=dict)
 
     def observe(self, scalars: Mapping[Path_, Any]) -> None:
-        """Vote every value's kind and give every new path a column."""
+        """Vote every value's kind and give every new path a column (hot path: one dict
+        lookup and one set test per value once the path is known)."""
+        kinds = self.kinds
         for path, value in scalars.items():
-            if value == "" and path in self.object_prefixes:
-                continue
-            kind = value_kind(_jsonish(value))
-            votes = self.kinds.get(path)
+            votes = kinds.get(path)
+            value_type = type(value)
             if votes is None:
-                votes = self.kinds[path] = set()
+                if value == "" and path in self.object_prefixes:
+                    continue
+                votes = kinds[path] = set()
                 self._add_column(path)
                 for depth in range(1, len(path)):
                     self.object_prefixes.add(path[:depth])
-            if kind is not None:
+            kind = _KIND_OF_TYPE.get(value_type)
+            if kind is None or (value_type is str and not value):
+                continue
+            if value_type is list or (value_type is int and not (sd.INT64_MIN <= value <= sd.INT64_MAX)):
+                # Arrays become JSON text and integers beyond 64 bits exact text: rows
+                # with such paths need converting (see data_populator.RowLayout).
+                kind = KIND_TEXT
+                if path not in self.converted_paths:
+                    self.converted_paths.add(path)
+                    self.layouts.clear()
+            if kind not in votes:
                 votes.add(kind)
 
     def _add_column(self, path: Path_) -> None:
+        self.layouts.clear()
         if len(self.columns) >= self.max_data_columns:
             self.columns[path] = ColumnSpec(sd.OVERFLOW_COLUMN, path, sd.TEXT, is_overflow=True)
             return
@@ -330,13 +352,6 @@ class TablePlan:
 
     def overflowing(self) -> bool:
         return any(spec.is_overflow for spec in self.columns.values())
-
-
-def _jsonish(value: Any) -> Any:
-    """Arrays and objects stored as JSON text vote as text."""
-    if isinstance(value, (list, dict)):
-        return "json"
-    return value
 
 
 @dataclass(slots=True)
@@ -400,18 +415,31 @@ class EntityPlan:
     def observe_record(self, record: Mapping[str, Any]) -> None:
         """Vote one record into the plan (types, new columns, new child tables)."""
         scalars, arrays = flatten(record, split_children=True)
+        self.observe_flat(scalars, arrays)
+
+    def observe_flat(
+        self, scalars: dict[Path_, Any], arrays: Mapping[str, Any]
+    ) -> dict[str, list[Any]]:
+        """Vote a flattened record into the plan and return its child arrays.
+
+        ``scalars`` is completed in place: arrays stored as JSON text join it, and
+        fields that are child tables leave it (``""`` there means absent).
+        """
+        children: dict[str, list[Any]] = {}
         for field_name, value in arrays.items():
             kind = self.classify_array(field_name, value)
             if kind == "child":
                 child = self.child_plan(field_name)
                 for element in value:
                     child.observe(_element_scalars(element))
+                children[field_name] = value
             elif kind == "json":
                 self.json_array_fields.add(field_name)
                 scalars[(field_name,)] = value
         for field_name in self.children:
             scalars.pop((field_name,), None)
         self.main.observe(scalars)
+        return children
 
     def tables(self) -> list[TablePlan]:
         return [self.main, *self.children.values()]

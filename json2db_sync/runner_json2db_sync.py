@@ -98,6 +98,9 @@ class JSON2DBSyncRunner:
 
     A bad configuration does not raise here: every method then returns a result with
     ``error_type == "config_error"`` naming the setting.
+
+    ``runner.progress`` is the progress callback in use; the menu swaps it for a rich
+    progress bar around each operation.
     """
 
     def __init__(
@@ -705,7 +708,11 @@ class JSON2DBSyncRunner:
             from .sample_data import generate_sample_data
 
             target = Path(out_dir).expanduser().resolve() if out_dir else self.settings.api_sync_path
-            return {"summary": generate_sample_data(target, days=days, seed=seed, invoices=invoices)}
+            try:
+                summary = generate_sample_data(target, days=days, seed=seed, invoices=invoices)
+            except ValueError as exc:
+                raise ConfigError(f"sample data: {exc}") from None
+            return {"summary": summary}
 
         return self._run("generate_sample_data", body)
 

@@ -1,0 +1,808 @@
+"""Rich rendering of the runner's result dicts, for the menu and the CLI; imports rich and stdlib only.
+
+Everything here takes a :class:`rich.console.Console` and a plain result dict (the
+contract of DESIGN.md) and draws it: one renderer per operation, a failure panel that
+says what to do, the :class:`RichProgress` adapter that turns the runner's
+``ProgressEvent`` callbacks into progress bars, and the logging handler both UIs share.
+No business logic: if a value is not in the result, it is not shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console, Group
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+Result = Mapping[str, Any]
+
+STATUS_STYLES = {"ok": "green", "warning": "yellow", "error": "bold red"}
+STEP_LABELS = {
+    "analyze": "Analysing JSON files",
+    "populate": "Loading records",
+    "verify": "Verifying tables",
+    "report": "Building the report",
+}
+
+# What to do about each kind of failure; the error message itself names the file or setting.
+ERROR_HINTS = {
+    "config_error": "Fix the setting named above (environment variable, .env, config file or "
+    "command-line option); `json2db-sync config` shows every value and where it came from.",
+    "file_error": "Check that the file or folder named above exists and is readable; "
+    "`json2db-sync sessions` lists the data folders that were found.",
+    "validation_error": "The data or the database does not look as expected; the details above name "
+    "the file or table. Rejected records are kept in the _json2db_rejected table.",
+    "database_error": "Check the database path, its permissions and free disk space; if another run "
+    "holds the lock, wait for it. A broken database can be restored from a backup.",
+    "internal_error": "This is a bug in json2db_sync. Run again with --verbose (or debug logging in "
+    "the menu's Advanced Options) and report the traceback.",
+}
+
+OPERATION_TITLES = {
+    "analyze_json_files": "JSON Analysis",
+    "generate_table_schemas": "Table Schemas",
+    "recreate_json_tables": "Table Recreation",
+    "tables_to_drop": "Tables to Drop",
+    "populate_tables": "Data Population",
+    "verify_tables": "Table Verification",
+    "generate_summary_report": "Summary Report",
+    "full_sync_workflow": "Full Workflow",
+    "list_sessions": "Sessions",
+    "create_backup": "Backup",
+    "list_backups": "Backups",
+    "restore_backup": "Restore",
+    "generate_sample_data": "Sample Data",
+    "show_configuration": "Configuration",
+    "update_settings": "Configuration",
+}
+
+
+# --- small formatting helpers ---------------------------------------------------------
+
+
+def human_size(size: Any) -> str:
+    """Bytes as B/KB/MB/GB, so that a database size reads at a glance."""
+    if not isinstance(size, (int, float)):
+        return "-"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - loop always returns
+
+
+def _cell(value: Any) -> str:
+    """Any result value as table text: None as '-', lists joined, dicts as key=value."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if value % 1 else f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value) if value else "-"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items()) if value else "-"
+    return str(value)
+
+
+def _text(value: Any, style: str = "") -> Text:
+    """Data as a Text object: file names like ``[x]`` are never read as rich markup."""
+    return Text(_cell(value), style=style)
+
+
+def _key_value_table(title: str | None, pairs: Iterable[tuple[str, Any]]) -> Table:
+    table = Table(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, value in pairs:
+        table.add_row(Text(key), _text(value))
+    return table
+
+
+def generic_table(title: str | None, rows: Any) -> Table:
+    """A table for shapes this module does not know in detail (lists of dicts, dicts, scalars).
+
+    The summary report's sections and the sample-data summary are drawn with it, so a new
+    key in the engine shows up without a change here.
+    """
+    if isinstance(rows, Mapping):
+        return _key_value_table(title, ((str(k), v) for k, v in rows.items()))
+    if isinstance(rows, (list, tuple)) and rows and all(isinstance(r, Mapping) for r in rows):
+        columns: list[str] = []
+        for row in rows:
+            columns.extend(k for k in row if k not in columns)
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column.replace("_", " "), overflow="fold")
+        for row in rows:
+            table.add_row(*(_text(row.get(c)) for c in columns))
+        return table
+    return _key_value_table(title, [("value", rows)])
+
+
+# --- results: the shared frame ----------------------------------------------------------
+
+
+def render_failure(console: Console, result: Result) -> None:
+    """The error, its kind and what to do, in one red panel (the menu's and CLI's error view)."""
+    error_type = result.get("error_type") or "internal_error"
+    body = Group(
+        Text(str(result.get("error") or "unknown error")),
+        Text(""),
+        Text(ERROR_HINTS.get(error_type, ERROR_HINTS["internal_error"]), style="italic"),
+    )
+    title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
+    console.print(Panel(body, title=f"{escape(title)} failed ({error_type})", border_style="red", title_align="left"))
+
+
+def failure_text(result: Result) -> str:
+    """The failure as plain lines, for logs and cron mail (no boxes, no colour)."""
+    error_type = result.get("error_type") or "internal_error"
+    title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
+    hint = ERROR_HINTS.get(error_type, ERROR_HINTS["internal_error"])
+    return f"{title} failed ({error_type}): {result.get('error') or 'unknown error'}\nWhat to do: {hint}\n"
+
+
+def render_warnings(console: Console, warnings: Sequence[str], *, limit: int = 20) -> None:
+    """Warnings in yellow, the first ``limit`` of them (a noisy run should not scroll away)."""
+    if not warnings:
+        return
+    console.print(Text(f"{len(warnings)} warning(s):", style="yellow bold"))
+    for warning in list(warnings)[:limit]:
+        console.print(Text(f"  - {warning}", style="yellow"))
+    if len(warnings) > limit:
+        console.print(Text(f"  ... and {len(warnings) - limit} more", style="yellow"))
+
+
+def render_result(console: Console, result: Result) -> None:
+    """Draw any runner result: the operation's own view, then warnings, then the failure panel.
+
+    A failed result can still carry a payload (a full workflow that loaded data but whose
+    verification found errors), so the payload is drawn whenever it is there.
+    """
+    renderer = RENDERERS.get(str(result.get("operation")), _render_generic)
+    renderer(console, result)
+    render_warnings(console, result.get("warnings") or [])
+    if not result.get("success", False):
+        render_failure(console, result)
+
+
+def _render_generic(console: Console, result: Result) -> None:
+    payload = {k: v for k, v in result.items() if k not in {"success", "operation", "error", "error_type", "warnings"}}
+    if payload:
+        console.print(generic_table(OPERATION_TITLES.get(str(result.get("operation")), None), payload))
+
+
+# --- per operation ------------------------------------------------------------------------
+
+
+def render_analysis(console: Console, result: Result) -> None:
+    """One row per entity (records, id field, columns, child tables) and the schema changes."""
+    entities: Mapping[str, Any] = result.get("entities") or {}
+    if not entities and not result.get("success", False):
+        return
+    table = Table(title="JSON Analysis", title_justify="left")
+    for name, justify in (("Entity", "left"), ("Table", "left"), ("Records", "right"), ("Id field", "left"),
+                          ("Columns", "right"), ("Child tables", "left"), ("Without id", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for entity, info in sorted(entities.items()):
+        without_id = info.get("records_without_id") or 0
+        table.add_row(
+            Text(entity),
+            _text(info.get("table")),
+            _text(info.get("record_count")),
+            _text(info.get("id_field")),
+            _text(len(info.get("columns") or {})),
+            _text(sorted(info.get("child_tables") or {})),
+            _text(without_id, "yellow" if without_id else ""),
+        )
+    console.print(table)
+    dirs = result.get("data_dirs") or []
+    console.print(
+        Text(f"{_cell(result.get('total_records', 0))} records in {len(dirs)} data folder(s) under {result.get('json_dir', '-')}")
+    )
+    changes = result.get("schema_changes_required") or []
+    if changes:
+        console.print(render_schema_changes(changes))
+    elif result.get("success"):
+        console.print(Text("The database already fits this data: no schema changes required.", style="green"))
+
+
+def render_schema_changes(changes: Sequence[Mapping[str, Any]]) -> Table:
+    """New tables, new columns and type conflicts, as the analysis reports them."""
+    table = Table(title=f"Schema changes required ({len(changes)})", title_justify="left")
+    table.add_column("Table")
+    table.add_column("Change")
+    table.add_column("Column")
+    table.add_column("Type")
+    for change in changes:
+        kind = str(change.get("change", ""))
+        if kind == "type_conflict":
+            type_text = f"{change.get('declared')} in db, {change.get('found')} in JSON"
+        else:
+            type_text = _cell(change.get("type"))
+        table.add_row(
+            _text(change.get("table")),
+            _text(kind.replace("_", " "), "yellow" if kind == "type_conflict" else ""),
+            _text(change.get("column")),
+            Text(type_text),
+        )
+    return table
+
+
+def render_schemas(console: Console, result: Result) -> None:
+    """The DDL per table, as it would run."""
+    tables: Mapping[str, Sequence[str]] = result.get("tables") or {}
+    for name, statements in tables.items():
+        console.print(Text(f"-- {name}", style="bold"))
+        for statement in statements:
+            console.print(Text(statement.rstrip().rstrip(";") + ";"))
+    custom = result.get("custom_columns") or {}
+    if custom:
+        console.print(generic_table("Custom columns", custom))
+
+
+def render_tables_to_drop(console: Console, result: Result) -> None:
+    """What a recreation would drop and where the backup goes (the confirmation's text)."""
+    tables = result.get("tables") or []
+    if tables:
+        console.print(Text(f"These {len(tables)} table(s) in {result.get('db_path')} will be dropped and created again:"))
+        for name in tables:
+            console.print(Text(f"  - {name}"))
+    else:
+        console.print(Text(f"{result.get('db_path')} has no json_* tables yet; they will be created."))
+    console.print(Text(f"A backup goes to {result.get('backup_dir')} first. Other tables are left alone."))
+
+
+def render_recreation(console: Console, result: Result) -> None:
+    """Dropped and created tables, and where the backup went."""
+    if not result.get("success"):
+        return
+    console.print(
+        _key_value_table(
+            "Table Recreation",
+            [
+                ("Database", result.get("db_path")),
+                ("Dropped", result.get("dropped_tables") or []),
+                ("Created", result.get("created_tables") or []),
+                ("Backup", result.get("backup_path") or "none (the database did not exist)"),
+            ],
+        )
+    )
+
+
+STATISTICS_ROWS = (
+    ("total_records", "Records read"),
+    ("records_inserted", "Inserted"),
+    ("records_updated", "Updated"),
+    ("records_unchanged", "Unchanged"),
+    ("records_rejected", "Rejected"),
+    ("duplicate_ids_in_files", "Duplicate ids in files"),
+    ("child_rows_written", "Child rows written"),
+    ("files_loaded", "Files loaded"),
+    ("files_skipped", "Files skipped (already loaded)"),
+    ("files_invalid", "Files invalid"),
+    ("sessions_processed", "Sessions processed"),
+    ("processing_time_seconds", "Time (s)"),
+    ("records_per_second", "Records per second"),
+)
+
+
+def statistics_table(statistics: Mapping[str, Any], title: str = "Statistics") -> Table:
+    """The load counts of a population or workflow, known keys in a fixed order."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, label in STATISTICS_ROWS:
+        if key in statistics:
+            style = "yellow" if key in ("records_rejected", "files_invalid") and statistics[key] else ""
+            table.add_row(label, _text(statistics[key], style))
+    return table
+
+
+def entity_statistics_table(per_entity: Mapping[str, Mapping[str, Any]]) -> Table:
+    """Per entity: files, records, inserted, updated, unchanged, rejected."""
+    table = Table(title="Per entity", title_justify="left")
+    columns = ("files", "records", "inserted", "updated", "unchanged", "rejected")
+    table.add_column("Entity")
+    for column in columns:
+        table.add_column(column.capitalize(), justify="right")
+    for entity, counts in sorted(per_entity.items()):
+        table.add_row(Text(entity), *(_text(counts.get(c, 0)) for c in columns))
+    return table
+
+
+def render_population(console: Console, result: Result) -> None:
+    """The statistics and the per-entity counts of a population."""
+    statistics: Mapping[str, Any] = result.get("statistics") or {}
+    if not statistics:
+        return
+    console.print(statistics_table(statistics, "Data Population"))
+    if statistics.get("entities"):
+        console.print(entity_statistics_table(statistics["entities"]))
+
+
+def checks_table(checks: Sequence[Mapping[str, Any]], title: str = "Table Verification") -> Table:
+    """Checks coloured by status (ok green, warning yellow, error red) with up to 3 examples."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("Status")
+    table.add_column("Check")
+    table.add_column("Count", justify="right")
+    table.add_column("Details", overflow="fold")
+    for check in checks:
+        status = str(check.get("status", ""))
+        details = str(check.get("details", ""))
+        examples = list(check.get("examples") or [])
+        if examples:
+            details += "\n  e.g. " + "; ".join(str(e) for e in examples[:3])
+        table.add_row(
+            Text(status.upper(), style=STATUS_STYLES.get(status, "")),
+            Text(str(check.get("name", ""))),
+            _text(check.get("count")),
+            Text(details),
+        )
+    return table
+
+
+def render_verification(console: Console, result: Result) -> None:
+    """All checks, then one line of totals."""
+    checks = result.get("checks") or []
+    if not checks:
+        return
+    console.print(checks_table(checks))
+    summary = result.get("summary") or {
+        s: sum(c.get("status") == s for c in checks) for s in ("ok", "warning", "error")
+    }
+    line = Text()
+    for status in ("ok", "warning", "error"):
+        line.append(f"{summary.get(status, 0)} {status}  ", style=STATUS_STYLES[status])
+    console.print(line)
+
+
+def summary_tables_table(tables: Sequence[Mapping[str, Any]]) -> Table:
+    """The summary per table: records, columns, newest update; child tables indented under their parent."""
+    table = Table(title="Tables", title_justify="left")
+    table.add_column("Table", overflow="fold")
+    table.add_column("Records", justify="right")
+    table.add_column("Columns", justify="right")
+    table.add_column("Newest update")
+    for row in tables:
+        name = str(row.get("name", ""))
+        label = Text(f"  └ {name}", style="dim") if row.get("is_child") else Text(name)
+        table.add_row(label, _text(row.get("record_count")), _text(row.get("column_count")), _text(row.get("newest_updated_at")))
+    return table
+
+
+def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
+    """The last runs from the run history, status coloured."""
+    table = Table(title="Recent runs", title_justify="left")
+    for column, justify in (("Run", "right"), ("Operation", "left"), ("Status", "left"), ("Started (UTC)", "left"),
+                            ("Seconds", "right"), ("Records", "right"), ("Error", "left")):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for run in runs:
+        status = str(run.get("status", ""))
+        style = STATUS_STYLES["ok"] if status == "success" else STATUS_STYLES["error"] if status == "failed" else ""
+        table.add_row(
+            _text(run.get("run_id")), _text(run.get("operation")), Text(status, style=style),
+            _text(run.get("started_at")), _text(run.get("duration_seconds")), _text(run.get("records")),
+            _text(run.get("error")),
+        )
+    return table
+
+
+def _freshness_text(freshness: Mapping[str, Any]) -> Text:
+    if not freshness or freshness.get("newest_data_timestamp") is None:
+        return Text("no data loaded yet", style="yellow")
+    fresh = freshness.get("is_fresh")
+    return Text(
+        f"newest data {freshness.get('newest_data_timestamp')}, {_cell(freshness.get('age_hours'))} h old "
+        f"(limit {_cell(freshness.get('max_age_hours'))} h)",
+        style=STATUS_STYLES["ok"] if fresh else STATUS_STYLES["warning"],
+    )
+
+
+def render_report(console: Console, result: Result) -> None:
+    """The summary report: an overview (size, records, sessions, freshness), the tables, the runs."""
+    tables = result.get("tables")
+    if tables is None:
+        return
+    sessions = result.get("sessions") or {}
+    overview = Table(title="Summary Report", show_header=False, box=None, title_justify="left")
+    overview.add_column(style="bold")
+    overview.add_column(overflow="fold")
+    overview.add_row("Database", _text(result.get("db_path")))
+    overview.add_row("Size", Text(human_size(result.get("database_size_bytes"))))
+    total = result.get("total_records")
+    if total is None:
+        total = sum(int(t.get("record_count") or 0) for t in tables if not t.get("is_child"))
+    overview.add_row("Records", _text(total))
+    if "files_loaded" in result:
+        overview.add_row("Files loaded", _text(result.get("files_loaded")))
+    if isinstance(sessions, Mapping) and sessions:
+        overview.add_row(
+            "Sessions", Text(f"{_cell(sessions.get('count'))} (oldest {_cell(sessions.get('oldest'))}, newest {_cell(sessions.get('newest'))})")
+        )
+    if "freshness" in result:
+        overview.add_row("Freshness", _freshness_text(result.get("freshness") or {}))
+    rejected = result.get("rejected_records")
+    if rejected is not None:
+        overview.add_row("Rejected records", _text(rejected, "yellow" if rejected else ""))
+    console.print(overview)
+    if tables:
+        console.print(summary_tables_table(tables))
+    else:
+        console.print(Text("No json_* tables yet: run Data Population or the Full Workflow.", style="yellow"))
+    if result.get("runs"):
+        console.print(runs_table(result["runs"]))
+
+
+WORKFLOW_STEPS = (
+    ("analysis", "Analysis"),
+    ("table_creation", "Table creation"),
+    ("population", "Population"),
+    ("verification", "Verification"),
+    ("report", "Report"),
+)
+
+
+def _step_status(step: Mapping[str, Any] | None) -> tuple[str, str]:
+    if step is None:
+        return "not run", "dim"
+    if step.get("skipped"):
+        return "skipped", "dim"
+    if not step.get("success", False):
+        return "failed", STATUS_STYLES["error"]
+    checks = step.get("checks") or []
+    if any(c.get("status") == "warning" for c in checks):
+        return "ok (warnings)", STATUS_STYLES["warning"]
+    return "ok", STATUS_STYLES["ok"]
+
+
+def render_workflow(console: Console, result: Result) -> None:
+    """Steps with their status, the statistics, the checks that are not ok, and the tables."""
+    steps: Mapping[str, Any] = result.get("steps") or {}
+    statistics: Mapping[str, Any] = result.get("statistics") or {}
+    if steps:
+        table = Table(title="Full Workflow", title_justify="left")
+        table.add_column("Step")
+        table.add_column("Status")
+        for key, label in WORKFLOW_STEPS:
+            if key not in steps and key in ("analysis", "table_creation"):
+                continue
+            status, style = _step_status(steps.get(key))
+            table.add_row(label, Text(status, style=style))
+        console.print(table)
+    if statistics:
+        console.print(statistics_table(statistics))
+        if statistics.get("entities"):
+            console.print(entity_statistics_table(statistics["entities"]))
+    verification = steps.get("verification") or {}
+    notable = [c for c in verification.get("checks") or [] if c.get("status") != "ok"]
+    if notable:
+        console.print(checks_table(notable, "Checks that need attention"))
+    report = steps.get("report") or {}
+    if report.get("tables"):
+        console.print(summary_tables_table(report["tables"]))
+
+
+def render_sessions(console: Console, result: Result) -> None:
+    """The data folders found, oldest first: session, folder, age, files, records, entities."""
+    sessions = result.get("sessions")
+    if sessions is None:
+        return
+    if not sessions:
+        console.print(Text(f"No data folders found under {result.get('json_dir')}.", style="yellow"))
+        return
+    table = Table(title=f"Data folders in {result.get('json_dir', '-')} ({result.get('kind', '-')}), oldest first",
+                  title_justify="left")
+    table.add_column("Session", no_wrap=True)
+    table.add_column("Folder", no_wrap=True)
+    table.add_column("Age (h)", justify="right")
+    table.add_column("Files", justify="right")
+    table.add_column("Records", justify="right")
+    table.add_column("Size", justify="right")
+    table.add_column("Entities", overflow="fold", ratio=1)
+    for session in sessions:
+        files = session.get("files") or []
+        counts = [f.get("records") for f in files if "records" in f]
+        records = sum(c for c in counts if isinstance(c, int)) if counts else None
+        folder = str(session.get("path") or "").replace("\\", "/").rsplit("/", 1)[-1]
+        table.add_row(
+            _text(session.get("session")),
+            Text(folder),
+            _text(session.get("age_hours")),
+            _text(session.get("file_count", len(files))),
+            _text(records),
+            Text(human_size(session.get("total_size"))),
+            _text(session.get("entities")),
+        )
+    console.print(table)
+
+
+def render_backup(console: Console, result: Result) -> None:
+    if result.get("success"):
+        console.print(Text(f"Backup of {result.get('db_path')} written to {result.get('backup_path')}", style="green"))
+
+
+def render_backups(console: Console, result: Result) -> None:
+    """Backups, newest first."""
+    backups = result.get("backups")
+    if backups is None:
+        return
+    if not backups:
+        console.print(Text(f"No backups of {result.get('db_path')} yet.", style="yellow"))
+        return
+    table = Table(title=f"Backups of {result.get('db_path')}", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Backup", overflow="fold")
+    table.add_column("Modified")
+    table.add_column("Size", justify="right")
+    for number, backup in enumerate(backups, 1):
+        table.add_row(str(number), _text(backup.get("path")), _text(backup.get("modified")), human_size(backup.get("size_bytes")))
+    console.print(table)
+
+
+def render_restore(console: Console, result: Result) -> None:
+    if result.get("success"):
+        console.print(
+            Text(
+                f"{result.get('db_path')} restored from {result.get('restored_from')}; the state before the "
+                f"restore was saved to {result.get('previous_state_backup') or '-'}",
+                style="green",
+            )
+        )
+
+
+def render_sample_data(console: Console, result: Result) -> None:
+    """Where the sample sessions went and how many records of each entity they hold."""
+    summary = result.get("summary")
+    if not isinstance(summary, Mapping):
+        return
+    sessions = summary.get("sessions") or []
+    console.print(Text(
+        f"{len(sessions)} sample session(s), {_cell(summary.get('files_written'))} files, "
+        f"{_cell(summary.get('total_records'))} records written to {summary.get('out_dir')}",
+        style="green",
+    ))
+    records = summary.get("records") or {}
+    if records:
+        table = Table(title="Sample records per entity", title_justify="left")
+        table.add_column("Entity")
+        table.add_column("Records", justify="right")
+        table.add_column("Distinct ids", justify="right")
+        distinct = summary.get("distinct_ids") or {}
+        for entity, count in records.items():
+            table.add_row(Text(entity), _text(count), _text(distinct.get(entity)))
+        console.print(table)
+
+
+def render_configuration(console: Console, result: Result) -> None:
+    """Every setting with its value, its source, and the names to change it by."""
+    settings = result.get("settings")
+    if not settings:
+        return
+    table = Table(title="Configuration", title_justify="left")
+    table.add_column("Setting")
+    table.add_column("Value", overflow="fold")
+    table.add_column("Source")
+    table.add_column("Env var")
+    table.add_column("Config key")
+    for row in settings:
+        source = str(row.get("source", ""))
+        table.add_row(
+            _text(row.get("key")),
+            _text(row.get("value")),
+            Text(source, style="dim" if source == "default" else "cyan"),
+            _text(row.get("env_var") or "-"),
+            _text(row.get("config_key") or "-"),
+        )
+    console.print(table)
+
+
+RENDERERS: dict[str, Callable[[Console, Result], None]] = {
+    "analyze_json_files": render_analysis,
+    "generate_table_schemas": render_schemas,
+    "recreate_json_tables": render_recreation,
+    "tables_to_drop": render_tables_to_drop,
+    "populate_tables": render_population,
+    "verify_tables": render_verification,
+    "generate_summary_report": render_report,
+    "full_sync_workflow": render_workflow,
+    "list_sessions": render_sessions,
+    "create_backup": render_backup,
+    "list_backups": render_backups,
+    "restore_backup": render_restore,
+    "generate_sample_data": render_sample_data,
+    "show_configuration": render_configuration,
+    "update_settings": render_configuration,
+}
+
+
+# --- one line for cron ----------------------------------------------------------------------
+
+
+def summary_line(result: Result) -> str:
+    """One line that says what an operation did (the CLI's default output on success)."""
+    operation = str(result.get("operation", ""))
+    title = OPERATION_TITLES.get(operation, operation)
+    if not result.get("success"):
+        return f"{title} failed ({result.get('error_type')}): {result.get('error')}"
+    stats: Mapping[str, Any] = result.get("statistics") or {}
+    if operation in ("full_sync_workflow", "populate_tables"):
+        text = (
+            f"{title}: {stats.get('total_records', 0)} records read "
+            f"({stats.get('records_inserted', 0)} inserted, {stats.get('records_updated', 0)} updated, "
+            f"{stats.get('records_unchanged', 0)} unchanged, {stats.get('records_rejected', 0)} rejected) "
+            f"from {stats.get('files_loaded', 0)} file(s), {stats.get('files_skipped', 0)} skipped, "
+            f"in {stats.get('processing_time_seconds', 0)}s"
+        )
+    elif operation == "analyze_json_files":
+        text = (
+            f"{title}: {result.get('total_records', 0)} records in {len(result.get('entities') or {})} entities, "
+            f"{len(result.get('schema_changes_required') or [])} schema change(s) required"
+        )
+    elif operation == "recreate_json_tables":
+        text = (
+            f"{title}: dropped {len(result.get('dropped_tables') or [])}, created "
+            f"{len(result.get('created_tables') or [])} table(s); backup {result.get('backup_path') or 'none'}"
+        )
+    elif operation == "verify_tables":
+        summary = result.get("summary") or {}
+        text = f"{title}: {summary.get('ok', 0)} ok, {summary.get('warning', 0)} warning(s), {summary.get('error', 0)} error(s)"
+    elif operation == "generate_summary_report":
+        tables = result.get("tables") or []
+        records = result.get("total_records")
+        if records is None:
+            records = sum(int(t.get("record_count") or 0) for t in tables if not t.get("is_child"))
+        text = f"{title}: {len(tables)} table(s), {records} records, {human_size(result.get('database_size_bytes'))}"
+    elif operation == "list_sessions":
+        text = f"{title}: {len(result.get('sessions') or [])} data folder(s) in {result.get('json_dir')}"
+    elif operation == "create_backup":
+        text = f"{title}: {result.get('backup_path')}"
+    elif operation == "list_backups":
+        text = f"{title}: {len(result.get('backups') or [])} backup(s) of {result.get('db_path')}"
+    elif operation == "restore_backup":
+        text = f"{title}: {result.get('db_path')} restored from {result.get('restored_from')}"
+    elif operation == "generate_sample_data":
+        summary = result.get("summary") or {}
+        text = (
+            f"{title}: {len(summary.get('sessions') or [])} session(s), {summary.get('files_written', 0)} files, "
+            f"{summary.get('total_records', 0)} records written to {summary.get('out_dir')}"
+        )
+    elif operation in ("show_configuration", "update_settings"):
+        text = f"{title}: {len(result.get('settings') or [])} settings"
+    else:
+        text = f"{title}: done"
+    warnings = result.get("warnings") or []
+    if warnings:
+        text += f"; {len(warnings)} warning(s) (--verbose shows them)"
+    return text
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+class RichProgress:
+    """A ``ProgressCallback`` that draws one transient rich progress bar per step.
+
+    Use as a context manager around a runner call and pass the instance as the callback
+    (``runner.progress = bar``); events with ``total=None`` show a running count.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}", style="dim"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._progress.stop()
+
+    def __call__(self, event: Any) -> None:
+        """Take one ``ProgressEvent`` (step, current, total, detail)."""
+        task = self._tasks.get(event.step)
+        detail = escape(str(event.detail or ""))[-60:]
+        if task is None:
+            label = STEP_LABELS.get(event.step, event.step)
+            task = self._progress.add_task(label, total=event.total, detail=detail)
+            self._tasks[event.step] = task
+        self._progress.update(task, completed=event.current, total=event.total, detail=detail)
+
+    @property
+    def steps(self) -> list[str]:
+        """The steps seen so far, in order (for tests)."""
+        return list(self._tasks)
+
+
+# --- logging ----------------------------------------------------------------------------------
+
+
+class _DropReportedErrors(logging.Filter):
+    """Drop the runner's own "<operation> failed" ERROR lines: the UI shows the result's error.
+
+    Without this every failure would be printed twice on stderr (cron mails both). They
+    still show when the level is DEBUG.
+    """
+
+    def __init__(self, handler: logging.Handler) -> None:
+        super().__init__()
+        self.handler = handler
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.handler.level <= logging.DEBUG:
+            return True
+        return not (record.name == "json2db_sync" and record.levelno == logging.ERROR and not record.exc_info)
+
+
+LOGGER_NAME = "json2db_sync"
+
+
+def install_log_handler(console: Console, level: int | str = logging.WARNING) -> RichHandler:
+    """Send the package's log records to ``console`` through a RichHandler at ``level``.
+
+    Only the UIs call this (never the library); undo it with :func:`remove_log_handler`.
+    """
+    handler = RichHandler(console=console, show_path=False, rich_tracebacks=False, markup=False)
+    handler.setLevel(level)
+    handler.addFilter(_DropReportedErrors(handler))
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(handler)
+    set_log_level(handler, level)
+    return handler
+
+
+def set_log_level(handler: logging.Handler, level: int | str) -> None:
+    """Change what the UI shows (the menu's debug toggle); the logger follows the handler."""
+    handler.setLevel(level)
+    logging.getLogger(LOGGER_NAME).setLevel(handler.level)
+
+
+def remove_log_handler(handler: logging.Handler) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.removeHandler(handler)
+    if not logger.handlers:
+        logger.setLevel(logging.NOTSET)
+
+
+__all__ = [
+    "ERROR_HINTS",
+    "RENDERERS",
+    "RichProgress",
+    "checks_table",
+    "generic_table",
+    "human_size",
+    "install_log_handler",
+    "remove_log_handler",
+    "render_failure",
+    "render_result",
+    "render_warnings",
+    "set_log_level",
+    "statistics_table",
+    "summary_line",
+]

@@ -1,0 +1,292 @@
+"""The menu through the real questionary prompts, fed by prompt_toolkit pipe input.
+
+Keys go in before the menu runs and the pipe is closed, so a test can never hang: when
+the keys run out, the prompt sees end of input, the option is cancelled and the menu
+exits. Assertions are on the return code, the database and the console text.
+Keys: a digit then Enter picks a menu entry; Enter alone accepts a default; Ctrl-U
+(\\x15) clears a pre-filled answer; y/n answer a confirmation at once; j moves down;
+Space toggles a checkbox; Esc (\\x1b) cancels an option; Ctrl-C (\\x03) at the top exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+
+from json2db_sync import main_json2db_sync as menu
+from json2db_sync.runner_json2db_sync import JSON2DBSyncRunner
+
+CLEAR = "\x15"
+ESC = "\x1b"
+CTRL_C = "\x03"
+ENTER = "\r"
+
+
+def drive(keys: str, runner: JSON2DBSyncRunner, console: Console) -> int:
+    """Run the menu with ``keys`` as everything the user types."""
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        pipe.close()
+        with create_app_session(input=pipe, output=DummyOutput()):
+            code = menu.run_menu(runner, console=console)
+    assert "internal_error" not in console.file.getvalue()  # type: ignore[attr-defined]
+    return code
+
+
+def output(console: Console) -> str:
+    """The console text with box drawing removed and whitespace collapsed, so that a long
+    tmp_path wrapped over two lines still reads as one phrase."""
+    raw = console.file.getvalue()  # type: ignore[attr-defined]
+    return " ".join(re.sub(r"[\u2500-\u257f]", " ", raw).split())
+
+
+def row_counts(db_path: Path) -> dict[str, int]:
+    with sqlite3.connect(db_path) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'json%'")]
+        return {name: conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in names}
+
+
+@pytest.fixture
+def sample(sessions_dir: Path) -> Path:
+    from json2db_sync.sample_data import generate_sample_data
+
+    generate_sample_data(sessions_dir, days=2, seed=1, invoices=20)
+    return sessions_dir
+
+
+@pytest.fixture
+def runner(workspace: Path) -> JSON2DBSyncRunner:
+    return JSON2DBSyncRunner()
+
+
+@pytest.fixture
+def synced(sample: Path, runner: JSON2DBSyncRunner, db_path: Path) -> Path:
+    assert runner.full_sync_workflow()["success"]
+    return db_path
+
+
+# --- the menu as data ------------------------------------------------------------------
+
+
+def test_menu_items_are_the_guides() -> None:
+    assert [(item.key, item.label) for item in menu.MENU] == [
+        ("1", "JSON Analysis"),
+        ("2", "Table Recreation"),
+        ("3", "Data Population"),
+        ("4", "Table Verification"),
+        ("5", "Summary Report"),
+        ("6", "Full Workflow"),
+        ("7", "Advanced Options"),
+    ]
+    assert all(callable(item.handler) for item in menu.MENU + menu.ADVANCED_MENU)
+
+
+# --- leaving -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keys", ["0" + ENTER, CTRL_C, ""], ids=["zero", "ctrl-c", "end-of-input"])
+def test_leaving_at_the_top_exits_0(keys: str, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
+    assert drive(keys, runner, console) == 0
+    text = output(console)
+    assert "Goodbye." in text
+    assert "Database" in text and "(not created yet)" in text
+    assert "Data source api_sync:" in text
+
+
+def test_esc_inside_an_option_returns_to_the_menu(sample: Path, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
+    assert drive("6" + ENTER + ESC + "0" + ENTER, runner, console) == 0
+    assert "Cancelled; back to the menu." in output(console)
+    assert not db_path.exists()
+
+
+# --- options 1-6 ---------------------------------------------------------------------------
+
+
+def test_full_workflow_with_defaults(sample: Path, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
+    # 6, database (Enter), cutoff (Enter), skip table creation? (Enter = no), then 0
+    assert drive("6" + ENTER + ENTER + ENTER + ENTER + "0" + ENTER, runner, console) == 0
+    counts = row_counts(db_path)
+    assert counts["json_invoices"] == 20
+    text = output(console)
+    for piece in ("Full Workflow", "Population", "Records read", "json_invoices"):
+        assert piece in text
+
+
+def test_full_workflow_reasks_a_bad_cutoff(sample: Path, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
+    keys = "6" + ENTER + ENTER + CLEAR + "abc" + ENTER + CLEAR + "0" + ENTER + ENTER + "0" + ENTER
+    assert drive(keys, runner, console) == 0
+    # the cutoff that was finally accepted is 0 days: nothing is that recent
+    assert "no data folder is within the last 0 day(s)" in output(console)
+
+
+def test_json_analysis_of_the_recent_sessions(sample: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive("1" + ENTER + ENTER + "0" + ENTER, runner, console) == 0
+    text = output(console)
+    assert "JSON Analysis" in text and "json_invoices" in text and "invoice_id" in text
+
+
+def test_json_analysis_reasks_a_missing_folder(sample: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    folder = next(sample.glob("sync_session_*/raw_json/*"))
+    keys = "1" + ENTER + "/no/such/folder" + ENTER + CLEAR + str(folder) + ENTER + "0" + ENTER
+    assert drive(keys, runner, console) == 0
+    text = output(console)
+    assert "records in 1 data folder(s) under" in text
+    assert "No data found" not in text  # the missing folder was refused, never analysed
+
+
+def test_table_recreation_confirmed(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive("2" + ENTER + ENTER + "y" + "0" + ENTER, runner, console) == 0
+    text = output(console)
+    assert "will be dropped and created again" in text and "json_invoices" in text
+    assert "Table Recreation" in text
+    assert row_counts(synced)["json_invoices"] == 0
+    assert list((synced.parent / "backups").glob("*.db"))
+
+
+def test_table_recreation_declined_changes_nothing(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    before = row_counts(synced)
+    assert drive("2" + ENTER + ENTER + "n" + "0" + ENTER, runner, console) == 0
+    assert "Nothing changed." in output(console)
+    assert row_counts(synced) == before
+
+
+def test_data_population_with_all_entities(sample: Path, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
+    # 3, database, folder, cutoff, entities (all checked): Enter each
+    assert drive("3" + ENTER + ENTER + ENTER + ENTER + ENTER + "0" + ENTER, runner, console) == 0
+    counts = row_counts(db_path)
+    assert counts["json_invoices"] == 20 and counts["json_bills"] > 0
+    assert "Data Population" in output(console)
+
+
+def test_data_population_of_one_entity_after_an_empty_choice(
+    sample: Path, runner: JSON2DBSyncRunner, console: Console, db_path: Path
+) -> None:
+    # 'a' unticks all; Enter is refused (pick at least one); Space ticks the first (bills)
+    keys = "3" + ENTER + ENTER + ENTER + ENTER + "a" + ENTER + " " + ENTER + "0" + ENTER
+    assert drive(keys, runner, console) == 0
+    counts = row_counts(db_path)
+    assert counts["json_bills"] > 0
+    assert "json_invoices" not in counts
+
+
+def test_verification_and_report(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive("4" + ENTER + ENTER + "5" + ENTER + ENTER + "0" + ENTER, runner, console) == 0
+    text = output(console)
+    assert "Table Verification" in text and "integrity_check" in text
+    assert "Summary Report" in text and "json_invoices_line_items" in text
+
+
+def test_verification_reasks_a_database_that_does_not_exist(workspace: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    # the default database does not exist: Enter is refused, Esc goes back to the menu
+    assert drive("4" + ENTER + ENTER + ESC + "0" + ENTER, runner, console) == 0
+    text = output(console)
+    assert "Cancelled; back to the menu." in text
+    assert "Table Verification" not in text
+
+
+def test_a_configuration_error_is_shown_not_raised(
+    workspace: Path, console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "abc")
+    runner = JSON2DBSyncRunner()
+    assert drive("6" + ENTER + "0" + ENTER, runner, console) == 0
+    text = output(console)
+    assert "configuration error" in text
+    assert "JSON2DB_BATCH_SIZE='abc'" in text and "(config_error)" in text
+
+
+# --- 7: advanced ------------------------------------------------------------------------------
+
+BACK = "0" + ENTER
+
+
+def test_advanced_show_configuration(runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive("7" + ENTER + "1" + ENTER + BACK + BACK, runner, console) == 0
+    text = output(console)
+    assert "Configuration" in text and "batch_size" in text and "JSON2DB_BATCH_SIZE" in text
+
+
+def test_advanced_browse_sessions(sample: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    # browse; the folder picker starts on Back, so Enter returns to the advanced menu
+    assert drive("7" + ENTER + "2" + ENTER + ENTER + BACK + BACK, runner, console) == 0
+    text = output(console)
+    assert "Data folders in" in text and "sync_session_" in text
+    assert "Files in" not in text
+
+
+def test_advanced_browse_the_files_of_a_session(sample: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    # the picker starts on Back; j wraps round to the oldest folder (a full session)
+    assert drive("7" + ENTER + "2" + ENTER + "j" + ENTER + ENTER + BACK + BACK, runner, console) == 0
+    text = output(console)
+    assert "entity file records size age (h)" in text and "invoices invoices.json" in text
+
+
+@pytest.mark.parametrize("submenu", ["3", "4"], ids=["change-settings", "backups"])
+def test_advanced_back_from_a_submenu(submenu: str, runner: JSON2DBSyncRunner, console: Console) -> None:
+    # Back is the last choice: k from the top wraps round to it
+    assert drive("7" + ENTER + submenu + ENTER + "k" + ENTER + BACK + BACK, runner, console) == 0
+    assert "Goodbye." in output(console)
+
+
+def test_advanced_change_batch_size_reasks_bad_input(runner: JSON2DBSyncRunner, console: Console) -> None:
+    keys = "7" + ENTER + "3" + ENTER + ENTER + CLEAR + "abc" + ENTER + CLEAR + "250" + ENTER + BACK + BACK
+    assert drive(keys, runner, console) == 0
+    assert runner.settings.batch_size == 250
+    assert "batch_size is now 250 for this session." in output(console)
+
+
+def test_advanced_change_source_type(runner: JSON2DBSyncRunner, console: Console) -> None:
+    # Data source type is the fifth setting; the choices are api_sync, consolidated, custom
+    keys = "7" + ENTER + "3" + ENTER + "jjjj" + ENTER + "j" + ENTER + BACK + BACK
+    assert drive(keys, runner, console) == 0
+    assert runner.settings.data_source_type == "consolidated"
+
+
+def test_advanced_backups_make_list_restore(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    make = "4" + ENTER + ENTER
+    listing = "4" + ENTER + "j" + ENTER
+    restore = "4" + ENTER + "jj" + ENTER + ENTER + "y"
+    assert drive("7" + ENTER + make + listing + restore + BACK + BACK, runner, console) == 0
+    text = output(console)
+    assert "Backup of" in text and "Backups of" in text and "restored from" in text
+    assert len(list((synced.parent / "backups").glob("*.db"))) == 2  # the one made, and the state before restoring
+
+
+def test_advanced_restore_declined(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert runner.create_backup()["success"]
+    assert drive("7" + ENTER + "4" + ENTER + "jj" + ENTER + ENTER + "n" + BACK + BACK, runner, console) == 0
+    assert "Nothing changed." in output(console)
+
+
+def test_advanced_restore_cancelled_at_the_backup_list(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert runner.create_backup()["success"]
+    assert drive("7" + ENTER + "4" + ENTER + "jj" + ENTER + "j" + ENTER + BACK + BACK, runner, console) == 0
+    assert "restored from" not in output(console)
+
+
+def test_advanced_generate_sample_data(workspace: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    target = workspace / "demo"
+    keys = "7" + ENTER + "5" + ENTER + CLEAR + str(target) + ENTER + CLEAR + "1" + ENTER + ENTER + CLEAR + "5" + ENTER + BACK + BACK
+    assert drive(keys, runner, console) == 0
+    assert list(target.glob("sync_session_*/raw_json/*/invoices.json"))
+    assert f"written to {target}" in output(console)
+
+
+def test_advanced_debug_logging_toggle(runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive("7" + ENTER + "6" + ENTER + "6" + ENTER + BACK + BACK, runner, console) == 0
+    text = output(console)
+    assert text.index("Debug logging is on.") < text.index("Debug logging is off.")
+    assert logging.getLogger("json2db_sync").handlers == []  # the menu removed its handler on exit
+
+
+def test_esc_in_the_advanced_menu_goes_back(runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive("7" + ENTER + ESC + "0" + ENTER, runner, console) == 0
+    assert "Cancelled; back to the menu." in output(console)
