@@ -74,6 +74,7 @@ class LoadStats:
     child_rows_written: int = 0
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
+    loaded_paths: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -187,6 +188,7 @@ class Populator:
             self._skip_invalid_file(data_file, exc)
             return
         self.stats.files_loaded += 1
+        self.stats.loaded_paths.append(ledger_key)
         self.stats.entity(data_file.entity)["files"] += 1
         if data_dir.session or data_dir.timestamp:
             self.stats.sessions.add(data_dir.session or str(data_dir.path))

@@ -524,7 +524,9 @@ class JSON2DBSyncRunner:
 
         return self._run("verify_tables", body)
 
-    def _verify(self, path: Path, tables: Iterable[str] | None) -> dict[str, Any]:
+    def _verify(
+        self, path: Path, tables: Iterable[str] | None, source_files: Iterable[str] | None = None
+    ) -> dict[str, Any]:
         from .verifier import verify_database
 
         with open_connection(path, readonly=True) as conn:
@@ -532,6 +534,7 @@ class JSON2DBSyncRunner:
                 conn,
                 session_max_age_hours=self.settings.session_max_age_hours,
                 tables=tables,
+                source_files=source_files,
             )
         errors = [c for c in checks if c["status"] == "error"]
         summary = {
@@ -604,7 +607,10 @@ class JSON2DBSyncRunner:
             statistics = _statistics(stats, started)
             stats_holder["statistics"] = statistics
             steps["population"] = _step("populate_tables", statistics=statistics)
-            verification = self._run("verify_tables", lambda w: self._verify(path, None))
+            # Whole-database checks, but the source comparison only re-reads this run's files.
+            verification = self._run(
+                "verify_tables", lambda w: self._verify(path, None, source_files=stats.loaded_paths)
+            )
             steps["verification"] = verification
             report = self.generate_summary_report(path)
             steps["report"] = report

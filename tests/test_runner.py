@@ -360,3 +360,47 @@ def test_backup_before_population_keeps_last_n(workspace: Path, make_session, db
     restored = runner.restore_backup(backups["backups"][-1]["path"])
     assert restored["success"], restored["error"]
     assert rows(db_path, "SELECT COUNT(*) FROM json_contacts")[0][0] < 4
+
+
+def test_record_wider_than_sqlite_column_limit_keeps_overflow(runner, make_session, db_path: Path) -> None:
+    wide = {"contact_id": "1", **{f"field_{i}": i for i in range(2100)}}
+    make_session(T1, {"contacts": [wide]})
+    result = sync(runner)
+    assert result["success"], result["error"]
+    columns = [r[1] for r in rows(db_path, "PRAGMA table_info('json_contacts')")]
+    assert len(columns) < 2000 and "_overflow_json" in columns
+    stored_columns = [c for c in columns if c.startswith("field_")]
+    overflow = json.loads(rows(db_path, "SELECT _overflow_json FROM json_contacts")[0][0])
+    assert len(stored_columns) + len(overflow) == 2100
+    assert overflow["field_2099"] == 2099
+
+
+def test_second_writer_waits_when_configured(workspace: Path, make_session, db_path: Path, monkeypatch) -> None:
+    import threading
+
+    monkeypatch.setenv("JSON2DB_LOCK_TIMEOUT", "5")
+    make_session(T1, {"contacts": [{"contact_id": "1"}]})
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with writer_lock(db_path, operation="holder"):
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    result = sync(JSON2DBSyncRunner())
+    holder.join()
+    assert result["success"], result["error"]
+
+
+def test_corrupt_database_is_database_error(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1"}]})
+    db_path.write_bytes(b"this is not a database" * 100)
+    result = sync(runner)
+    assert result["error_type"] == "database_error"
+    assert str(db_path) in result["error"] and "backup" in result["error"]
+    assert db_path.read_bytes().startswith(b"this is not a database")
