@@ -75,6 +75,7 @@ class LoadStats:
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
+    ddl: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -137,17 +138,6 @@ class Populator:
                     continue
                 self.load_file(data_file, data_dir)
         return self.stats
-
-    def pending_files(self, dirs: Sequence[DataDir], entity_filter: set[str] | None = None) -> set[Path]:
-        """The files a load would read (the rest are in the ledger already)."""
-        pending: set[Path] = set()
-        for data_dir in dirs:
-            for data_file in data_dir.files:
-                if entity_filter is not None and data_file.entity not in entity_filter:
-                    continue
-                if not self.options.duplicate_prevention or self._already_loaded(data_file) is not True:
-                    pending.add(data_file.path)
-        return pending
 
     def load_file(self, data_file: DataFile, data_dir: DataDir) -> None:
         """Load one file unless the ledger says it is already in; honour on_invalid_file."""
@@ -249,6 +239,12 @@ class Populator:
                 )
                 self.plans[entity] = plan
             self._load_batch(plan, batch, context)
+        if plan is None:
+            # An export with no records still names an entity: give it its (empty) table,
+            # so that queries and reports see it.
+            plan = self.plans[entity] = EntityPlan.new(entity, id_hint, tuple(self.options.custom_columns))
+            self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
+            self.stats.entity(entity)
 
     def _load_batch(self, plan: EntityPlan, batch: list[dict[str, Any]], context: _FileContext) -> None:
         stats = self.stats
@@ -280,7 +276,7 @@ class Populator:
             children = plan.observe_flat(scalars, arrays)
             created, updated = record_times(record, context.fallback_time)
             prepared.append(_Prepared(record_id, scalars, children, created, updated, record_id in repeated))
-        apply_plan(self.conn, plan, custom_columns=self.options.custom_columns)
+        self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
 
         stored = self._stored_updated_at(plan.main.name, list(keyed))
         writes: list[_Prepared] = []

@@ -453,7 +453,7 @@ class JSON2DBSyncRunner:
             cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
             found = self._discover(json_dir, cutoff, warnings)
             wanted = _entity_set(entity_filter)
-            stats = self._populate(path, found, wanted, warnings, analyze_first=False, operation="populate_tables")
+            stats, _ = self._populate(path, found, wanted, warnings, operation="populate_tables")
             return {
                 "db_path": str(path),
                 "json_dir": str(found.root),
@@ -469,11 +469,14 @@ class JSON2DBSyncRunner:
         entity_filter: set[str] | None,
         warnings: list[str],
         *,
-        analyze_first: bool,
         operation: str,
-        steps: dict[str, Any] | None = None,
-    ) -> LoadStats:
-        """One run: lock, backup if configured, then schema and rows in one transaction."""
+        build_indexes: bool = True,
+    ) -> tuple[LoadStats, dict[str, EntityPlan]]:
+        """One run: lock, backup if configured, then schema and rows in one transaction.
+
+        Schema work happens inside the load, batch by batch, in one pass over the data: a
+        batch's new tables and columns are created just before its rows are written.
+        """
         started_at = utc_now_text()
         options = self._load_options(found.root)
         try:
@@ -483,27 +486,15 @@ class JSON2DBSyncRunner:
                 ensure_internal_tables(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
-                if analyze_first:
-                    pending = populator.pending_files(found.dirs, entity_filter)
-                    counts = self._analyze(found.dirs, plans, entity_filter, files=pending)
-                    executed: list[str] = []
-                    for entity in sorted(counts):
-                        executed.extend(apply_plan(conn, plans[entity], custom_columns=options.custom_columns))
-                    if steps is not None:
-                        steps["analysis"] = _step(
-                            "analyze_json_files",
-                            entities={e: {"records": n, "id_field": plans[e].id_field} for e, n in counts.items()},
-                            total_records=sum(counts.values()),
-                        )
-                        steps["table_creation"] = _step("create_tables", statements=executed)
                 stats = populator.load_dirs(found.dirs, entity_filter)
-                ensure_indexes(conn, plans.values())
+                if build_indexes:
+                    ensure_indexes(conn, plans.values())
                 warnings.extend(stats.warnings)
                 _record_run(conn, operation, started_at, "success", stats, None)
         except (Json2DBError, sqlite3.Error, OSError) as exc:
             self._record_failed_run(path, operation, started_at, exc)
             raise
-        return stats
+        return stats, plans
 
     def _record_failed_run(self, path: Path, operation: str, started_at: str, exc: BaseException) -> None:
         """The run rolled back; keep a line in the run history all the same."""
@@ -592,24 +583,22 @@ class JSON2DBSyncRunner:
             cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
             found = self._discover(json_dir, cutoff, warnings)
             wanted = _entity_set(entity_filter)
-            if skip_table_creation:
-                steps["analysis"] = _step("analyze_json_files", skipped=True)
-                steps["table_creation"] = _step("create_tables", skipped=True)
-            stats = self._populate(
+            stats, plans = self._populate(
                 path,
                 found,
                 wanted,
                 warnings,
-                analyze_first=not skip_table_creation,
                 operation="full_sync_workflow",
-                steps=steps,
+                build_indexes=not skip_table_creation,
             )
+            steps.update(_schema_steps(stats, plans, skip_table_creation))
             statistics = _statistics(stats, started)
             stats_holder["statistics"] = statistics
             steps["population"] = _step("populate_tables", statistics=statistics)
-            # Whole-database checks, but the source comparison only re-reads this run's files.
+            # Checks cost what the run touched: its tables and the files it loaded.
             verification = self._run(
-                "verify_tables", lambda w: self._verify(path, None, source_files=stats.loaded_paths)
+                "verify_tables",
+                lambda w: self._verify(path, sorted(stats.tables_touched), source_files=stats.loaded_paths),
             )
             steps["verification"] = verification
             report = self.generate_summary_report(path)
@@ -732,6 +721,29 @@ def _entity_set(entity_filter: Iterable[str] | None) -> set[str] | None:
     if not wanted:
         raise ConfigError("entity_filter is empty; pass entity names such as ['invoices', 'bills'] or None for all")
     return wanted
+
+
+def _schema_steps(stats: LoadStats, plans: Mapping[str, EntityPlan], skipped: bool) -> dict[str, Any]:
+    """The analysis and table-creation sub-results of a full workflow, which happen inside
+    the load (one pass over the data)."""
+    entities = {
+        entity: {
+            "records": counts["records"],
+            "id_field": plans[entity].id_field,
+            "columns": len({spec.name for spec in plans[entity].main.columns.values()}),
+            "child_tables": sorted(child.name for child in plans[entity].children.values()),
+        }
+        for entity, counts in sorted(stats.per_entity.items())
+        if entity in plans
+    }
+    analysis = _step("analyze_json_files", entities=entities, total_records=stats.total_records, skipped=skipped)
+    creation = _step("create_tables", statements=list(stats.ddl), indexes_built=not skipped, skipped=skipped)
+    if skipped:
+        creation["warnings"].append(
+            "skip_table_creation: indexes were left as they are; tables and columns that "
+            "new data needed were still added, so no field was dropped"
+        )
+    return {"analysis": analysis, "table_creation": creation}
 
 
 def _step(operation: str, **payload: Any) -> dict[str, Any]:

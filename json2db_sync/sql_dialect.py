@@ -44,6 +44,15 @@ PRAGMA_QUERY_ONLY = "PRAGMA query_only = ON"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
 PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
 
+
+def integrity_check_table(table: str) -> str:
+    """integrity_check limited to one table and its indexes (SQLite 3.33+)."""
+    return f"PRAGMA integrity_check({quote_identifier(table)})"
+
+
+def foreign_key_check_table(table: str) -> str:
+    return f"PRAGMA foreign_key_check({quote_identifier(table)})"
+
 BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 COMMIT = "COMMIT"
 ROLLBACK = "ROLLBACK"

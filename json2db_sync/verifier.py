@@ -368,6 +368,7 @@ class VerifyContext:
     now: datetime | None
     check_source_counts: bool
     source_files: frozenset[str] | None = None
+    scoped: bool = False
 
     def selected_main(self) -> list[TableInfo]:
         return [t for t in self.selected if not t.is_child]
@@ -433,9 +434,19 @@ def _plural(count: int, word: str) -> str:
 
 def check_integrity_check(ctx: VerifyContext) -> Check:
     """SQLite's own page-level check: anything but "ok" means a damaged file."""
-    messages = [str(row[0]) for row in ctx.conn.execute(sd.PRAGMA_INTEGRITY_CHECK)]
+    if ctx.scoped:
+        # A run that touched some tables checks those (cost follows the run, not the file).
+        if not ctx.selected:
+            return make_check("integrity_check", "ok", "nothing changed: no table to check")
+        messages = []
+        for table in ctx.selected:
+            messages += [str(row[0]) for row in ctx.conn.execute(sd.integrity_check_table(table.name))]
+        messages = [m for m in messages if m != "ok"] or ["ok"]
+    else:
+        messages = [str(row[0]) for row in ctx.conn.execute(sd.PRAGMA_INTEGRITY_CHECK)]
     if messages == ["ok"]:
-        return make_check("integrity_check", "ok", "SQLite integrity_check: ok")
+        scope = f" ({_plural(len(ctx.selected), 'table')} this run touched)" if ctx.scoped else ""
+        return make_check("integrity_check", "ok", f"SQLite integrity_check: ok{scope}")
     return make_check(
         "integrity_check",
         "error",
@@ -451,7 +462,11 @@ def check_foreign_key_check(ctx: VerifyContext) -> Check:
     scope = {t.name for t in ctx.selected}
     findings = _Findings()
     per_table: dict[str, list[str]] = {}
-    for table, rowid, parent, _fkid in ctx.conn.execute(sd.PRAGMA_FOREIGN_KEY_CHECK):
+    if ctx.scoped:
+        found = [row for t in ctx.selected for row in ctx.conn.execute(sd.foreign_key_check_table(t.name))]
+    else:
+        found = list(ctx.conn.execute(sd.PRAGMA_FOREIGN_KEY_CHECK))
+    for table, rowid, parent, _fkid in found:
         if table in scope or table not in ctx.catalog.tables:
             per_table.setdefault(f"{table} → {parent}", []).append(f"{table} rowid {rowid}")
     for key, rows in per_table.items():
@@ -863,6 +878,7 @@ def verify_database(
         now=now,
         check_source_counts=check_source_counts,
         source_files=frozenset(source_files) if source_files is not None else None,
+        scoped=tables is not None,
     )
     results = [_run(check, ctx) for check in CHECKS]
     problems = [r["name"] for r in results if r["status"] != "ok"]

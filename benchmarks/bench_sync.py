@@ -1,0 +1,274 @@
+"""Benchmark: json2db_sync against a hand-written floor, measured in the same run.
+
+Generates Zoho-shaped sessions with the sample-data generator, then measures whole-process
+wall time and peak RSS (each case runs in its own process) for:
+
+  a  floor        benchmarks/floor_loader.py on the invoice files (same rows, same job)
+  b  full_sync    full_sync_workflow(entity_filter=["invoices"])
+  c  populate     populate_tables(entity_filter=["invoices"])
+  d  rerun        full_sync_workflow again on b's database, nothing new
+  e  incremental  full_sync_workflow on b's database plus a session with 1% changed invoices
+  f  big file     populate_tables on one invoices.json of about 1 GB (--big)
+  all             full_sync_workflow over every entity (throughput only)
+
+a, b and c alternate (--repeat times) so that machine drift cancels; medians are reported
+with the ratios b/a, c/a, d/b, e/b. Usage:
+
+    python benchmarks/bench_sync.py --sizes 20000 100000 --repeat 3 [--big] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SESSION_FMT = "%Y-%m-%d_%H-%M-%S"
+
+CASE_SCRIPT = r"""
+import json, sys
+from json2db_sync import JSON2DBSyncRunner
+case, db, data = sys.argv[1], sys.argv[2], sys.argv[3]
+runner = JSON2DBSyncRunner(db_path=db, data_source=data)
+entities = None if case == "all" else ["invoices"]
+if case == "populate":
+    result = runner.populate_tables(cutoff_days=3650, entity_filter=entities)
+else:
+    result = runner.full_sync_workflow(cutoff_days=3650, entity_filter=entities)
+stats = result.get("statistics", {})
+print(json.dumps({"success": result["success"], "error": result["error"],
+                  "rows": stats.get("total_records", 0) + stats.get("child_rows_written", 0),
+                  "records": stats.get("total_records", 0)}))
+"""
+
+
+def run_process(argv: list[str]) -> tuple[float, int, dict]:
+    """Wall seconds, peak RSS (bytes) and the JSON the process printed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    out = process.stdout.read().decode() if process.stdout else ""
+    err = process.stderr.read().decode() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{argv[:4]} failed ({process.returncode}):\n{err[-2000:]}")
+    last = out.strip().splitlines()[-1] if out.strip() else "{}"
+    try:
+        payload = json.loads(last)
+    except ValueError:
+        payload = {"rows": int(last)} if last.isdigit() else {}
+    if payload.get("success") is False:
+        raise SystemExit(f"{argv[:4]} failed: {payload.get('error')}")
+    return elapsed, usage.ru_maxrss * 1024, payload
+
+
+def ours(case: str, db: Path, data: Path) -> tuple[float, int, dict]:
+    return run_process([sys.executable, "-c", CASE_SCRIPT, case, str(db), str(data)])
+
+
+def floor(db: Path, files: list[Path]) -> tuple[float, int, dict]:
+    return run_process([sys.executable, str(HERE / "floor_loader.py"), str(db), "invoices", *map(str, files)])
+
+
+def fresh(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(path.parent / "backups", ignore_errors=True)
+    return path
+
+
+def generate(work: Path, invoices: int) -> Path:
+    from json2db_sync.sample_data import generate_sample_data
+
+    data = work / f"data_{invoices}"
+    if not (data / ".done").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        started = time.perf_counter()
+        generate_sample_data(data, days=3, seed=1, invoices=invoices)
+        (data / ".done").write_text("ok")
+        print(f"  generated {invoices} invoices in {time.perf_counter() - started:.1f}s", flush=True)
+    return data
+
+
+def invoice_files(data: Path) -> list[Path]:
+    return sorted(data.glob("sync_session_*/raw_json/*/invoices.json"))
+
+
+def add_incremental_session(data: Path, target: Path, share: float = 0.01) -> int:
+    """A copy of ``data`` plus one newer session re-sending ``share`` of the invoices changed."""
+    import orjson
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(data, target)
+    newest = invoice_files(data)[-1]
+    parsed = orjson.loads(newest.read_bytes())
+    records = parsed["invoices"] if isinstance(parsed, dict) else parsed
+    count = max(1, int(len(records) * share * 3))  # the newest session holds about a third
+    changed = []
+    stamp = datetime.now().strftime("%Y-%m-%dT%H:%M:%S") + "+0000"
+    for record in records[:count]:
+        record = dict(record)
+        record["last_modified_time"] = stamp
+        record["status"] = "paid"
+        changed.append(record)
+    when = datetime.now().strftime(SESSION_FMT)
+    folder = target / f"sync_session_{when}" / "raw_json" / when
+    folder.mkdir(parents=True)
+    (folder / "invoices.json").write_bytes(orjson.dumps(changed))
+    return len(changed)
+
+
+def make_big_file(work: Path, template_data: Path, target_bytes: int) -> Path:
+    """One invoices.json of about ``target_bytes``: the sample records repeated with new ids."""
+    import orjson
+
+    folder = work / "big" / "raw_json" / "2026-01-01_00-00-00"
+    target = folder / "invoices.json"
+    if target.exists() and target.stat().st_size >= target_bytes * 0.9:
+        return work / "big"
+    folder.mkdir(parents=True, exist_ok=True)
+    parsed = orjson.loads(invoice_files(template_data)[0].read_bytes())
+    records = parsed["invoices"] if isinstance(parsed, dict) else parsed
+    written = 0
+    serial = 0
+    with open(target, "wb") as handle:
+        handle.write(b"[")
+        while written < target_bytes:
+            for record in records:
+                serial += 1
+                clone = dict(record)
+                clone["invoice_id"] = str(900000000000000000 + serial)
+                chunk = (b"," if serial > 1 else b"") + orjson.dumps(clone)
+                handle.write(chunk)
+                written += len(chunk)
+                if written >= target_bytes:
+                    break
+        handle.write(b"]")
+    return work / "big"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def mib(value: float) -> str:
+    return f"{value / 2**20:.0f} MiB"
+
+
+def bench_size(work: Path, invoices: int, repeat: int) -> dict:
+    print(f"\n== {invoices} invoices ==", flush=True)
+    data = generate(work, invoices)
+    files = invoice_files(data)
+    json_bytes = sum(f.stat().st_size for f in files)
+    dbs = work / f"db_{invoices}"
+    dbs.mkdir(exist_ok=True)
+    times: dict[str, list[float]] = {"floor": [], "full_sync": [], "populate": []}
+    rss: dict[str, list[int]] = {k: [] for k in times}
+    rows: dict[str, int] = {}
+    for round_ in range(repeat):
+        for case in ("floor", "full_sync", "populate"):
+            db = fresh(dbs / f"{case}.db")
+            elapsed, peak, payload = floor(db, files) if case == "floor" else ours(case, db, data)
+            times[case].append(elapsed)
+            rss[case].append(peak)
+            rows[case] = payload.get("rows", 0)
+            print(f"  round {round_ + 1} {case:<10} {elapsed:7.2f}s  {mib(peak):>9}  rows {rows[case]}", flush=True)
+    first_load = median(times["full_sync"])
+    rerun_t, rerun_rss, _ = ours("full_sync", dbs / "full_sync.db", data)
+    incremental_data = work / f"data_{invoices}_incremental"
+    changed = add_incremental_session(data, incremental_data)
+    incremental_db = dbs / "incremental.db"
+    shutil.copyfile(dbs / "full_sync.db", fresh(incremental_db))
+    incr_t, incr_rss, _ = ours("full_sync", incremental_db, incremental_data)
+    all_db = fresh(dbs / "all.db")
+    all_t, all_rss, all_payload = ours("all", all_db, data)
+    all_bytes = sum(f.stat().st_size for f in data.glob("sync_session_*/raw_json/*/*.json"))
+    result = {
+        "invoices": invoices,
+        "json_mb_invoice_files": round(json_bytes / 1e6, 1),
+        "rows": rows,
+        "seconds": {k: round(median(v), 3) for k, v in times.items()},
+        "peak_rss_mib": {k: round(max(v) / 2**20) for k, v in rss.items()},
+        "rerun_seconds": round(rerun_t, 3),
+        "incremental_seconds": round(incr_t, 3),
+        "incremental_changed_invoices": changed,
+        "all_entities": {
+            "seconds": round(all_t, 3),
+            "rows": all_payload.get("rows", 0),
+            "json_mb": round(all_bytes / 1e6, 1),
+            "peak_rss_mib": round(all_rss / 2**20),
+        },
+    }
+    seconds = result["seconds"]
+    print(f"  rows/s   floor {rows['floor'] / seconds['floor']:,.0f}  full_sync {rows['full_sync'] / seconds['full_sync']:,.0f}"
+          f"  populate {rows['populate'] / seconds['populate']:,.0f}")
+    print(f"  MB/s     floor {json_bytes / 1e6 / seconds['floor']:.1f}  full_sync {json_bytes / 1e6 / seconds['full_sync']:.1f}"
+          f"  populate {json_bytes / 1e6 / seconds['populate']:.1f}")
+    print(f"  ratio b/a (full_sync / floor)  {seconds['full_sync'] / seconds['floor']:.2f}")
+    print(f"  ratio c/a (populate / floor)   {seconds['populate'] / seconds['floor']:.2f}")
+    print(f"  ratio d/b (no-change rerun)    {rerun_t / first_load:.3f}  ({rerun_t:.2f}s, {mib(rerun_rss)})")
+    print(f"  ratio e/b (1% incremental)     {incr_t / first_load:.3f}  ({incr_t:.2f}s, {changed} invoices, {mib(incr_rss)})")
+    print(f"  peak RSS floor {mib(max(rss['floor']))}  full_sync {mib(max(rss['full_sync']))}  populate {mib(max(rss['populate']))}")
+    print(f"  all entities: {all_payload.get('rows', 0):,} rows, {all_bytes / 1e6:.0f} MB in {all_t:.1f}s"
+          f" = {all_payload.get('rows', 0) / all_t:,.0f} rows/s, {all_bytes / 1e6 / all_t:.1f} MB/s, peak {mib(all_rss)}")
+    return result
+
+
+def bench_big(work: Path, template: Path, target_bytes: int) -> dict:
+    print(f"\n== one file of {target_bytes / 1e9:.1f} GB ==", flush=True)
+    data = make_big_file(work, template, target_bytes)
+    size = sum(f.stat().st_size for f in data.rglob("*.json"))
+    db = fresh(work / "big.db")
+    elapsed, peak, payload = ours("populate", db, data)
+    print(f"  {size / 1e9:.2f} GB in {elapsed:.1f}s = {size / 1e6 / elapsed:.1f} MB/s, "
+          f"{payload.get('rows', 0) / elapsed:,.0f} rows/s, peak RSS {mib(peak)}")
+    return {"bytes": size, "seconds": round(elapsed, 2), "rows": payload.get("rows", 0), "peak_rss_mib": round(peak / 2**20)}
+
+
+def help_time() -> float:
+    exe = Path(sys.executable).with_name("json2db-sync")
+    argv = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "json2db_sync", "--help"]
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        samples.append(time.perf_counter() - started)
+    return median(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--big", action="store_true", help="also load one ~1 GB file")
+    parser.add_argument("--big-bytes", type=float, default=1e9)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/json2db_bench"))
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {__import__('sqlite3').sqlite_version}")
+    figures: dict = {"sizes": []}
+    for size in args.sizes:
+        figures["sizes"].append(bench_size(args.work, size, args.repeat))
+    if args.big:
+        figures["big"] = bench_big(args.work, generate(args.work, args.sizes[0]), int(args.big_bytes))
+    figures["help_seconds"] = round(help_time(), 3)
+    print(f"\njson2db-sync --help: {figures['help_seconds']:.3f}s")
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
