@@ -63,10 +63,13 @@ def run_process(argv: list[str]) -> tuple[float, int, dict]:
     if process.returncode != 0:
         raise SystemExit(f"{argv[:4]} failed ({process.returncode}):\n{err[-2000:]}")
     last = out.strip().splitlines()[-1] if out.strip() else "{}"
-    try:
-        payload = json.loads(last)
-    except ValueError:
-        payload = {"rows": int(last)} if last.isdigit() else {}
+    if last.isdigit():
+        payload = {"rows": int(last)}
+    else:
+        try:
+            payload = json.loads(last)
+        except ValueError:
+            payload = {}
     if payload.get("success") is False:
         raise SystemExit(f"{argv[:4]} failed: {payload.get('error')}")
     return elapsed, usage.ru_maxrss * 1024, payload

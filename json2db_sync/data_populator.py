@@ -75,6 +75,7 @@ class LoadStats:
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
+    loaded_ids: dict[str, set[str]] = field(default_factory=dict)
     ddl: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -179,6 +180,7 @@ class Populator:
             return
         self.stats.files_loaded += 1
         self.stats.loaded_paths.append(ledger_key)
+        self.stats.loaded_ids[ledger_key] = context.seen_ids
         self.stats.entity(data_file.entity)["files"] += 1
         if data_dir.session or data_dir.timestamp:
             self.stats.sessions.add(data_dir.session or str(data_dir.path))

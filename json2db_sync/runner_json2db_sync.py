@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -516,7 +516,11 @@ class JSON2DBSyncRunner:
         return self._run("verify_tables", body)
 
     def _verify(
-        self, path: Path, tables: Iterable[str] | None, source_files: Iterable[str] | None = None
+        self,
+        path: Path,
+        tables: Iterable[str] | None,
+        source_files: Iterable[str] | None = None,
+        source_ids: Mapping[str, Collection[str]] | None = None,
     ) -> dict[str, Any]:
         from .verifier import verify_database
 
@@ -526,6 +530,7 @@ class JSON2DBSyncRunner:
                 session_max_age_hours=self.settings.session_max_age_hours,
                 tables=tables,
                 source_files=source_files,
+                source_ids=source_ids,
             )
         errors = [c for c in checks if c["status"] == "error"]
         summary = {
@@ -598,7 +603,12 @@ class JSON2DBSyncRunner:
             # Checks cost what the run touched: its tables and the files it loaded.
             verification = self._run(
                 "verify_tables",
-                lambda w: self._verify(path, sorted(stats.tables_touched), source_files=stats.loaded_paths),
+                lambda w: self._verify(
+                    path,
+                    sorted(stats.tables_touched),
+                    source_files=stats.loaded_paths,
+                    source_ids=stats.loaded_ids,
+                ),
             )
             steps["verification"] = verification
             report = self.generate_summary_report(path)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -369,6 +369,7 @@ class VerifyContext:
     check_source_counts: bool
     source_files: frozenset[str] | None = None
     scoped: bool = False
+    source_ids: Mapping[str, Collection[str]] | None = None
 
     def selected_main(self) -> list[TableInfo]:
         return [t for t in self.selected if not t.is_child]
@@ -726,6 +727,12 @@ def _compare_entity(
     ids: set[str] = set()
     compared = 0
     for row in rows:
+        known = ctx.source_ids.get(str(row["path"])) if ctx.source_ids is not None else None
+        if known is not None:
+            # The run that just loaded this file handed over its ids: no need to re-read it.
+            ids.update(known)
+            compared += 1
+            continue
         path = Path(str(row["path"]))
         problem = _unusable_file(path, row)
         if problem:
@@ -853,6 +860,7 @@ def verify_database(
     tables: Iterable[str] | None = None,
     check_source_counts: bool = True,
     source_files: Iterable[str] | None = None,
+    source_ids: Mapping[str, Collection[str]] | None = None,
 ) -> list[Check]:
     """Run every check of :data:`CHECKS`, read-only, and return their results in order.
 
@@ -865,6 +873,8 @@ def verify_database(
         check_source_counts: re-read the ledger's files to compare ids with rows.
         source_files: limit that comparison to these ledger paths (the files a run just
             loaded), so a nightly run does not re-read years of history.
+        source_ids: the distinct ids per ledger path that a run just loaded; files found
+            here are not read again.
 
     A check that hits a SQLite error is reported as an error naming it, so one damaged
     table does not hide the other results.
@@ -879,6 +889,7 @@ def verify_database(
         check_source_counts=check_source_counts,
         source_files=frozenset(source_files) if source_files is not None else None,
         scoped=tables is not None,
+        source_ids=source_ids,
     )
     results = [_run(check, ctx) for check in CHECKS]
     problems = [r["name"] for r in results if r["status"] != "ok"]
