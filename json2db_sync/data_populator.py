@@ -23,6 +23,7 @@ from . import sql_dialect as sd
 from .database import savepoint, utc_now_text
 from .errors import DataFileError, Json2DBError, ValidationError
 from .json_analyzer import (
+    NUMERIC_TYPES,
     EntityPlan,
     TablePlan,
     choose_id_field,
@@ -36,7 +37,7 @@ from .json_analyzer import (
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches, sha256_file
 from .sources import DataDir, DataFile
-from .table_generator import apply_plan
+from .table_generator import apply_plan, load_stored_plans, taken_table_names
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,20 @@ class LoadOptions:
     primary_keys: Mapping[str, str] = field(default_factory=dict)
     custom_columns: Mapping[str, str] = field(default_factory=dict)
     data_root: Path | None = None
+
+
+_COUNTERS = (
+    "files_loaded",
+    "files_skipped",
+    "files_invalid",
+    "total_records",
+    "records_inserted",
+    "records_updated",
+    "records_unchanged",
+    "records_rejected",
+    "duplicate_ids_in_files",
+    "child_rows_written",
+)
 
 
 @dataclass(slots=True)
@@ -80,6 +95,21 @@ class LoadStats:
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
+    def snapshot(self) -> dict[str, Any]:
+        """The counters, to undo a file skipped under on_invalid_file=skip."""
+        state = {name: getattr(self, name) for name in _COUNTERS}
+        state["per_entity"] = {k: dict(v) for k, v in self.per_entity.items()}
+        state["ddl"] = len(self.ddl)
+        state["tables_touched"] = set(self.tables_touched)
+        return state
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for name in _COUNTERS:
+            setattr(self, name, state[name])
+        self.per_entity = state["per_entity"]
+        del self.ddl[state["ddl"] :]
+        self.tables_touched = state["tables_touched"]
+
     def entity(self, name: str) -> dict[str, int]:
         return self.per_entity.setdefault(
             name, {"files": 0, "records": 0, "inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
@@ -102,13 +132,20 @@ class LoadStats:
         }
 
 
+_ABSENT = object()  # "no row with this id before the file" in _FileContext.baseline
+
+
 @dataclass(slots=True)
 class _FileContext:
     data_file: DataFile
     data_dir: DataDir
     relative_path: str
     fallback_time: str | None
-    seen_ids: set[str] = field(default_factory=set)
+    # Every id met in this file, with the stored updated_at it had before the file
+    # (_ABSENT when it had no row): a repeat of an id wins over the file's earlier
+    # occurrences but never over newer data stored before the file.
+    baseline: dict[str, Any] = field(default_factory=dict)
+    inserted: set[str] = field(default_factory=set)
     records: int = 0
 
 
@@ -128,6 +165,9 @@ class Populator:
         self.progress = progress
         self.stats = LoadStats()
         self._records_done = 0
+        self._taken_tables = taken_table_names(conn)
+        for plan in plans.values():
+            plan.taken_tables = self._taken_tables
 
     # --- files -------------------------------------------------------------------
 
@@ -155,6 +195,7 @@ class Populator:
             relative_path=self._relative(data_file.path),
             fallback_time=local_to_utc_text(data_dir.timestamp) or _mtime_utc(data_file.mtime),
         )
+        before = self.stats.snapshot()
         try:
             with savepoint(self.conn, "json2db_file"):
                 self._load_records(context)
@@ -176,14 +217,25 @@ class Populator:
         except (DataFileError, ValidationError) as exc:
             if self.options.on_invalid_file != "skip":
                 raise
+            # The savepoint undid the file's rows and DDL; undo what memory holds too.
+            self.stats.restore(before)
+            self._reload_plans()
             self._skip_invalid_file(data_file, exc)
             return
         self.stats.files_loaded += 1
         self.stats.loaded_paths.append(ledger_key)
-        self.stats.loaded_ids[ledger_key] = context.seen_ids
+        self.stats.loaded_ids[ledger_key] = context.baseline.keys()
         self.stats.entity(data_file.entity)["files"] += 1
         if data_dir.session or data_dir.timestamp:
             self.stats.sessions.add(data_dir.session or str(data_dir.path))
+
+    def _reload_plans(self) -> None:
+        self.plans.clear()
+        self.plans.update(load_stored_plans(self.conn, custom_columns=self.options.custom_columns))
+        self._taken_tables.clear()
+        self._taken_tables.update(taken_table_names(self.conn))
+        for plan in self.plans.values():
+            plan.taken_tables = self._taken_tables
 
     def _already_loaded(self, data_file: DataFile) -> bool | str:
         """True when the ledger holds this file; else its sha256 (computed only when the
@@ -194,7 +246,7 @@ class Populator:
         digest = sha256_file(data_file.path)
         if row is not None and row[0] == digest:
             return True
-        if self.conn.execute(sd.SELECT_LEDGER_BY_HASH, (digest,)).fetchone() is not None:
+        if self.conn.execute(sd.SELECT_LEDGER_BY_HASH, (digest, data_file.entity)).fetchone() is not None:
             return True
         return digest
 
@@ -238,13 +290,16 @@ class Populator:
                     entity,
                     choose_id_field(entity, batch, self.options.primary_keys),
                     tuple(self.options.custom_columns),
+                    taken_tables=self._taken_tables,
                 )
                 self.plans[entity] = plan
             self._load_batch(plan, batch, context)
         if plan is None:
             # An export with no records still names an entity: give it its (empty) table,
             # so that queries and reports see it.
-            plan = self.plans[entity] = EntityPlan.new(entity, id_hint, tuple(self.options.custom_columns))
+            plan = self.plans[entity] = EntityPlan.new(
+                entity, id_hint, tuple(self.options.custom_columns), taken_tables=self._taken_tables
+            )
             self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
             self.stats.entity(entity)
 
@@ -255,59 +310,85 @@ class Populator:
         entity_stats["records"] += len(batch)
         context.records += len(batch)
 
-        keyed: dict[str, dict[str, Any]] = {}
-        repeated: set[str] = set()  # seen in an earlier batch of this file: last wins
+        # Ids in file order; a repeat goes to a later round, so that every occurrence is
+        # applied in order (partial updates included) and the last one wins.
+        rounds: list[list[_Prepared]] = []
+        occurrences: dict[str, int] = {}
+        fresh_ids: list[str] = []
         for record in batch:
             record_id = normalize_id(record.get(plan.id_field))
             if record_id is None:
                 self._reject(plan, record, context, f"no usable id in field {plan.id_field!r}")
                 continue
-            if record_id in context.seen_ids:
+            if record_id in context.baseline or record_id in occurrences:
                 stats.duplicate_ids_in_files += 1
-                if keyed.pop(record_id, None) is None:
-                    repeated.add(record_id)
-            context.seen_ids.add(record_id)
-            keyed[record_id] = record
-        if not keyed:
-            return
-
-        # Flatten once; observing first lets new columns exist before any row is written.
-        prepared: list[_Prepared] = []
-        for record_id, record in keyed.items():
+            elif record_id not in occurrences:
+                fresh_ids.append(record_id)
+            index = occurrences[record_id] = occurrences.get(record_id, -1) + 1
             scalars, arrays = flatten(record, split_children=True)
             children = plan.observe_flat(scalars, arrays)
             created, updated = record_times(record, context.fallback_time)
-            prepared.append(_Prepared(record_id, scalars, children, created, updated, record_id in repeated))
+            if index == len(rounds):
+                rounds.append([])
+            rounds[index].append(_Prepared(record_id, scalars, children, created, updated))
+        if not rounds:
+            return
         self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
+        self._report_conflicts(plan)
 
-        stored = self._stored_updated_at(plan.main.name, list(keyed))
-        writes: list[_Prepared] = []
-        for item in prepared:
-            if item.record_id not in stored:
-                writes.append(item)
-                stats.records_inserted += 1
-                entity_stats["inserted"] += 1
-                continue
-            previous = stored[item.record_id]
-            if (
-                self.options.duplicate_prevention
-                and not item.forced
-                and previous is not None
-                and item.updated is not None
-                and item.updated < previous
-            ):
-                stats.records_unchanged += 1
-                entity_stats["unchanged"] += 1
-                continue
-            writes.append(item)
-            stats.records_updated += 1
-            entity_stats["updated"] += 1
-        if writes:
-            self._write(plan, writes, set(stored), context)
+        stored = self._stored_updated_at(plan.main.name, fresh_ids)
+        for record_id in fresh_ids:
+            context.baseline[record_id] = stored.get(record_id, _ABSENT)
+        for items in rounds:
+            writes = [item for item in items if self._decide(item, context, entity_stats)]
+            if writes:
+                self._write(plan, writes, context)
         self._records_done += len(batch)
         self.progress(
             ProgressEvent("populate", self._records_done, None, f"{plan.entity}: {context.data_file.path.name}")
         )
+
+    def _decide(self, item: _Prepared, context: _FileContext, entity_stats: dict[str, int]) -> bool:
+        """Write this occurrence? Newest wins against what was stored before the file;
+        within the file, later occurrences win (they are written after the earlier ones)."""
+        before = context.baseline[item.record_id]
+        stats = self.stats
+        if before is _ABSENT:
+            if item.record_id in context.inserted:
+                stats.records_updated += 1
+                entity_stats["updated"] += 1
+            else:
+                item.is_new = True
+                context.inserted.add(item.record_id)
+                stats.records_inserted += 1
+                entity_stats["inserted"] += 1
+            return True
+        if (
+            self.options.duplicate_prevention
+            and before is not None
+            and item.updated is not None
+            and item.updated < before
+        ):
+            stats.records_unchanged += 1
+            entity_stats["unchanged"] += 1
+            return False
+        stats.records_updated += 1
+        entity_stats["updated"] += 1
+        return True
+
+    def _report_conflicts(self, plan: EntityPlan) -> None:
+        for table in plan.tables():
+            for column in table.new_conflicts:
+                declared = next(spec.sql_type for spec in table.columns.values() if spec.name == column)
+                message = (
+                    f"{table.name}.{column}: values that are not numbers arrived for a column "
+                    f"declared {declared}; they are kept exactly in "
+                    f"{sd.OVERFLOW_COLUMN} (the column holds NULL for them). Recreate the tables "
+                    "to type the column from all the data."
+                )
+                logger.warning(message)
+                self.stats.warnings.append(message)
+            table.new_conflicts.clear()
 
     def _stored_updated_at(self, table: str, ids: list[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
@@ -317,36 +398,29 @@ class Populator:
                 found[row_id] = updated
         return found
 
-    def _write(
-        self,
-        plan: EntityPlan,
-        writes: list[_Prepared],
-        existing: set[str],
-        context: _FileContext,
-    ) -> None:
+    def _write(self, plan: EntityPlan, writes: list[_Prepared], context: _FileContext) -> None:
         """Upsert the parents (grouped by column set), then replace their children."""
         main = plan.main
         extra = self._custom_values(context)
         extra_names = tuple(extra)
         extra_values = tuple(extra.values())
-        newest_wins = self.options.duplicate_prevention
-        groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         children: dict[str, list[tuple[str, str | None, str | None, list[Any]]]] = {}
         replaced: dict[str, list[str]] = {}
         for item in writes:
             layout = row_layout(main, item.scalars)
-            key = (newest_wins and not item.forced, layout.columns)
-            groups.setdefault(key, []).append(
+            groups.setdefault(layout.columns, []).append(
                 (item.record_id, "json", item.created, item.updated, *extra_values, *layout.values(item.scalars))
             )
-            is_new = item.record_id not in existing
             for field_name, elements in item.children.items():
                 children.setdefault(field_name, []).append((item.record_id, item.created, item.updated, elements))
-                if not is_new:
+                if not item.is_new:
                     replaced.setdefault(field_name, []).append(item.record_id)
-        for (guarded, columns), rows in groups.items():
+        # Newest-wins was decided above against the stored state before this file (see
+        # _decide), so the statement itself carries no time guard.
+        for columns, rows in groups.items():
             all_columns = ("id", "data_source", "created_at", "updated_at", *extra_names, *columns)
-            self.conn.executemany(sd.upsert_main(main.name, all_columns, guarded), rows)
+            self.conn.executemany(sd.upsert_main(main.name, all_columns, False), rows)
         self.stats.tables_touched.add(main.name)
         for field_name, parents in children.items():
             self._write_children(
@@ -425,7 +499,7 @@ class _Prepared:
     children: dict[str, list[Any]]
     created: str | None
     updated: str | None
-    forced: bool
+    is_new: bool = False
 
 
 @dataclass(slots=True)
@@ -438,6 +512,8 @@ class RowLayout:
     numeric: tuple[int, ...]
     converted: tuple[int, ...]
     overflow: tuple[tuple[int, str], ...]
+    conflicts: tuple[tuple[int, str], ...] = ()
+    has_overflow_column: bool = False
 
     def values(self, scalars: Mapping[tuple[str, ...], Any]) -> list[Any]:
         raw = list(scalars.values())
@@ -445,11 +521,30 @@ class RowLayout:
         for position in self.numeric:
             if row[position] == "":
                 row[position] = None  # "" is Zoho's "unset": NULL keeps SUM and AVG right
+        extra: dict[str, Any] | None = None
+        for position, name in self.conflicts:
+            value = row[position]
+            if not _fits_number(value):
+                # Text in a numeric column would be coerced by SQLite ('02134' → 2134):
+                # keep it exactly in the overflow JSON instead.
+                extra = extra if extra is not None else {}
+                extra[name] = value
+                row[position] = None
         for position in self.converted:
             row[position] = to_sql_value(row[position], sd.TEXT)
-        if self.overflow:
-            row.append(dumps_json({name: raw[i] for i, name in self.overflow}))
+        if self.has_overflow_column:
+            for index, name in self.overflow:
+                extra = extra if extra is not None else {}
+                extra[name] = raw[index]
+            row.append(dumps_json(extra) if extra else None)
         return row
+
+
+def _fits_number(value: Any) -> bool:
+    kind = type(value)
+    if kind is float or kind is bool or value is None:
+        return True
+    return kind is int and sd.INT64_MIN <= value <= sd.INT64_MAX
 
 
 def row_layout(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> RowLayout:
@@ -476,14 +571,16 @@ def _build_layout(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLay
     picked.sort(key=lambda item: item[0])
     columns = [name for name, _, _ in picked]
     numeric = tuple(
-        pos for pos, (_, _, spec) in enumerate(picked) if spec.sql_type in (sd.INTEGER, sd.REAL)
+        pos for pos, (_, _, spec) in enumerate(picked) if table.effective_type(spec) in NUMERIC_TYPES
     )
     converted = tuple(
-        pos
-        for pos, (_, _, spec) in enumerate(picked)
-        if spec.path in table.converted_paths
+        pos for pos, (_, _, spec) in enumerate(picked) if spec.path in table.converted_paths
     )
-    if overflow:
+    conflicts = tuple(
+        (pos, ".".join(spec.path)) for pos, (_, _, spec) in enumerate(picked) if spec.path in table.conflict_paths
+    )
+    has_overflow_column = bool(overflow or conflicts)
+    if has_overflow_column:
         columns.append(sd.OVERFLOW_COLUMN)
     return RowLayout(
         columns=tuple(columns),
@@ -491,6 +588,8 @@ def _build_layout(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLay
         numeric=numeric,
         converted=converted,
         overflow=tuple(overflow),
+        conflicts=conflicts,
+        has_overflow_column=has_overflow_column,
     )
 
 

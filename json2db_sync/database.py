@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import socket
 import sqlite3
 import time
@@ -52,10 +53,13 @@ def explain_sqlite_error(exc: sqlite3.Error, db_path: Path | str) -> DatabaseErr
     return DatabaseError(f"database {db_path}: {text}; {advice}")
 
 
-def connect(db_path: Path, *, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+def connect(
+    db_path: Path, *, readonly: bool = False, create: bool = True, busy_timeout: float = 5.0
+) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit, see :func:`atomic`).
 
-    A read-only connection never creates the file.
+    A read-only connection never creates the file. ``busy_timeout`` is how long SQLite
+    waits for another program's write lock before failing with "database is locked".
     """
     try:
         if readonly:
@@ -64,11 +68,13 @@ def connect(db_path: Path, *, readonly: bool = False, create: bool = True) -> sq
                     f"database {db_path} does not exist yet; run a population or the full "
                     "workflow first, or check JSON2DB_DATABASE_PATH"
                 )
-            conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+            conn = sqlite3.connect(
+                f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=busy_timeout
+            )
         else:
             if create:
                 _ensure_folder(db_path.parent)
-            conn = sqlite3.connect(str(db_path), isolation_level=None)
+            conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=busy_timeout)
             _restrict_permissions(db_path)
         for pragma in sd.PRAGMAS_ON_OPEN:
             conn.execute(pragma)
@@ -99,9 +105,11 @@ def _restrict_permissions(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def open_connection(db_path: Path, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+def open_connection(
+    db_path: Path, *, readonly: bool = False, busy_timeout: float = 5.0
+) -> Iterator[sqlite3.Connection]:
     """A connection that is always closed (``with conn:`` alone would not close it)."""
-    conn = connect(db_path, readonly=readonly)
+    conn = connect(db_path, readonly=readonly, busy_timeout=busy_timeout)
     try:
         yield conn
     finally:
@@ -249,10 +257,13 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | Non
 
 
 def list_backups(db_path: Path, backup_dir: Path) -> list[Path]:
-    """Backups of this database, oldest first."""
+    """Backups of this database (``<stem>-YYYYmmdd-HHMMSS[-n].db``, never another
+    database's that shares a prefix), oldest first."""
     if not backup_dir.is_dir():
         return []
-    return sorted(backup_dir.glob(f"{db_path.stem}-*.db"), key=lambda p: (p.stat().st_mtime, p.name))
+    pattern = re.compile(re.escape(db_path.stem) + r"-\d{8}-\d{6}(?:-\d+)?\.db")
+    found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name)]
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
 def prune_backups(db_path: Path, backup_dir: Path, *, keep: int) -> list[Path]:

@@ -137,6 +137,17 @@ def normalize_key(key: str) -> str:
     return text
 
 
+def unique_table_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``… when another table has the name (SQLite table
+    names are case-insensitive, so ``taken`` holds lower-cased names)."""
+    name = base
+    suffix = 2
+    while name.lower() in taken:
+        name = f"{base}_{suffix}"
+        suffix += 1
+    return name
+
+
 def table_name_for(entity: str) -> str:
     return sd.DATA_TABLE_PREFIX + normalize_key(entity)
 
@@ -211,11 +222,17 @@ def value_kind(value: Any) -> str | None:
     return KIND_TEXT
 
 
+NUMERIC_TYPES = (sd.INTEGER, sd.REAL)
+
+
 def sql_type_for(kinds: Iterable[str]) -> str:
     """The type lattice: any text → TEXT; int with float → REAL; int (and bool) → INTEGER;
-    nothing but null and "" → TEXT."""
+    nothing but null and "" → no declared type yet (SQLite then keeps every value as it
+    comes, so later numbers stay numbers and later text stays text)."""
     kinds = set(kinds)
-    if not kinds or KIND_TEXT in kinds:
+    if not kinds:
+        return sd.UNTYPED
+    if KIND_TEXT in kinds:
         return sd.TEXT
     if KIND_FLOAT in kinds:
         return sd.REAL
@@ -293,6 +310,10 @@ class TablePlan:
     layouts: dict[tuple[Path_, ...], Any] = dc_field(default_factory=dict)
     exists: bool = False
     saved_state: dict[Path_, tuple[str, str, str]] = dc_field(default_factory=dict)
+    # Values that do not fit a numeric column's declared type (see _new_vote).
+    conflict_paths: set[Path_] = dc_field(default_factory=set)
+    new_conflicts: list[str] = dc_field(default_factory=list)
+    pending_null_fixups: set[str] = dc_field(default_factory=set)
 
     def observe(self, scalars: Mapping[Path_, Any]) -> None:
         """Vote every value's kind and give every new path a column (hot path: one dict
@@ -307,7 +328,9 @@ class TablePlan:
                 votes = kinds[path] = set()
                 self._add_column(path)
                 for depth in range(1, len(path)):
-                    self.object_prefixes.add(path[:depth])
+                    if path[:depth] not in self.object_prefixes:
+                        self.object_prefixes.add(path[:depth])
+                        self.forget_placeholder(path[:depth])
             kind = _KIND_OF_TYPE.get(value_type)
             if kind is None or (value_type is str and not value):
                 continue
@@ -319,7 +342,46 @@ class TablePlan:
                     self.converted_paths.add(path)
                     self.layouts.clear()
             if kind not in votes:
-                votes.add(kind)
+                self._new_vote(path, kind, votes)
+
+    def forget_placeholder(self, path: Path_) -> None:
+        """Drop a column that only ever held "" or null, before it is created, once the
+        path turns out to be an object or a child array (Zoho sends ``"documents": ""``
+        for an empty array): no column swallows the real data's place."""
+        spec = self.columns.get(path)
+        if spec is None or self.kinds.get(path) or spec.name.lower() in self.existing_columns:
+            return
+        del self.columns[path]
+        self.kinds.pop(path, None)
+        self.used_names.discard(spec.name.lower())
+        self.layouts.clear()
+
+    def _new_vote(self, path: Path_, kind: str, votes: set[str]) -> None:
+        """A path shows a kind it never had: rare, so the bookkeeping lives here.
+
+        An untyped column (created while only "" and null had been seen) that now turns
+        out numeric gets its stored "" set to NULL; a text kind reaching an INTEGER or
+        REAL column is a conflict (the populator keeps such values exactly in the
+        overflow JSON column instead of letting SQLite coerce them).
+        """
+        was_numeric = sql_type_for(votes) in NUMERIC_TYPES if votes else False
+        votes.add(kind)
+        self.layouts.clear()
+        spec = self.columns.get(path)
+        if spec is None or spec.is_overflow or spec.name.lower() not in self.existing_columns:
+            return
+        if spec.sql_type == sd.UNTYPED and not was_numeric and sql_type_for(votes) in NUMERIC_TYPES:
+            self.pending_null_fixups.add(spec.name)
+        if spec.sql_type in NUMERIC_TYPES and kind == KIND_TEXT and path not in self.conflict_paths:
+            self.conflict_paths.add(path)
+            self.new_conflicts.append(spec.name)
+
+    def effective_type(self, spec: ColumnSpec) -> str:
+        """The type values are converted for: the declared one, or for an untyped column
+        the lattice of what it has held so far."""
+        if spec.sql_type == sd.UNTYPED:
+            return sql_type_for(self.kinds.get(spec.path, ()))
+        return spec.sql_type
 
     def _add_column(self, path: Path_) -> None:
         self.layouts.clear()
@@ -367,24 +429,42 @@ class EntityPlan:
     record_count: int = 0
     missing_id_count: int = 0
 
+    # Table names in use across all plans and the database (lower case), shared by the
+    # plans of one run so that no two tables ever get the same name.
+    taken_tables: set[str] = dc_field(default_factory=set)
+
     @classmethod
-    def new(cls, entity: str, id_field: str, reserved: Iterable[str] = ()) -> EntityPlan:
+    def new(
+        cls,
+        entity: str,
+        id_field: str,
+        reserved: Iterable[str] = (),
+        *,
+        taken_tables: set[str] | None = None,
+        table_name: str | None = None,
+    ) -> EntityPlan:
+        taken = taken_tables if taken_tables is not None else set()
         reserved_main = (*MAIN_OWNED_COLUMNS, *reserved)
         main = TablePlan(
-            name=table_name_for(entity),
+            name=table_name or unique_table_name(table_name_for(entity), taken),
             entity=entity,
             reserved=reserved_main,
             id_field=id_field,
             used_names={c.lower() for c in reserved_main},
         )
-        return cls(entity=entity, id_field=id_field, main=main)
+        taken.add(main.name.lower())
+        return cls(entity=entity, id_field=id_field, main=main, taken_tables=taken)
 
-    def child_plan(self, field_name: str) -> TablePlan:
+    def child_plan(self, field_name: str, table_name: str | None = None) -> TablePlan:
         plan = self.children.get(field_name)
         if plan is None:
             reserved_child = (*CHILD_OWNED_COLUMNS, *self.main.reserved[len(MAIN_OWNED_COLUMNS):])
+            name = table_name or unique_table_name(
+                f"{self.main.name}_{normalize_key(field_name)}", self.taken_tables
+            )
+            self.taken_tables.add(name.lower())
             plan = TablePlan(
-                name=child_table_name(self.entity, field_name),
+                name=name,
                 entity=self.entity,
                 reserved=reserved_child,
                 parent=self.main.name,
@@ -408,8 +488,8 @@ class EntityPlan:
             return "json"
         if not isinstance(value, list) or not value:
             return "absent"
-        if all(isinstance(element, dict) for element in value):
-            return "child"
+        if any(isinstance(element, dict) for element in value):
+            return "child"  # scalars among objects become rows with a "value" column
         return "json"
 
     def observe_record(self, record: Mapping[str, Any]) -> None:
@@ -429,6 +509,8 @@ class EntityPlan:
         for field_name, value in arrays.items():
             kind = self.classify_array(field_name, value)
             if kind == "child":
+                if field_name not in self.children:
+                    self.main.forget_placeholder((field_name,))
                 child = self.child_plan(field_name)
                 for element in value:
                     child.observe(_element_scalars(element))
@@ -462,18 +544,23 @@ def analyze_records(
     plan: EntityPlan | None = None,
     primary_keys: Mapping[str, str] | None = None,
     reserved: Iterable[str] = (),
+    taken_tables: set[str] | None = None,
 ) -> EntityPlan:
     """Vote every record of ``batches`` into ``plan`` (a new one when None)."""
     for batch in batches:
         if plan is None:
-            plan = EntityPlan.new(entity, choose_id_field(entity, batch, primary_keys), reserved)
+            plan = EntityPlan.new(
+                entity, choose_id_field(entity, batch, primary_keys), reserved, taken_tables=taken_tables
+            )
         for record in batch:
             plan.record_count += 1
             if not has_usable_id(record.get(plan.id_field)):
                 plan.missing_id_count += 1
             plan.observe_record(record)
     if plan is None:
-        plan = EntityPlan.new(entity, id_field_candidates(entity, primary_keys)[0], reserved)
+        plan = EntityPlan.new(
+            entity, id_field_candidates(entity, primary_keys)[0], reserved, taken_tables=taken_tables
+        )
     return plan
 
 
@@ -520,5 +607,8 @@ def describe_plan(plan: EntityPlan) -> dict[str, Any]:
 def _describe_columns(table: TablePlan) -> dict[str, str]:
     described: dict[str, str] = {}
     for spec in table.columns.values():
-        described.setdefault(spec.name, spec.sql_type)
+        described.setdefault(spec.name, spec.sql_type or UNTYPED_LABEL)
     return described
+
+
+UNTYPED_LABEL = "(no type: only empty values so far)"

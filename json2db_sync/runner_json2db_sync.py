@@ -31,7 +31,7 @@ from .database import (
     utc_now_text,
     writer_lock,
 )
-from .errors import ConfigError, DataFileError, Json2DBError, ValidationError
+from .errors import ConfigError, DataFileError, Json2DBError, LockHeldError, NoDataError, ValidationError
 from .json_analyzer import EntityPlan, analyze_records, describe_plan, id_field_candidates
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches
@@ -373,7 +373,9 @@ class JSON2DBSyncRunner:
                 target = backup_database(db_path, self._backup_dir(db_path), keep=settings.backup_keep)
                 if target is not None:
                     self._last_backup = str(target)
-            with open_connection(db_path) as conn, atomic(conn, db_path):
+            # Our own runs are kept apart by the lock above; this waits for other programs.
+            timeout = max(settings.lock_timeout_seconds, 1.0)
+            with open_connection(db_path, busy_timeout=timeout) as conn, atomic(conn, db_path):
                 yield conn
 
     def _backup_dir(self, db_path: Path) -> Path:
@@ -402,11 +404,16 @@ class JSON2DBSyncRunner:
             path = self._db(db_path)
             self._last_backup = None
             plans: dict[str, EntityPlan] = {}
+            found: Discovery | None = None
             try:
                 found = self._discover(None, None, warnings)
+            except NoDataError as exc:
+                warnings.append(f"no data to create tables from, so none were created: {exc}")
+            if found is not None:
+                # Analyse before dropping anything: a broken file stops the recreation
+                # while every table is still there (unless on_invalid_file=skip).
                 self._analyze(found.dirs, plans)
-            except Json2DBError as exc:
-                warnings.append(f"no tables created: {exc}")
+                warnings.extend(self._reload_hint(found))
             with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as conn:
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
@@ -423,6 +430,21 @@ class JSON2DBSyncRunner:
             }
 
         return self._run("recreate_json_tables", body)
+
+    def _reload_hint(self, found: Discovery) -> list[str]:
+        """After a recreation the ledger is empty; folders older than the default cutoff
+        are not reloaded by a default population, so say how to get them back."""
+        cutoff = self.settings.default_cutoff_days
+        limit = datetime.now() - timedelta(days=cutoff)
+        old = [d for d in found.dirs if d.timestamp is not None and d.timestamp < limit]
+        if not old:
+            return []
+        days = (datetime.now() - min(d.timestamp for d in old if d.timestamp)).days + 1
+        return [
+            f"{len(old)} data folder(s) are older than default_cutoff_days ({cutoff}); a default "
+            f"population will not reload them: run populate_tables(cutoff_days={days}) "
+            f"(json2db-sync populate --cutoff-days {days}) to load all history again"
+        ]
 
     def tables_to_drop(self, db_path: str | os.PathLike[str] | None = None) -> Result:
         """The tables a recreation would drop (for the menu's confirmation)."""
@@ -491,9 +513,18 @@ class JSON2DBSyncRunner:
                     ensure_indexes(conn, plans.values())
                 warnings.extend(stats.warnings)
                 _record_run(conn, operation, started_at, "success", stats, None)
+        except LockHeldError:
+            raise  # another run owns the database: write nothing into it
         except (Json2DBError, sqlite3.Error, OSError) as exc:
             self._record_failed_run(path, operation, started_at, exc)
             raise
+        for entity, counts in sorted(stats.per_entity.items()):
+            if counts["rejected"]:
+                warnings.append(
+                    f"{entity}: {counts['rejected']} record(s) had no usable "
+                    f"'{plans[entity].id_field}' and were quarantined in {sd.REJECTED_TABLE}; "
+                    "fix them at the source or set processing.primary_keys"
+                )
         return stats, plans
 
     def _record_failed_run(self, path: Path, operation: str, started_at: str, exc: BaseException) -> None:
@@ -501,7 +532,7 @@ class JSON2DBSyncRunner:
         if not path.exists():
             return
         with contextlib.suppress(Exception):
-            with open_connection(path) as conn, atomic(conn, path):
+            with open_connection(path, busy_timeout=0.5) as conn, atomic(conn, path):
                 ensure_internal_tables(conn)
                 _record_run(conn, operation, started_at, "failed", None, str(exc))
 

@@ -19,7 +19,8 @@ OVERFLOW_COLUMN = "_overflow_json"
 TEXT = "TEXT"
 INTEGER = "INTEGER"
 REAL = "REAL"
-TYPE_NAMES = (TEXT, INTEGER, REAL)
+UNTYPED = ""  # a column declared without a type: SQLite stores each value as given
+TYPE_NAMES = (TEXT, INTEGER, REAL, UNTYPED)
 
 # Largest integer SQLite stores exactly; larger ones are kept as text.
 INT64_MIN = -(2**63)
@@ -161,7 +162,7 @@ CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE table_name LIKE 
 CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 
 SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime FROM {FILES_TABLE} WHERE path = ?"
-SELECT_LEDGER_BY_HASH = f"SELECT path FROM {FILES_TABLE} WHERE sha256 = ? LIMIT 1"
+SELECT_LEDGER_BY_HASH = f"SELECT path FROM {FILES_TABLE} WHERE sha256 = ? AND entity = ? LIMIT 1"
 UPSERT_LEDGER = (
     f"INSERT INTO {FILES_TABLE} (path, sha256, size, mtime, entity, session, data_timestamp, "
     "records, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -196,9 +197,13 @@ def create_main_table(table: str, columns: Sequence[tuple[str, str]]) -> str:
         f"{q('created_at')} TEXT",
         f"{q('updated_at')} TEXT",
     ]
-    lines += [f"{q(name)} {decl}" for name, decl in columns]
+    lines += [_column_definition(name, decl) for name, decl in columns]
     body = ",\n  ".join(lines)
     return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+
+
+def _column_definition(name: str, declaration: str) -> str:
+    return f"{q(name)} {declaration}" if declaration else q(name)
 
 
 def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str]]) -> str:
@@ -212,7 +217,7 @@ def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str
         f"{q('created_at')} TEXT",
         f"{q('updated_at')} TEXT",
     ]
-    lines += [f"{q(name)} {decl}" for name, decl in columns]
+    lines += [_column_definition(name, decl) for name, decl in columns]
     lines.append(f"PRIMARY KEY ({q('parent_id')}, {q('position')})")
     body = ",\n  ".join(lines)
     return f"CREATE TABLE {q(table)} (\n  {body}\n)"
@@ -220,7 +225,7 @@ def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str
 
 def add_column(table: str, column: str, declaration: str) -> str:
     """``ALTER TABLE ... ADD COLUMN``: schema evolution only ever adds."""
-    return f"ALTER TABLE {q(table)} ADD COLUMN {q(column)} {declaration}"
+    return f"ALTER TABLE {q(table)} ADD COLUMN {_column_definition(column, declaration)}"
 
 
 def index_name(table: str, columns: Sequence[str]) -> str:
@@ -232,6 +237,11 @@ def create_index(table: str, columns: Sequence[str]) -> str:
         f"CREATE INDEX IF NOT EXISTS {q(index_name(table, columns))} "
         f"ON {q(table)} ({_column_list(columns)})"
     )
+
+
+def empty_strings_to_null(table: str, column: str) -> str:
+    """An untyped column found to be numeric: its "" (Zoho's unset) become NULL."""
+    return f"UPDATE {q(table)} SET {q(column)} = NULL WHERE {q(column)} = ''"
 
 
 def drop_table(table: str) -> str:
@@ -254,6 +264,14 @@ def upsert_main(table: str, columns: tuple[str, ...], newest_wins: bool) -> str:
             continue
         if column == "created_at":
             updates.append(f"{q(column)} = COALESCE({q(table)}.{q(column)}, excluded.{q(column)})")
+        elif column == OVERFLOW_COLUMN:
+            # Overflow fields merge like columns do: what a record carries replaces,
+            # what it lacks stays.
+            stored = f"{q(table)}.{q(column)}"
+            updates.append(
+                f"{q(column)} = CASE WHEN excluded.{q(column)} IS NULL THEN {stored} "
+                f"ELSE json_patch(COALESCE({stored}, '{{}}'), excluded.{q(column)}) END"
+            )
         else:
             updates.append(f"{q(column)} = excluded.{q(column)}")
     sql = (

@@ -17,6 +17,8 @@ from typing import Any
 from . import sql_dialect as sd
 from .errors import ConfigError
 from .json_analyzer import (
+    KIND_TEXT,
+    NUMERIC_TYPES,
     ColumnSpec,
     EntityPlan,
     TablePlan,
@@ -90,13 +92,16 @@ def load_stored_plans(
         return {}
     reserved = tuple(custom_columns or ())
     registry = conn.execute(sd.SELECT_TABLE_REGISTRY).fetchall()
+    taken = {name.lower() for name in tables}
     plans: dict[str, EntityPlan] = {}
     for table_name, entity, parent, field_name, id_field in registry:
         if parent is None:
-            plans[entity] = EntityPlan.new(entity, id_field, reserved)
+            plans[entity] = EntityPlan.new(
+                entity, id_field, reserved, taken_tables=taken, table_name=table_name
+            )
     for table_name, entity, parent, field_name, id_field in registry:
         if parent is not None and entity in plans:
-            plans[entity].child_plan(field_name)
+            plans[entity].child_plan(field_name, table_name=table_name)
     by_table = {table.name: (plan, table) for plan in plans.values() for table in plan.tables()}
     for table_name, raw_path, column_name, sql_type, kinds, is_json_array in conn.execute(
         sd.SELECT_COLUMN_MAP
@@ -117,7 +122,17 @@ def load_stored_plans(
     for plan, table in by_table.values():
         table.existing_columns = existing_columns(conn, table.name)
         table.exists = bool(table.existing_columns)
+        table.conflict_paths = {
+            path
+            for path, spec in table.columns.items()
+            if spec.sql_type in NUMERIC_TYPES and KIND_TEXT in table.kinds.get(path, ())
+        }
     return plans
+
+
+def taken_table_names(conn: sqlite3.Connection) -> set[str]:
+    """Lower-cased names of every table in the database (new tables must avoid them)."""
+    return {name.lower() for name in existing_tables(conn)}
 
 
 def _table_columns_ddl(
@@ -134,6 +149,8 @@ def _table_columns_ddl(
             continue
         seen.add(spec.name.lower())
         pairs.append((spec.name, spec.sql_type))
+    if table.conflict_paths and sd.OVERFLOW_COLUMN.lower() not in seen:
+        pairs.append((sd.OVERFLOW_COLUMN, sd.TEXT))
     return pairs
 
 
@@ -212,6 +229,11 @@ def apply_plan(
                     executed.append(statement)
                     table.existing_columns.add(name.lower())
                     logger.info("added column %s.%s (%s)", table.name, name, declaration)
+        for column in sorted(table.pending_null_fixups):
+            statement = sd.empty_strings_to_null(table.name, column)
+            conn.execute(statement)
+            logger.info("%s.%s turned out numeric: its empty strings are now NULL", table.name, column)
+        table.pending_null_fixups.clear()
         _save_mapping(conn, plan, table)
         if include_indexes:
             for statement in index_statements(table, plan):
@@ -299,7 +321,7 @@ def _declared_types(conn: sqlite3.Connection, table: str) -> dict[str, str]:
 
 def _type_fits(declared: str, wanted: str) -> bool:
     """Whether values of ``wanted`` type keep their meaning in a ``declared`` column."""
-    if declared == wanted or declared == sd.TEXT:
+    if declared == wanted or declared in (sd.TEXT, sd.UNTYPED) or wanted == sd.UNTYPED:
         return True
     return declared == sd.REAL and wanted == sd.INTEGER
 

@@ -404,3 +404,143 @@ def test_corrupt_database_is_database_error(runner, make_session, db_path: Path)
     assert result["error_type"] == "database_error"
     assert str(db_path) in result["error"] and "backup" in result["error"]
     assert db_path.read_bytes().startswith(b"this is not a database")
+
+
+# --- regressions from the engine review ------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", ["1000", "1"])
+def test_repeated_id_in_one_file_applies_in_order(workspace, make_session, db_path, monkeypatch, batch_size) -> None:
+    """A detail record followed by its list-form twin in the same file: nothing is lost,
+    whatever the batch size."""
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", batch_size)
+    detail = invoice("1", lines=[line("L1", 4.0)], notes="detail only")
+    listed = {k: v for k, v in invoice("1").items() if k != "billing_address"}
+    listed["status"] = "paid"
+    make_session(T1, {"invoices": [detail, listed]})
+    result = sync(JSON2DBSyncRunner())
+    assert result["success"], result["error"]
+    assert result["statistics"]["duplicate_ids_in_files"] == 1
+    assert rows(db_path, "SELECT status, notes FROM json_invoices") == [("paid", "detail only")]
+    assert rows(db_path, "SELECT id FROM json_invoices_line_items") == [("L1",)]
+
+
+def test_repeat_across_batches_never_beats_newer_stored_data(workspace, make_session, db_path, monkeypatch) -> None:
+    make_session(T2, {"invoices": [invoice("1", "2026-07-20T10:00:00+0000", status="paid")]})
+    assert sync(JSON2DBSyncRunner())["success"]
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "2")
+    late = [
+        invoice("1", "2026-07-01T10:00:00+0000", status="draft"),
+        invoice("9"),
+        invoice("1", "2026-07-02T10:00:00+0000", status="sent"),
+    ]
+    make_session(T3, {"invoices": late})
+    result = sync(JSON2DBSyncRunner())
+    assert result["statistics"]["records_unchanged"] == 2
+    assert rows(db_path, "SELECT status FROM json_invoices WHERE id = '1'") == [("paid",)]
+
+
+def test_column_first_seen_empty_then_numeric(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"items": [{"item_id": "1", "tax_percentage": ""}]})
+    assert sync(runner)["success"]
+    make_session(T2, {"items": [{"item_id": "2", "tax_percentage": 5}, {"item_id": "3", "tax_percentage": 7.5}]})
+    assert sync(runner)["success"]
+    assert rows(db_path, "SELECT id, tax_percentage, typeof(tax_percentage) FROM json_items ORDER BY id") == [
+        ("1", None, "null"),
+        ("2", 5, "integer"),
+        ("3", 7.5, "real"),
+    ]
+    assert rows(db_path, "SELECT AVG(tax_percentage) FROM json_items") == [(6.25,)]
+
+
+@pytest.mark.parametrize("late_value", ["02134", 2**70], ids=["text", "big-int"])
+def test_value_not_fitting_a_numeric_column_is_kept_exactly(runner, make_session, db_path: Path, late_value) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1", "zip": 2134}]})
+    assert sync(runner)["success"]
+    make_session(T2, {"contacts": [{"contact_id": "2", "zip": late_value}]})
+    result = sync(runner)
+    assert result["success"], result["error"]
+    assert any("json_contacts.zip" in w and "_overflow_json" in w for w in result["warnings"])
+    stored = rows(db_path, "SELECT id, zip, _overflow_json FROM json_contacts ORDER BY id")
+    assert stored[0][:2] == ("1", 2134)
+    assert stored[1][1] is None
+    kept = json.loads(stored[1][2], parse_int=str)["zip"]
+    assert kept == str(late_value)
+
+
+def test_skipped_invalid_file_does_not_break_later_files(workspace, make_session, db_path, monkeypatch) -> None:
+    monkeypatch.setenv("JSON2DB_ON_INVALID_FILE", "skip")
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "1")
+    make_session(T1, {"bills": [{"bill_id": "1"}, 5]})
+    make_session(T2, {"bills": [{"bill_id": "2", "total": 2}]})
+    result = sync(JSON2DBSyncRunner())
+    assert result["success"], result["error"]
+    assert result["statistics"]["files_invalid"] == 1
+    assert result["statistics"]["total_records"] == 1
+    assert rows(db_path, "SELECT id FROM json_bills") == [("2",)]
+
+
+def test_table_names_never_collide(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {
+        "invoices": [invoice("1", lines=[line("L1", 1.0)], LineItems=[{"x": 1}])],
+        "invoices_line_items": [{"invoices_line_item_id": "z"}],
+    })
+    result = sync(runner)
+    assert result["success"], result["error"]
+    tables = {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'json_%'")}
+    assert tables == {"json_invoices", "json_invoices_line_items", "json_invoices_line_items_2", "json_invoices_line_items_3"}
+
+
+def test_backups_of_another_database_are_left_alone(workspace: Path, db_path: Path) -> None:
+    from json2db_sync.database import backup_database, list_backups
+
+    other = db_path.with_name("production-archive.db")
+    for path in (db_path, other):
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE t (x)")
+    folder = db_path.parent / "backups"
+    archive_backup = backup_database(other, folder, keep=5)
+    mine = backup_database(db_path, folder, keep=1)
+    assert list_backups(db_path, folder) == [mine]
+    assert archive_backup.exists()
+
+
+def test_run_blocked_by_the_lock_writes_nothing(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"contacts": [{"contact_id": "1"}]})
+    assert sync(runner)["success"]
+    make_session(T2, {"contacts": [{"contact_id": "2"}]})
+    with writer_lock(db_path, operation="holder"):
+        assert sync(runner)["error_type"] == "database_error"
+    assert rows(db_path, "SELECT status FROM _json2db_runs") == [("success",)]
+
+
+def test_recreate_stops_before_dropping_when_a_file_is_broken(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    assert sync(runner)["success"]
+    make_session(T2, {"bills": '[{"bill_id": "1"'})
+    result = runner.recreate_json_tables()
+    assert result["error_type"] == "file_error" and "bills.json" in result["error"]
+    assert rows(db_path, "SELECT id FROM json_invoices") == [("1",)]
+    assert rows(db_path, "SELECT COUNT(*) FROM _json2db_files") == [(1,)]
+
+
+def test_recreate_says_how_to_reload_old_history(runner, make_session) -> None:
+    make_session(NOW - timedelta(days=40), {"invoices": [invoice("old")]})
+    make_session(T1, {"invoices": [invoice("new")]})
+    result = runner.recreate_json_tables()
+    assert result["success"], result["error"]
+    assert any("cutoff_days=41" in w for w in result["warnings"])
+
+
+def test_quarantined_records_are_a_warning(runner, make_session) -> None:
+    make_session(T1, {"invoices": [invoice("1"), {"total": 1}]})
+    result = sync(runner)
+    assert result["success"]
+    assert any("invoices: 1 record(s)" in w and "_json2db_rejected" in w for w in result["warnings"])
+
+
+def test_identical_files_of_two_entities_both_load(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"bills": [], "estimates": []})
+    result = sync(runner)
+    assert result["statistics"]["files_loaded"] == 2
+    assert {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE name IN ('json_bills', 'json_estimates')")} == {"json_bills", "json_estimates"}
