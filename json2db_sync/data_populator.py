@@ -90,7 +90,8 @@ class LoadStats:
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
-    loaded_ids: dict[str, set[str]] = field(default_factory=dict)
+    loaded_ids: dict[str, Any] = field(default_factory=dict)
+    written_ids: dict[str, set[str]] = field(default_factory=dict)
     ddl: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -101,6 +102,7 @@ class LoadStats:
         state["per_entity"] = {k: dict(v) for k, v in self.per_entity.items()}
         state["ddl"] = len(self.ddl)
         state["tables_touched"] = set(self.tables_touched)
+        state["written_ids"] = {k: set(v) for k, v in self.written_ids.items()}
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -109,6 +111,7 @@ class LoadStats:
         self.per_entity = state["per_entity"]
         del self.ddl[state["ddl"] :]
         self.tables_touched = state["tables_touched"]
+        self.written_ids = state["written_ids"]
 
     def entity(self, name: str) -> dict[str, int]:
         return self.per_entity.setdefault(
@@ -422,6 +425,7 @@ class Populator:
             all_columns = ("id", "data_source", "created_at", "updated_at", *extra_names, *columns)
             self.conn.executemany(sd.upsert_main(main.name, all_columns, False), rows)
         self.stats.tables_touched.add(main.name)
+        self.stats.written_ids.setdefault(main.name, set()).update(item.record_id for item in writes)
         for field_name, parents in children.items():
             self._write_children(
                 plan.children[field_name], replaced.get(field_name, []), parents, extra_names, extra_values

@@ -552,6 +552,7 @@ class JSON2DBSyncRunner:
         tables: Iterable[str] | None,
         source_files: Iterable[str] | None = None,
         source_ids: Mapping[str, Collection[str]] | None = None,
+        row_ids: Mapping[str, Collection[str]] | None = None,
     ) -> dict[str, Any]:
         from .verifier import verify_database
 
@@ -562,6 +563,7 @@ class JSON2DBSyncRunner:
                 tables=tables,
                 source_files=source_files,
                 source_ids=source_ids,
+                row_ids=row_ids,
             )
         errors = [c for c in checks if c["status"] == "error"]
         summary = {
@@ -639,6 +641,7 @@ class JSON2DBSyncRunner:
                     sorted(stats.tables_touched),
                     source_files=stats.loaded_paths,
                     source_ids=stats.loaded_ids,
+                    row_ids=stats.written_ids,
                 ),
             )
             steps["verification"] = verification

@@ -364,6 +364,36 @@ _ZOHO_TIMESTAMP_GLOB = (
 )
 
 
+# A scope limits a check to the rows a run wrote: (temp table of ids, key column), the
+# key being ``id`` in a main table and ``parent_id`` in a child table.
+Scope = tuple[str, str]
+
+
+def create_scope_table(name: str) -> str:
+    return f"CREATE TEMP TABLE IF NOT EXISTS {q(name)} ({q('id')} TEXT PRIMARY KEY)"
+
+
+def insert_scope_id(name: str) -> str:
+    return f"INSERT OR IGNORE INTO temp.{q(name)} ({q('id')}) VALUES (?)"
+
+
+def quick_check_table(table: str) -> str:
+    """quick_check limited to one table: the page checks without the index cross-check."""
+    return f"PRAGMA quick_check({q(table)})"
+
+
+def _rows(table: str, scope: Scope | None) -> str:
+    """``FROM`` target for a table, or only its rows inside ``scope`` (rowid kept, so
+    labels that fall back to it still work)."""
+    if scope is None:
+        return q(table)
+    ids, key = scope
+    return (
+        f"(SELECT rowid AS rowid, * FROM {q(table)} "
+        f"WHERE {q(key)} IN (SELECT {q('id')} FROM temp.{q(ids)}))"
+    )
+
+
 def _label(label: str | None) -> str:
     return q(label) if label else "'rowid ' || rowid"
 
@@ -404,80 +434,80 @@ def first_distinct(query: str) -> str:
     return f"SELECT DISTINCT * FROM ({query}) ORDER BY 1 LIMIT ?"
 
 
-def offending_null_ids(table: str) -> str:
+def offending_null_ids(table: str, scope: Scope | None = None) -> str:
     """Rows without an id ("" counts as none); named by rowid since they have no id."""
-    return f"SELECT {_label(None)} FROM {q(table)} WHERE {_blank('id')}"
+    return f"SELECT {_label(None)} FROM {_rows(table, scope)} WHERE {_blank('id')}"
 
 
-def offending_duplicate_ids(table: str, per_parent: bool) -> str:
+def offending_duplicate_ids(table: str, per_parent: bool, scope: Scope | None = None) -> str:
     """Ids held by more than one row (in child tables: more than once per parent)."""
     group = _column_list(["parent_id", "id"] if per_parent else ["id"])
     return (
-        f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IS NOT NULL AND {q('id')} <> '' "
+        f"SELECT {q('id')} FROM {_rows(table, scope)} WHERE {q('id')} IS NOT NULL AND {q('id')} <> '' "
         f"GROUP BY {group} HAVING COUNT(*) > 1"
     )
 
 
-def offending_orphans(child: str, parent: str) -> str:
+def offending_orphans(child: str, parent: str, scope: Scope | None = None) -> str:
     """Child rows whose parent row is missing (named by their parent_id)."""
     return (
-        f"SELECT c.{q('parent_id')} FROM {q(child)} AS c WHERE NOT EXISTS "
+        f"SELECT c.{q('parent_id')} FROM {_rows(child, scope)} AS c WHERE NOT EXISTS "
         f"(SELECT 1 FROM {q(parent)} AS p WHERE p.{q('id')} = c.{q('parent_id')})"
     )
 
 
-def offending_blanks(table: str, column: str | None, label: str | None) -> str:
+def offending_blanks(table: str, column: str | None, label: str | None, scope: Scope | None = None) -> str:
     """Rows where a required column is NULL or ""; every row when the column is absent."""
     where = f" WHERE {_blank(column)}" if column else ""
-    return f"SELECT {_label(label)} FROM {q(table)}{where}"
+    return f"SELECT {_label(label)} FROM {_rows(table, scope)}{where}"
 
 
-def nonstandard_dates(table: str, column: str, label: str | None) -> str:
+def nonstandard_dates(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
     """(label, value) of set values that are not a valid ``YYYY-MM-DD`` date text."""
     c = q(column)
     return (
-        f"SELECT {_label(label)}, {c} FROM {q(table)} WHERE {c} IS NOT NULL AND {c} <> '' "
+        f"SELECT {_label(label)}, {c} FROM {_rows(table, scope)} WHERE {c} IS NOT NULL AND {c} <> '' "
         f"AND (typeof({c}) <> 'text' OR date({c}, '+0 days') IS NOT {c})"
     )
 
 
-def nonstandard_timestamps(table: str, column: str, label: str | None) -> str:
+def nonstandard_timestamps(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
     """(label, value) of set values that are not a valid Zoho timestamp of the usual
     shape ``YYYY-MM-DDTHH:MM:SS±HHMM`` (other accepted shapes are judged in Python)."""
     c = q(column)
     day = f"substr({c}, 1, 10)"
     clock = f"substr({c}, 12, 8)"
     return (
-        f"SELECT {_label(label)}, {c} FROM {q(table)} WHERE {c} IS NOT NULL AND {c} <> '' "
+        f"SELECT {_label(label)}, {c} FROM {_rows(table, scope)} WHERE {c} IS NOT NULL AND {c} <> '' "
         f"AND NOT (typeof({c}) = 'text' AND {c} GLOB '{_ZOHO_TIMESTAMP_GLOB}' "
         f"AND date({day}, '+0 days') IS {day} AND time({clock}) IS {clock})"
     )
 
 
-def offending_non_numbers(table: str, column: str, label: str | None) -> str:
+def offending_non_numbers(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
     """Rows whose value is neither a number, NULL nor "" (Zoho's "unset")."""
     c = q(column)
     return (
-        f"SELECT {_label(label)} FROM {q(table)} "
+        f"SELECT {_label(label)} FROM {_rows(table, scope)} "
         f"WHERE typeof({c}) NOT IN ('integer', 'real', 'null') AND {c} <> ''"
     )
 
 
-def offending_negatives(table: str, column: str, label: str | None) -> str:
+def offending_negatives(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
     """Rows whose numeric value is below zero."""
     c = q(column)
     return (
-        f"SELECT {_label(label)} FROM {q(table)} "
+        f"SELECT {_label(label)} FROM {_rows(table, scope)} "
         f"WHERE typeof({c}) IN ('integer', 'real') AND {c} < 0"
     )
 
 
-def subtotal_mismatches(parent: str, child: str) -> str:
+def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None) -> str:
     """(id, sub_total, sum of item_total, difference) of parents whose ``sub_total``
     differs from their line items by more than ``?``, worst first."""
     return (
         f"SELECT p.{q('id')}, p.{q('sub_total')}, s.items_total, "
-        f"ABS(p.{q('sub_total')} - s.items_total) AS difference FROM {q(parent)} AS p "
+        f"ABS(p.{q('sub_total')} - s.items_total) AS difference FROM {_rows(parent, scope)} AS p "
         f"JOIN (SELECT {q('parent_id')}, TOTAL({q('item_total')}) AS items_total "
         f"FROM {q(child)} GROUP BY {q('parent_id')}) AS s ON s.{q('parent_id')} = p.{q('id')} "
         f"WHERE typeof(p.{q('sub_total')}) IN ('integer', 'real') "
@@ -486,12 +516,12 @@ def subtotal_mismatches(parent: str, child: str) -> str:
     )
 
 
-def offending_references(source: str, column: str, target: str) -> str:
+def offending_references(source: str, column: str, target: str, scope: Scope | None = None) -> str:
     """Set values of ``source.column`` with no row of that id in ``target`` (named by
     the missing id)."""
     c = q(column)
     return (
-        f"SELECT s.{c} FROM {q(source)} AS s WHERE s.{c} IS NOT NULL AND s.{c} <> '' "
+        f"SELECT s.{c} FROM {_rows(source, scope)} AS s WHERE s.{c} IS NOT NULL AND s.{c} <> '' "
         f"AND NOT EXISTS (SELECT 1 FROM {q(target)} AS t WHERE t.{q('id')} = s.{c})"
     )
 

@@ -370,6 +370,17 @@ class VerifyContext:
     source_files: frozenset[str] | None = None
     scoped: bool = False
     source_ids: Mapping[str, Collection[str]] | None = None
+    # Main table → temp table of the ids a run wrote (see _build_scopes).
+    row_scopes: dict[str, str] = field(default_factory=dict)
+
+    def scope_of(self, table: TableInfo) -> sd.Scope | None:
+        """Limit a row-level check to the rows a run wrote: by id in a main table, by
+        parent_id in its child tables. None checks every row."""
+        if table.is_child:
+            ids = self.row_scopes.get(table.parent or "")
+            return (ids, "parent_id") if ids and table.has("parent_id") else None
+        ids = self.row_scopes.get(table.name)
+        return (ids, "id") if ids and table.has("id") else None
 
     def selected_main(self) -> list[TableInfo]:
         return [t for t in self.selected if not t.is_child]
@@ -441,13 +452,17 @@ def check_integrity_check(ctx: VerifyContext) -> Check:
             return make_check("integrity_check", "ok", "nothing changed: no table to check")
         messages = []
         for table in ctx.selected:
-            messages += [str(row[0]) for row in ctx.conn.execute(sd.integrity_check_table(table.name))]
+            # quick_check: the page checks without the index cross-check, fast enough to
+            # run after every sync (verify_tables runs the full integrity_check).
+            messages += [str(row[0]) for row in ctx.conn.execute(sd.quick_check_table(table.name))]
         messages = [m for m in messages if m != "ok"] or ["ok"]
     else:
         messages = [str(row[0]) for row in ctx.conn.execute(sd.PRAGMA_INTEGRITY_CHECK)]
     if messages == ["ok"]:
-        scope = f" ({_plural(len(ctx.selected), 'table')} this run touched)" if ctx.scoped else ""
-        return make_check("integrity_check", "ok", f"SQLite integrity_check: ok{scope}")
+        if ctx.scoped:
+            touched = _plural(len(ctx.selected), "table")
+            return make_check("integrity_check", "ok", f"SQLite quick_check: ok ({touched} this run touched)")
+        return make_check("integrity_check", "ok", "SQLite integrity_check: ok")
     return make_check(
         "integrity_check",
         "error",
@@ -483,7 +498,7 @@ def check_orphan_child_rows(ctx: VerifyContext) -> Check:
         parent = ctx.catalog.tables[child.parent or ""]
         if not parent.has("id"):
             continue
-        query = sd.offending_orphans(child.name, parent.name)
+        query = sd.offending_orphans(child.name, parent.name, ctx.scope_of(child))
         count, examples = count_and_examples(ctx.conn, query)
         note = f"{child.name}: {_plural(count, 'row')} without a row in {parent.name}"
         findings.add(count, examples, note)
@@ -498,10 +513,10 @@ def check_null_or_duplicate_ids(ctx: VerifyContext) -> Check:
     for table in ctx.selected:
         if not table.has("id"):
             continue
-        count, examples = count_and_examples(ctx.conn, sd.offending_null_ids(table.name))
+        count, examples = count_and_examples(ctx.conn, sd.offending_null_ids(table.name, ctx.scope_of(table)))
         findings.add(count, examples, f"{table.name}: {_plural(count, 'row')} without an id")
         per_parent = table.is_child and table.has("parent_id")
-        query = sd.offending_duplicate_ids(table.name, per_parent)
+        query = sd.offending_duplicate_ids(table.name, per_parent, ctx.scope_of(table))
         count, examples = count_and_examples(ctx.conn, query)
         scope = " within one parent" if per_parent else ""
         note = f"{table.name}: {_plural(count, 'id')} held by more than one row{scope}"
@@ -528,7 +543,7 @@ def check_required_fields(ctx: VerifyContext) -> Check:
         total_column = "total" if table.has("total") else None
         for wanted, column in (("date", document_date_column(table)), ("total", total_column)):
             count, examples = count_and_examples(
-                ctx.conn, sd.offending_blanks(table.name, column, table.label)
+                ctx.conn, sd.offending_blanks(table.name, column, table.label, ctx.scope_of(table))
             )
             findings.add(count, examples, f"{table.name}: {_plural(count, 'row')} without a {wanted}")
     ok = f"every document has a date and a total ({_plural(len(documents), 'document table')})"
@@ -544,10 +559,10 @@ def check_date_formats(ctx: VerifyContext) -> Check:
             if not table.holds_text(column):
                 continue
             if is_date_column(column):
-                query = sd.nonstandard_dates(table.name, column, table.label)
+                query = sd.nonstandard_dates(table.name, column, table.label, ctx.scope_of(table))
                 valid, kind = is_valid_date, "date"
             elif is_timestamp_column(column):
-                query = sd.nonstandard_timestamps(table.name, column, table.label)
+                query = sd.nonstandard_timestamps(table.name, column, table.label, ctx.scope_of(table))
                 valid, kind = is_valid_timestamp, "timestamp"
             else:
                 continue
@@ -570,11 +585,11 @@ def check_numeric_values(ctx: VerifyContext) -> Check:
             if not table.has(column):
                 continue
             where = f"{table.name}.{column}"
-            query = sd.offending_non_numbers(table.name, column, table.label)
+            query = sd.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
             count, examples = count_and_examples(ctx.conn, query)
             findings.add(count, examples, f"{where}: {_plural(count, 'value')} not a number")
             if column in NON_NEGATIVE_COLUMNS and not signed:
-                query = sd.offending_negatives(table.name, column, table.label)
+                query = sd.offending_negatives(table.name, column, table.label, ctx.scope_of(table))
                 count, examples = count_and_examples(ctx.conn, query)
                 findings.add(count, examples, f"{where}: {_plural(count, 'negative value')}")
     ok = "quantities, rates and amounts are non-negative numbers"
@@ -592,7 +607,7 @@ def check_document_arithmetic(ctx: VerifyContext) -> Check:
         if child.has("item_total") and child.has("parent_id"):
             pairs.append((parent, child))
     for parent, child in pairs:
-        query = sd.subtotal_mismatches(parent.name, child.name)
+        query = sd.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent))
         rows = ctx.conn.execute(query, (SUBTOTAL_TOLERANCE + _FLOAT_SLACK,)).fetchall()
         if rows:
             worst_id, sub_total, items_total, _ = rows[0]
@@ -622,7 +637,7 @@ def _reference_check(
         return make_check(name, "ok", f"not applicable: no {what} loaded")
     findings = _Findings()
     for table, column in sources:
-        query = sd.offending_references(table.name, column, target.name)
+        query = sd.offending_references(table.name, column, target.name, ctx.scope_of(table))
         count, examples = count_and_examples(ctx.conn, query)
         note = f"{table.name}.{column}: {_plural(count, 'reference')} not in {target.name}"
         findings.add(count, examples, note)
@@ -861,6 +876,7 @@ def verify_database(
     check_source_counts: bool = True,
     source_files: Iterable[str] | None = None,
     source_ids: Mapping[str, Collection[str]] | None = None,
+    row_ids: Mapping[str, Collection[str]] | None = None,
 ) -> list[Check]:
     """Run every check of :data:`CHECKS`, read-only, and return their results in order.
 
@@ -875,6 +891,8 @@ def verify_database(
             loaded), so a nightly run does not re-read years of history.
         source_ids: the distinct ids per ledger path that a run just loaded; files found
             here are not read again.
+        row_ids: main table → ids a run wrote; row-level checks then look only at those
+            rows (and their child rows), so a nightly run costs what it changed.
 
     A check that hits a SQLite error is reported as an error naming it, so one damaged
     table does not hide the other results.
@@ -890,6 +908,7 @@ def verify_database(
         source_files=frozenset(source_files) if source_files is not None else None,
         scoped=tables is not None,
         source_ids=source_ids,
+        row_scopes=_build_scopes(conn, row_ids or {}),
     )
     results = [_run(check, ctx) for check in CHECKS]
     problems = [r["name"] for r in results if r["status"] != "ok"]
@@ -898,6 +917,17 @@ def verify_database(
         len(ctx.selected), len(results), problems or "none",
     )
     return results
+
+
+def _build_scopes(conn: sqlite3.Connection, row_ids: Mapping[str, Collection[str]]) -> dict[str, str]:
+    """One temp table of ids per main table (temp tables work on read-only connections)."""
+    scopes: dict[str, str] = {}
+    for index, (table, ids) in enumerate(sorted(row_ids.items())):
+        name = f"json2db_scope_{index}"
+        conn.execute(sd.create_scope_table(name))
+        conn.executemany(sd.insert_scope_id(name), ((i,) for i in ids))
+        scopes[table] = name
+    return scopes
 
 
 def _select(catalog: Catalog, tables: Iterable[str] | None) -> tuple[TableInfo, ...]:

@@ -544,3 +544,22 @@ def test_identical_files_of_two_entities_both_load(runner, make_session, db_path
     result = sync(runner)
     assert result["statistics"]["files_loaded"] == 2
     assert {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE name IN ('json_bills', 'json_estimates')")} == {"json_bills", "json_estimates"}
+
+
+def test_workflow_checks_what_it_wrote_and_verify_checks_everything(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 1.0)])]})
+    assert sync(runner)["success"]
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE json_invoices_line_items SET quantity = -5")
+    make_session(T2, {"invoices": [invoice("2", lines=[line("L2", 2.0)])]})
+    result = sync(runner)
+    checks = {c["name"]: c for c in result["steps"]["verification"]["checks"]}
+    assert checks["numeric_values"]["status"] == "ok"  # row 1 was not written by this run
+    full = {c["name"]: c for c in runner.verify_tables()["checks"]}
+    assert full["numeric_values"]["status"] == "warning"
+    assert full["numeric_values"]["count"] == 1
+    bad = line("L3", 3.0)
+    bad["quantity"] = -1
+    make_session(T3, {"invoices": [invoice("3", lines=[bad])]})
+    checks = {c["name"]: c for c in sync(runner)["steps"]["verification"]["checks"]}
+    assert checks["numeric_values"]["status"] == "warning" and checks["numeric_values"]["count"] == 1
