@@ -107,12 +107,11 @@ def invoice_files(data: Path) -> list[Path]:
     return sorted(data.glob("sync_session_*/raw_json/*/invoices.json"))
 
 
-def add_incremental_session(data: Path, target: Path, share: float = 0.01) -> int:
-    """A copy of ``data`` plus one newer session re-sending ``share`` of the invoices changed."""
+def add_incremental_session(data: Path, share: float = 0.01) -> tuple[int, Path]:
+    """One newer session in ``data`` re-sending ``share`` of the invoices changed, as
+    api_sync would add it; returns the count and the session folder (removed afterwards)."""
     import orjson
 
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(data, target)
     newest = invoice_files(data)[-1]
     parsed = orjson.loads(newest.read_bytes())
     records = parsed["invoices"] if isinstance(parsed, dict) else parsed
@@ -125,10 +124,11 @@ def add_incremental_session(data: Path, target: Path, share: float = 0.01) -> in
         record["status"] = "paid"
         changed.append(record)
     when = datetime.now().strftime(SESSION_FMT)
-    folder = target / f"sync_session_{when}" / "raw_json" / when
+    session = data / f"sync_session_{when}"
+    folder = session / "raw_json" / when
     folder.mkdir(parents=True)
     (folder / "invoices.json").write_bytes(orjson.dumps(changed))
-    return len(changed)
+    return len(changed), session
 
 
 def make_big_file(work: Path, template_data: Path, target_bytes: int) -> Path:
@@ -188,11 +188,11 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
             print(f"  round {round_ + 1} {case:<10} {elapsed:7.2f}s  {mib(peak):>9}  rows {rows[case]}", flush=True)
     first_load = median(times["full_sync"])
     rerun_t, rerun_rss, _ = ours("full_sync", dbs / "full_sync.db", data)
-    incremental_data = work / f"data_{invoices}_incremental"
-    changed = add_incremental_session(data, incremental_data)
-    incremental_db = dbs / "incremental.db"
-    shutil.copyfile(dbs / "full_sync.db", fresh(incremental_db))
-    incr_t, incr_rss, _ = ours("full_sync", incremental_db, incremental_data)
+    changed, session = add_incremental_session(data)
+    try:
+        incr_t, incr_rss, _ = ours("full_sync", dbs / "full_sync.db", data)
+    finally:
+        shutil.rmtree(session)
     all_db = fresh(dbs / "all.db")
     all_t, all_rss, all_payload = ours("all", all_db, data)
     all_bytes = sum(f.stat().st_size for f in data.glob("sync_session_*/raw_json/*/*.json"))

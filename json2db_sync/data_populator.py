@@ -150,6 +150,7 @@ class _FileContext:
     baseline: dict[str, Any] = field(default_factory=dict)
     inserted: set[str] = field(default_factory=set)
     records: int = 0
+    check_ints: bool = False
 
 
 class Populator:
@@ -279,13 +280,15 @@ class Populator:
         entity = context.data_file.entity
         plan = self.plans.get(entity)
         id_hint = plan.id_field if plan else id_field_candidates(entity, self.options.primary_keys)[0]
-        for batch in iter_record_batches(
+        reader = iter_record_batches(
             context.data_file.path,
             entity,
             batch_size=self.options.batch_size,
             memory_limit_mb=self.options.memory_limit_mb,
             id_field=id_hint,
-        ):
+        )
+        for batch in reader:
+            context.check_ints = reader.big_integers
             if not batch:
                 continue
             if plan is None:
@@ -329,7 +332,7 @@ class Populator:
                 fresh_ids.append(record_id)
             index = occurrences[record_id] = occurrences.get(record_id, -1) + 1
             scalars, arrays = flatten(record, split_children=True)
-            children = plan.observe_flat(scalars, arrays)
+            children = plan.observe_flat(scalars, arrays, check_ints=context.check_ints)
             created, updated = record_times(record, context.fallback_time)
             if index == len(rounds):
                 rounds.append([])

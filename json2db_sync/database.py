@@ -44,6 +44,11 @@ def explain_sqlite_error(exc: sqlite3.Error, db_path: Path | str) -> DatabaseErr
         advice = "the file or its folder is read-only; fix the permissions or choose another JSON2DB_DATABASE_PATH"
     elif "disk is full" in lowered or "full" in lowered:
         advice = "the disk is full; free space and run again (nothing was written)"
+    elif "disk i/o error" in lowered:
+        advice = (
+            "a write to the disk failed (disk full, a file-size limit such as `ulimit -f`, or a "
+            "failing disk); free space or check the disk and run again (nothing was written)"
+        )
     elif "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         advice = "the file is not a healthy SQLite database; restore a backup or point JSON2DB_DATABASE_PATH elsewhere"
     elif "unable to open" in lowered:
@@ -87,6 +92,9 @@ def connect(
 
 
 def _ensure_folder(folder: Path) -> None:
+    """Create a folder (and its parents) that nobody else may write into, whatever the
+    umask: whoever can write the folder can replace the database or a backup."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -94,6 +102,9 @@ def _ensure_folder(folder: Path) -> None:
             f"cannot create the database folder {folder}: {exc.strerror}; "
             "create it or choose another JSON2DB_DATABASE_PATH"
         ) from exc
+    for created in missing:
+        with contextlib.suppress(OSError):
+            created.chmod(created.stat().st_mode & 0o7777 & ~0o002)
 
 
 def _restrict_permissions(path: Path) -> None:

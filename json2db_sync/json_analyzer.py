@@ -314,10 +314,39 @@ class TablePlan:
     conflict_paths: set[Path_] = dc_field(default_factory=set)
     new_conflicts: list[str] = dc_field(default_factory=list)
     pending_null_fixups: set[str] = dc_field(default_factory=set)
+    # Record shapes (keys, value types) already voted → positions still worth a look.
+    voted_shapes: dict[tuple[Any, ...], tuple[int, ...]] = dc_field(default_factory=dict)
 
-    def observe(self, scalars: Mapping[Path_, Any]) -> None:
-        """Vote every value's kind and give every new path a column (hot path: one dict
-        lookup and one set test per value once the path is known)."""
+    def observe(self, scalars: Mapping[Path_, Any], *, check_ints: bool = True) -> None:
+        """Vote every value's kind and give every new path a column.
+
+        Hot path: records of one shape (same keys, same value types) vote the same way,
+        so once a shape has been voted it is only re-checked where a value could still
+        vote something new: strings at paths that have not held text (an empty string
+        votes nothing, any other does). Integers are range-checked only with
+        ``check_ints`` (the reader says when a file holds integers beyond 64 bits).
+        """
+        keys = tuple(scalars)
+        shape = (keys, tuple(map(type, scalars.values())))
+        watch = self.voted_shapes.get(shape)
+        if watch is not None and not check_ints:
+            if not watch:
+                return
+            values = list(scalars.values())
+            if all(values[position] == "" for position in watch):
+                return
+        self._observe_values(scalars)
+        if len(self.voted_shapes) > 4096:
+            self.voted_shapes.clear()
+        kinds = self.kinds
+        self.voted_shapes[shape] = tuple(
+            position
+            for position, (path, value_type) in enumerate(zip(keys, shape[1]))
+            if value_type is str and KIND_TEXT not in kinds.get(path, ())
+        )
+
+    def _observe_values(self, scalars: Mapping[Path_, Any]) -> None:
+        """Vote value by value (see :meth:`observe`)."""
         kinds = self.kinds
         for path, value in scalars.items():
             votes = kinds.get(path)
@@ -355,6 +384,7 @@ class TablePlan:
         self.kinds.pop(path, None)
         self.used_names.discard(spec.name.lower())
         self.layouts.clear()
+        self.voted_shapes.clear()
 
     def _new_vote(self, path: Path_, kind: str, votes: set[str]) -> None:
         """A path shows a kind it never had: rare, so the bookkeeping lives here.
@@ -498,7 +528,7 @@ class EntityPlan:
         self.observe_flat(scalars, arrays)
 
     def observe_flat(
-        self, scalars: dict[Path_, Any], arrays: Mapping[str, Any]
+        self, scalars: dict[Path_, Any], arrays: Mapping[str, Any], *, check_ints: bool = True
     ) -> dict[str, list[Any]]:
         """Vote a flattened record into the plan and return its child arrays.
 
@@ -513,14 +543,14 @@ class EntityPlan:
                     self.main.forget_placeholder((field_name,))
                 child = self.child_plan(field_name)
                 for element in value:
-                    child.observe(_element_scalars(element))
+                    child.observe(_element_scalars(element), check_ints=check_ints)
                 children[field_name] = value
             elif kind == "json":
                 self.json_array_fields.add(field_name)
                 scalars[(field_name,)] = value
         for field_name in self.children:
             scalars.pop((field_name,), None)
-        self.main.observe(scalars)
+        self.main.observe(scalars, check_ints=check_ints)
         return children
 
     def tables(self) -> list[TablePlan]:

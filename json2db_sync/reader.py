@@ -193,6 +193,8 @@ class RecordReader:
         streamed: True when the file was streamed with ijson rather than read whole.
         size: the file's size in bytes (None before reading starts).
         done: True once every batch has been yielded.
+        big_integers: True once a record holding an integer beyond 64 bits was handed out
+            (the populator then checks every integer's range for the rest of the file).
 
     Raises (while iterating): ``DataFileError`` for a file that cannot be read or is not valid
     JSON, ``ValidationError`` for valid JSON that is not records, each naming the file.
@@ -227,6 +229,7 @@ class RecordReader:
         self.streamed = False
         self.size: int | None = None
         self.done = False
+        self.big_integers = False
         self._batches: Iterator[list[dict[str, Any]]] | None = None
 
     def __iter__(self) -> RecordReader:
@@ -279,6 +282,8 @@ class RecordReader:
                     "of objects and arrays); this is not a Zoho record: fix the export or move the file "
                     "out of the data folder"
                 ) from None
+            # Not too deep, so orjson refused an integer beyond 64 bits: tell the caller.
+            self.big_integers = True
         return value
 
     # --- whole-file path -----------------------------------------------------------

@@ -1,7 +1,7 @@
 """Shared helpers of the reliability suite: records, a checksum of the whole data state,
 the command line in a subprocess, and running a child as an unprivileged user.
 
-Deliberately not a ``conftest.py``: ``tests/test_kill.py``-style modules import the root
+Deliberately not a ``conftest.py``: ``test_sigkill.py`` and ``tests/test_guide_examples.py`` import the root
 conftest by its bare module name (``from conftest import write_session``), and a second
 ``conftest.py`` without ``__init__.py`` would shadow it in ``sys.modules``.
 """
@@ -29,10 +29,30 @@ T_NEWER = NOW - timedelta(hours=2)
 # Tables whose whole content must be unchanged by a failed run (the run history is not:
 # a failed run leaves one "failed" line there on purpose).
 STATE_TABLES_EXTRA = ("_json2db_files", "_json2db_rejected", "_json2db_columns", "_json2db_tables")
+# When the tool wrote a ledger or quarantine row: wall-clock, so left out of comparisons
+# between two runs (every other column must match).
+CLOCK_COLUMNS = frozenset({"loaded_at", "rejected_at"})
 
+# The full workflow in a child. When RELIABILITY_DROP_UID is set, the child imports every
+# module it will need first and only then becomes that user: the interpreter itself may live
+# where an unprivileged user cannot read (pyenv under /root), the data and database may not.
 SYNC_SCRIPT = """
-import json, sys
+import json, os, sys
 from json2db_sync import JSON2DBSyncRunner
+if os.environ.get("RELIABILITY_DROP_UID"):
+    # Warm up: one real sync in a scratch folder loads every module a run uses (and the
+    # error paths' modules below), while the interpreter's own files can still be read.
+    import tempfile, traceback, linecache, tokenize, _strptime, encodings.idna
+    from pathlib import Path
+    with tempfile.TemporaryDirectory() as scratch:
+        JSON2DBSyncRunner(db_path=Path(scratch) / "warm.db", data_source=Path(scratch) / "s").generate_sample_data(
+            out_dir=Path(scratch) / "s", days=1, invoices=2)
+        warm = JSON2DBSyncRunner(db_path=Path(scratch) / "warm.db", data_source=Path(scratch) / "s")
+        assert warm.full_sync_workflow()["success"]
+        warm.create_backup()
+    os.setgroups([])
+    os.setgid(int(os.environ["RELIABILITY_DROP_GID"]))
+    os.setuid(int(os.environ["RELIABILITY_DROP_UID"]))
 result = JSON2DBSyncRunner().full_sync_workflow()
 print(json.dumps({k: result[k] for k in ("success", "error", "error_type", "warnings")}))
 sys.exit(0 if result["success"] else 1)
@@ -101,7 +121,9 @@ def data_state(db: Path) -> dict[str, Any]:
         }
         for name in names:
             quoted = '"' + name.replace('"', '""') + '"'
-            state[name] = sorted(map(repr, conn.execute(f"SELECT * FROM {quoted}")))
+            cursor = conn.execute(f"SELECT * FROM {quoted}")
+            keep = [i for i, d in enumerate(cursor.description) if d[0] not in CLOCK_COLUMNS]
+            state[name] = sorted(repr(tuple(row[i] for i in keep)) for row in cursor)
     return state
 
 
@@ -141,27 +163,18 @@ def assert_no_traceback(*texts: str) -> None:
 # --- unprivileged children -----------------------------------------------------------
 
 
-def unprivileged() -> dict[str, Any]:
-    """subprocess keyword arguments that run the child as ``nobody`` when we are root.
-
-    Root ignores file modes, so permission cases only mean something for another user.
-    Skips the test when we are root and no such user exists.
+def unprivileged() -> dict[str, str]:
+    """Environment for :func:`run_sync_child` that makes the child drop to ``nobody`` when
+    we are root (root ignores file modes, so permission cases only mean something for
+    another user); empty when we are not root. Skips the test when no such user exists.
     """
     if os.geteuid() != 0:
         return {}
     try:
-        pwd.getpwnam("nobody")
+        user = pwd.getpwnam("nobody")
     except KeyError:
         pytest.skip("running as root and there is no 'nobody' user to drop privileges to")
-    import grp
-
-    for group in ("nogroup", "nobody"):
-        try:
-            grp.getgrnam(group)
-            return {"user": "nobody", "group": group, "extra_groups": []}
-        except KeyError:
-            continue
-    pytest.skip("running as root and there is no 'nogroup'/'nobody' group to drop privileges to")
+    return {"RELIABILITY_DROP_UID": str(user.pw_uid), "RELIABILITY_DROP_GID": str(user.pw_gid)}
 
 
 def child_uid() -> int:
@@ -183,7 +196,9 @@ def give_tree(root: Path) -> None:
             parent.chmod((mode & 0o7777) | 0o001)
 
 
-def run_sync_child(cwd: Path, env: dict[str, str] | None = None, **kwargs: Any) -> tuple[int, dict[str, Any], str]:
+def run_sync_child(
+    cwd: Path, env: dict[str, str] | None = None, **kwargs: Any
+) -> tuple[int, dict[str, Any], str]:
     """The full workflow in a child process; returns (exit status, result summary, stderr)."""
     proc = subprocess.run(
         [sys.executable, "-c", SYNC_SCRIPT],
