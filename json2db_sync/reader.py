@@ -333,15 +333,129 @@ class RecordReader:
     # --- streaming path ------------------------------------------------------------
 
     def _stream(self) -> Iterator[list[dict[str, Any]]]:
-        """Stream with ijson; on an integer beyond 64 bits, start again exactly (Decimal mode)."""
+        """A large file: records parsed chunk by chunk with orjson where the file allows it
+        (arrays and list envelopes), else, and for whatever a chunk cannot settle, with
+        ijson; on an integer beyond 64 bits, ijson starts again exactly (Decimal mode)."""
         start = self._detect_streamed_shape()
+        skip = 0
+        if self.shape in ("array", "list_envelope"):
+            try:
+                yield from self._chunks(start)
+                return
+            except _ChunkingFailed as exc:
+                logger.debug("%s: chunked parsing stopped (%s); streaming with ijson from record %d",
+                             self.path, exc, self.records)
+                skip = self.records
         prefixes = {"array": "item", "list_envelope": f"{self.envelope_key}.item", "detail_envelope": self.envelope_key}
         prefix = prefixes.get(self.shape or "record") or ""
         try:
-            yield from self._stream_items(start, prefix, exact=False, skip=0)
+            yield from self._stream_items(start, prefix, exact=False, skip=skip)
         except _NeedsExactNumbers:
             logger.info("%s: integers beyond 64 bits; streaming again with exact numbers", self.path)
             yield from self._stream_items(start, prefix, exact=True, skip=self.records)
+
+    # --- chunked path (large arrays with orjson, memory bounded by the chunk) ---------
+
+    def _chunks(self, start: int) -> Iterator[list[dict[str, Any]]]:
+        """Cut the records array into chunks at record boundaries and parse each with orjson.
+
+        The buffer is a bytearray whose first byte is turned into ``[`` and whose byte after
+        the cut into ``]``, so orjson parses it in place (no copy). A cut is only trusted
+        when that parses: a balanced prefix ending in ``}`` before a ``,`` is a boundary
+        between records, never a ``},{`` inside a string or a nested array. Anything
+        unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
+        ``_ChunkingFailed`` and ijson takes over from the records already handed out.
+        """
+        chunk_size = max(_MIB, self.threshold)
+        check = self._check_record
+        size = self.batch_size
+        try:
+            with _open(self.path) as handle:
+                handle.seek(self._array_start(handle, start))
+                buffer = bytearray(b"[")
+                at_end = False
+                token: bytes | None = None
+                while True:
+                    while not at_end and len(buffer) < chunk_size:
+                        data = handle.read(chunk_size - len(buffer))
+                        at_end = not data
+                        buffer += data
+                    if token is None:
+                        token = _first_key_token(buffer)
+                    if _has_big_integer(memoryview(buffer)):
+                        raise _ChunkingFailed("integers beyond 64 bits need the exact parser")
+                    if at_end:
+                        records = self._parse_last_chunk(buffer)
+                    else:
+                        records = self._parse_chunk(buffer, token)
+                        if records is None:
+                            chunk_size *= 2  # a record larger than the chunk: read more
+                            continue
+                    index = self.records
+                    for begin in range(0, len(records), size):
+                        yield [check(value, index + begin + offset) for offset, value in
+                               enumerate(records[begin : begin + size])]
+                    del records
+                    if at_end:
+                        return
+        finally:
+            gc.unfreeze()
+
+    def _parse_chunk(self, buffer: bytearray, token: bytes | None) -> list[Any] | None:
+        """Parse the buffer up to its last record boundary and drop those bytes from it;
+        None when no boundary is found (the buffer is left as it was)."""
+        for close, separator in _boundaries(buffer, token):
+            saved = buffer[close + 1]
+            buffer[close + 1] = 0x5D  # "]"
+            records = _loads_list(buffer, close + 2)
+            buffer[close + 1] = saved
+            if records is not None:
+                del buffer[:separator]
+                buffer[0] = 0x5B  # "[": the separator opens the next chunk
+                return records
+        return None
+
+    def _parse_last_chunk(self, buffer: bytearray) -> list[Any]:
+        """The array's end: the last ``]`` whose tail closes the file and whose prefix parses."""
+        end = len(buffer)
+        for _attempt in range(_CUT_ATTEMPTS):
+            end = buffer.rfind(b"]", 0, end)
+            if end < 0:
+                break
+            if not self._closes_file(bytes(buffer[end + 1 :])):
+                continue
+            records = _loads_list(buffer, end + 1)
+            if records is not None:
+                return records
+        raise _ChunkingFailed("the end of the records array was not found")
+
+    def _array_start(self, handle: IO[bytes], start: int) -> int:
+        """Offset just after the ``[`` that opens the records."""
+        if self.shape == "array":
+            return start + 1
+        head = handle.read(_MIB)
+        key = orjson.dumps(self.envelope_key)
+        for match in re.finditer(re.escape(key) + rb"\s*:\s*\[", head):
+            try:  # a real key, not the same text inside a string: the header parses
+                parsed = orjson.loads(head[start : match.end()] + b"]}")
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(parsed, dict) and parsed.get(self.envelope_key) == []:
+                return match.end()
+        raise _ChunkingFailed(f"the '{self.envelope_key}' array does not start in the first MiB")
+
+    def _closes_file(self, tail: bytes) -> bool:
+        tail = tail.strip(_WHITESPACE)
+        if self.shape == "array":
+            return not tail
+        if tail == b"}":
+            return True
+        if not tail.startswith(b","):
+            return False
+        try:
+            return isinstance(orjson.loads(b"{" + tail[1:]), dict)
+        except orjson.JSONDecodeError:
+            return False
 
     def _stream_items(self, start: int, prefix: str, *, exact: bool, skip: int) -> Iterator[list[dict[str, Any]]]:
         """Batches from ``ijson.items``; the GC is paused while a batch fills, never across a yield."""
@@ -743,6 +857,78 @@ def _utf8_error(path: Path, offset: int) -> DataFileError:
 
 class _NonFinite(ValueError):
     """A NaN/Infinity literal or an overflowing float met by the stdlib parser."""
+
+
+class _ChunkingFailed(Exception):
+    """The chunked orjson path cannot settle a file; ijson carries on from where it was."""
+
+
+_CUT_ATTEMPTS = 16
+_FIRST_KEY = re.compile(rb'\s*\{\s*("(?:[^"\\]|\\.)*")')
+_SPACE = frozenset(_WHITESPACE)
+
+
+def _first_key_token(buffer: bytearray) -> bytes | None:
+    """The quoted first key of the first record (``"invoice_id"``): records of one file
+    share their key order, so ``}, {"invoice_id"`` marks a boundary between records far
+    more reliably than any ``},``."""
+    match = _FIRST_KEY.match(buffer, 1)
+    return match.group(1) if match else None
+
+
+def _boundaries(buffer: bytearray, token: bytes | None) -> Iterator[tuple[int, int]]:
+    """Candidate cuts, last first: (index of the ``}`` closing a record, index of the
+    ``,`` after it). With the first-key token, only ``} , {<token>``; else any ``},``."""
+    attempts = 0
+    if token is not None:
+        position = len(buffer)
+        while attempts < _CUT_ATTEMPTS:
+            position = buffer.rfind(token, 0, position)
+            if position < 0:
+                break
+            opening = _skip_space_back(buffer, position - 1)
+            separator = _skip_space_back(buffer, opening - 1)
+            close = _skip_space_back(buffer, separator - 1)
+            if close > 0 and buffer[opening] == 0x7B and buffer[separator] == 0x2C and buffer[close] == 0x7D:
+                attempts += 1
+                yield close, separator
+        return
+    close = len(buffer)
+    while attempts < _CUT_ATTEMPTS:
+        close = buffer.rfind(b"}", 0, close)
+        if close <= 0:
+            return
+        separator = _skip_space_forward(buffer, close + 1)
+        if separator < len(buffer) and buffer[separator] == 0x2C:
+            attempts += 1
+            yield close, separator
+
+
+def _skip_space_back(buffer: bytearray, index: int) -> int:
+    while index > 0 and buffer[index] in _SPACE:
+        index -= 1
+    return index
+
+
+def _skip_space_forward(buffer: bytearray, index: int) -> int:
+    while index < len(buffer) and buffer[index] in _SPACE:
+        index += 1
+    return index
+
+
+def _loads_list(buffer: bytearray, length: int) -> list[Any] | None:
+    """orjson over ``buffer[:length]`` in place; None unless it is a JSON array."""
+    view = memoryview(buffer)
+    part = view[:length]
+    try:
+        with _gc_paused(freeze=True):
+            parsed = orjson.loads(part)
+    except orjson.JSONDecodeError:
+        return None
+    finally:
+        part.release()
+        view.release()
+    return parsed if isinstance(parsed, list) else None
 
 
 class _NeedsExactNumbers(Exception):

@@ -531,3 +531,67 @@ def test_sha256_file(tmp_path: Path) -> None:
 def test_sha256_of_a_folder_is_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match="is a folder"):
         sha256_file(tmp_path)
+
+
+# --- the chunked path: large arrays cut at record boundaries, parsed with orjson -------
+
+
+def _read_all(path: Path, entity: str, **kwargs: Any) -> tuple[list[dict[str, Any]], RecordReader]:
+    reader = iter_record_batches(path, entity, **kwargs)
+    records = [record for batch in reader for record in batch]
+    return records, reader
+
+
+def _tricky_records(count: int) -> list[dict[str, Any]]:
+    """Records whose strings hold what a naive splitter would take for boundaries."""
+    return [
+        {
+            "invoice_id": str(i),
+            "notes": '},{"invoice_id": "fake"} ], [ {' * (i % 3),
+            "line_items": [{"line_item_id": f"{i}-{n}", "description": "x" * 200} for n in range(3)],
+            "total": i * 1.5,
+        }
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("envelope", [False, True], ids=["array", "list-envelope"])
+def test_chunked_parse_matches_whole_file(tmp_path: Path, envelope: bool) -> None:
+    records = _tricky_records(6000)  # about 5 MiB: several 1 MiB chunks
+    body: Any = {"code": 0, "message": "success", "invoices": records, "page_context": {"page": 1}} if envelope else records
+    path = tmp_path / "invoices.json"
+    path.write_text(json.dumps(body, indent=1))
+    whole, _ = _read_all(path, "invoices")
+    chunked, reader = _read_all(path, "invoices", stream_threshold_bytes=0, batch_size=700)
+    assert reader.streamed and reader.records == 6000
+    assert chunked == whole == records
+
+
+def test_chunked_parse_grows_for_a_record_larger_than_a_chunk(tmp_path: Path) -> None:
+    records = [{"invoice_id": "1", "blob": "y" * (3 * 2**20)}, {"invoice_id": "2"}]
+    path = tmp_path / "invoices.json"
+    path.write_text(json.dumps(records))
+    chunked, _ = _read_all(path, "invoices", stream_threshold_bytes=0)
+    assert chunked == records
+
+
+def test_chunked_parse_hands_over_to_ijson_for_big_integers(tmp_path: Path) -> None:
+    records = _tricky_records(4000)
+    records[3500]["balance"] = 2**70
+    path = tmp_path / "invoices.json"
+    path.write_text(json.dumps(records))
+    chunked, reader = _read_all(path, "invoices", stream_threshold_bytes=0)
+    assert [r["invoice_id"] for r in chunked] == [str(i) for i in range(4000)]
+    assert chunked[3500]["balance"] == 2**70
+    assert reader.big_integers
+
+
+def test_chunked_parse_reports_broken_json_with_its_position(tmp_path: Path) -> None:
+    text = json.dumps(_tricky_records(4000))
+    middle = text.index(', "total"', len(text) // 2)
+    broken = text[:middle] + ", #" + text[middle + 1 :]  # outside any string
+    path = tmp_path / "invoices.json"
+    path.write_text(broken)
+    with pytest.raises(DataFileError) as caught:
+        _read_all(path, "invoices", stream_threshold_bytes=0)
+    assert str(path) in str(caught.value)
