@@ -327,6 +327,8 @@ def _detect_layout(root: Path) -> tuple[str, str]:
         return "timestamp", "one timestamp folder"
     if root.name == RAW_JSON and parse_session_name(root.parent.name) is not None:
         return "session_raw", "the raw_json folder of one sync session"
+    if _is_dir(root / RAW_JSON):
+        return "raw_json_parent", "a folder holding raw_json/ (an api_sync data folder or a renamed session)"
     children = _child_dir_names(root) if _is_dir(root) else []
     if root.name == SESSIONS_FOLDER or any(name.startswith(SESSION_PREFIX) for name in children):
         return "sessions_folder", "a sessions folder (holds sync_session_* folders)"
@@ -362,6 +364,8 @@ def _scan(
         return "consolidated", walker.data_dir(root, None, parse_timestamp(root.name)), [root]
     if layout == "consolidated":
         return "consolidated", walker.raw_json(root, None, None), [root]
+    if layout == "raw_json_parent":
+        return "consolidated", walker.raw_json(root / RAW_JSON, None, None), [root / RAW_JSON]
     return "custom", walker.data_dir(root, None, None), [root]
 
 

@@ -297,7 +297,10 @@ def _tree(workspace: Path) -> dict[str, Path]:
     plain = workspace / "exports"
     write_json(plain / "Invoices.json")
     write_json(plain / "notes" / "ignored.json")
+    renamed = workspace / "renamed-session"
+    write_json(renamed / "raw_json" / at(3).strftime(FMT) / "bills.json")
     return {
+        "folder holding raw_json": renamed,
         "api_sync root": api,
         "api_sync data folder": api / "data",
         "sessions folder": api / "data" / "sync_sessions",
@@ -324,6 +327,7 @@ ROOT_KINDS = [
     ("consolidated raw_json", "consolidated", [(None, None, ["items"]), (None, at(5).strftime(FMT), ["contacts"])]),
     ("consolidated timestamp folder", "consolidated", [(None, at(5).strftime(FMT), ["contacts"])]),
     ("plain folder", "custom", [(None, None, ["invoices"])]),
+    ("folder holding raw_json", "consolidated", [(None, at(3).strftime(FMT), ["bills"])]),
 ]
 
 
