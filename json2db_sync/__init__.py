@@ -8,6 +8,7 @@ The runner and the configuration are imported on first use (PEP 562), so that
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from .runner_json2db_sync import JSON2DBSyncRunner
 
 __version__ = "0.1.0"
+
+# A library stays silent unless the application configures logging.
+logging.getLogger("json2db_sync").addHandler(logging.NullHandler())
 
 __all__ = [
     "JSON2DBSyncRunner",

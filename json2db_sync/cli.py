@@ -93,7 +93,7 @@ def _add_json_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_cutoff(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--cutoff-days", metavar="N", type=_non_negative_int, help=help_text)
+    parser.add_argument("--cutoff-days", metavar="N", type=_positive_int, help=help_text)
 
 
 def _add_entities(parser: argparse.ArgumentParser) -> None:

@@ -255,7 +255,11 @@ class Populator:
         return digest
 
     def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError) -> None:
-        message = f"skipped invalid file {data_file.path}: {exc}"
+        detail = str(exc)
+        message = (
+            f"skipped invalid file {detail}" if detail.startswith(str(data_file.path))
+            else f"skipped invalid file {data_file.path}: {detail}"
+        )
         logger.warning(message)
         self.stats.warnings.append(message)
         self.stats.files_invalid += 1

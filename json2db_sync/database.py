@@ -256,6 +256,7 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | Non
             sqlite3.connect(str(target))
         ) as dest:
             source.backup(dest)
+            dest.execute(sd.PRAGMA_JOURNAL_DELETE)  # a self-contained file: no -wal/-shm
     except sqlite3.Error as exc:
         with contextlib.suppress(OSError):
             target.unlink()

@@ -87,11 +87,11 @@ def ask(question: questionary.Question) -> Any:
 
 
 def validate_days(text: str) -> bool | str:
-    """A cutoff: a whole number of days, 0 or more."""
+    """A cutoff: a whole number of days, 1 or more."""
     text = text.strip()
-    if text.isdigit():
+    if text.isdigit() and int(text) >= 1:
         return True
-    return f"'{text}' is not a whole number of days; enter 0 or more (e.g. 30)"
+    return f"'{text}' is not a whole number of days of 1 or more; enter e.g. 30 (36500 loads all history)"
 
 
 def _positive_int_validator(what: str) -> Callable[[str], bool | str]:

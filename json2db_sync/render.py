@@ -571,8 +571,11 @@ def render_sample_data(console: Console, result: Result) -> None:
     if not isinstance(summary, Mapping):
         return
     sessions = summary.get("sessions") or []
+    folders = {str(f).rsplit("/", 1)[0] for f in summary.get("data_files") or []}
+    in_folders = f" ({len(folders)} data folders)" if len(folders) > len(sessions) else ""
     console.print(Text(
-        f"{len(sessions)} sample session(s), {_cell(summary.get('files_written'))} files, "
+        f"{len(sessions)} sample session(s){in_folders}, "
+        f"{_cell(summary.get('files_written'))} files, "
         f"{_cell(summary.get('total_records'))} records written to {summary.get('out_dir')}",
         style="green",
     ))
@@ -763,12 +766,18 @@ class _DropReportedErrors(logging.Filter):
 LOGGER_NAME = "json2db_sync"
 
 
-def install_log_handler(console: Console, level: int | str = logging.WARNING) -> RichHandler:
+def install_log_handler(console: Console, level: int | str = logging.WARNING) -> logging.Handler:
     """Send the package's log records to ``console`` through a RichHandler at ``level``.
 
     Only the UIs call this (never the library); undo it with :func:`remove_log_handler`.
     """
-    handler = RichHandler(console=console, show_path=False, rich_tracebacks=False, markup=False)
+    handler: logging.Handler
+    if console.is_terminal:
+        handler = RichHandler(console=console, show_path=False, rich_tracebacks=False, markup=False)
+    else:
+        # cron mail and log files: one plain line per record, never wrapped
+        handler = logging.StreamHandler(console.file)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)
     handler.addFilter(_DropReportedErrors(handler))
     logger = logging.getLogger(LOGGER_NAME)

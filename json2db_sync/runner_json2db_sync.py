@@ -120,8 +120,7 @@ class JSON2DBSyncRunner:
         try:
             self._config = JSON2DBConfig(db_path=db_path, data_source=data_source, config_file=config_file)
         except ConfigError as exc:
-            self._config_error = exc
-            logger.error("%s", exc)
+            self._config_error = exc  # every method returns it as a config_error result
 
     # --- configuration -------------------------------------------------------------
 
@@ -206,9 +205,12 @@ class JSON2DBSyncRunner:
     def _discover(
         self, json_dir: str | os.PathLike[str] | None, cutoff_days: int | None, warnings: list[str]
     ) -> Discovery:
-        if cutoff_days is not None and (not isinstance(cutoff_days, int) or cutoff_days < 0):
+        if cutoff_days is not None and (
+            isinstance(cutoff_days, bool) or not isinstance(cutoff_days, int) or cutoff_days < 1
+        ):
             raise ConfigError(
-                f"cutoff_days={cutoff_days!r} is not a whole number of days >= 0; pass e.g. cutoff_days=30"
+                f"cutoff_days={cutoff_days!r} is not a whole number of days >= 1; pass e.g. "
+                "cutoff_days=30 (1 is the last day; a large number such as 36500 loads all history)"
             )
         found = self.config.discover(json_dir=json_dir, cutoff_days=cutoff_days)
         warnings.extend(found.warnings)
@@ -219,6 +221,44 @@ class JSON2DBSyncRunner:
                 f"folder(s) are older (the newest is {age:.1f} days old); raise cutoff_days to load them"
             )
         return found
+
+    def _load_scope(
+        self,
+        path: Path,
+        json_dir: str | os.PathLike[str] | None,
+        cutoff_days: int | None,
+        entity_filter: Iterable[str] | None,
+        warnings: list[str],
+    ) -> tuple[Discovery, set[str] | None]:
+        """The folders and entities a population loads.
+
+        After a recreation the next population loads every folder whatever the cutoff,
+        so that no history is lost; an entity filter that names nothing found is an
+        error, one that names some unknown entities a warning.
+        """
+        cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
+        if _full_reload_pending(path):
+            warnings.append(
+                "the tables were recreated: this run loads every data folder, whatever cutoff_days says"
+            )
+            self._discover(json_dir, cutoff, [])  # still validate the cutoff given
+            cutoff = None
+        found = self._discover(json_dir, cutoff, warnings)
+        wanted = _entity_set(entity_filter)
+        if wanted is not None:
+            present = {f.entity for d in found.dirs for f in d.files}
+            unknown = sorted(wanted - present)
+            if unknown and present and not (wanted & present):
+                raise ConfigError(
+                    f"entity_filter names no entity found in the data: {', '.join(unknown)}; "
+                    f"the data holds {', '.join(sorted(present))}"
+                )
+            if unknown:
+                warnings.append(
+                    f"entity_filter: no data for {', '.join(unknown)}"
+                    + (f" (the data holds {', '.join(sorted(present))})" if present else "")
+                )
+        return found, wanted
 
     def _recent_dirs(self, found: Discovery, warnings: list[str]) -> list[DataDir]:
         """The folders the Analysis option looks at when given none: those within
@@ -413,10 +453,10 @@ class JSON2DBSyncRunner:
                 # Analyse before dropping anything: a broken file stops the recreation
                 # while every table is still there (unless on_invalid_file=skip).
                 self._analyze(found.dirs, plans)
-                warnings.extend(self._reload_hint(found))
             with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as conn:
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
+                conn.execute(sd.SET_STATE, (RELOAD_PENDING, utc_now_text()))
                 created: list[str] = []
                 custom = self._custom()
                 for entity in sorted(plans):
@@ -430,21 +470,6 @@ class JSON2DBSyncRunner:
             }
 
         return self._run("recreate_json_tables", body)
-
-    def _reload_hint(self, found: Discovery) -> list[str]:
-        """After a recreation the ledger is empty; folders older than the default cutoff
-        are not reloaded by a default population, so say how to get them back."""
-        cutoff = self.settings.default_cutoff_days
-        limit = datetime.now() - timedelta(days=cutoff)
-        old = [d for d in found.dirs if d.timestamp is not None and d.timestamp < limit]
-        if not old:
-            return []
-        days = (datetime.now() - min(d.timestamp for d in old if d.timestamp)).days + 1
-        return [
-            f"{len(old)} data folder(s) are older than default_cutoff_days ({cutoff}); a default "
-            f"population will not reload them: run populate_tables(cutoff_days={days}) "
-            f"(json2db-sync populate --cutoff-days {days}) to load all history again"
-        ]
 
     def tables_to_drop(self, db_path: str | os.PathLike[str] | None = None) -> Result:
         """The tables a recreation would drop (for the menu's confirmation)."""
@@ -472,9 +497,7 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             started = time.perf_counter()
             path = self._db(db_path)
-            cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
-            found = self._discover(json_dir, cutoff, warnings)
-            wanted = _entity_set(entity_filter)
+            found, wanted = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
             stats, _ = self._populate(path, found, wanted, warnings, operation="populate_tables")
             return {
                 "db_path": str(path),
@@ -509,6 +532,7 @@ class JSON2DBSyncRunner:
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
                 stats = populator.load_dirs(found.dirs, entity_filter)
+                conn.execute(sd.DELETE_STATE, (RELOAD_PENDING,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
                 warnings.extend(stats.warnings)
@@ -618,9 +642,7 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             started = time.perf_counter()
             path = self._db(db_path)
-            cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
-            found = self._discover(json_dir, cutoff, warnings)
-            wanted = _entity_set(entity_filter)
+            found, wanted = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
             stats, plans = self._populate(
                 path,
                 found,
@@ -645,6 +667,11 @@ class JSON2DBSyncRunner:
                 ),
             )
             steps["verification"] = verification
+            warnings.extend(
+                f"verification: {check['name']}: {check['details']}"
+                for check in verification.get("checks", [])
+                if check["status"] != "ok"
+            )
             report = self.generate_summary_report(path)
             steps["report"] = report
             statistics["processing_time_seconds"] = round(time.perf_counter() - started, 3)
@@ -754,6 +781,21 @@ class JSON2DBSyncRunner:
             return {"summary": summary}
 
         return self._run("generate_sample_data", body)
+
+
+RELOAD_PENDING = "full_reload_pending"
+
+
+def _full_reload_pending(path: Path) -> bool:
+    """Whether the tables were recreated and not yet reloaded (read without the lock: the
+    flag only ever widens what a run loads)."""
+    if not path.exists():
+        return False
+    try:
+        with open_connection(path, readonly=True) as conn:
+            return conn.execute(sd.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
+    except (sqlite3.Error, Json2DBError):
+        return False
 
 
 def _entity_set(entity_filter: Iterable[str] | None) -> set[str] | None:

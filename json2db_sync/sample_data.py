@@ -225,8 +225,19 @@ def generate_sample_data(
     chosen = _check_arguments(days, invoices, sessions_per_day, entities)
     generator = _Generator(seed=seed, now=now, days=days, sessions_per_day=sessions_per_day, invoices=invoices)
     root = Path(out_dir)
+    holds_real = root.is_dir() and not (root / SAMPLE_MARKER).exists() and any(root.glob("sync_session_*"))
+    if holds_real:
+        raise ValueError(
+            f"{root} already holds sync sessions that are not sample data; fake invoices there would "
+            "be loaded with the real ones. Choose another folder (--out DIR / out_dir=...)"
+        )
     root.mkdir(parents=True, exist_ok=True)
+    (root / SAMPLE_MARKER).write_text("sample data written by json2db-sync sample-data\n")
     return generator.write(root, chosen)
+
+
+# Marks a folder as holding generated sample data (so adding more there is allowed).
+SAMPLE_MARKER = ".json2db_sample_data"
 
 
 def _check_arguments(

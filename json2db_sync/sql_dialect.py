@@ -33,6 +33,7 @@ RUNS_TABLE = "_json2db_runs"
 REJECTED_TABLE = "_json2db_rejected"
 COLUMNS_TABLE = "_json2db_columns"
 TABLES_TABLE = "_json2db_tables"
+STATE_TABLE = "_json2db_state"
 
 PRAGMAS_ON_OPEN = (
     "PRAGMA foreign_keys = ON",
@@ -40,6 +41,7 @@ PRAGMAS_ON_OPEN = (
     "PRAGMA cache_size = -65536",
 )
 PRAGMA_WAL = "PRAGMA journal_mode = WAL"
+PRAGMA_JOURNAL_DELETE = "PRAGMA journal_mode = DELETE"
 PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
 PRAGMA_QUERY_ONLY = "PRAGMA query_only = ON"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
@@ -136,6 +138,10 @@ INTERNAL_TABLES_DDL = (
     is_json_array INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (table_name, json_path)
 )""",
+    f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
+    key TEXT PRIMARY KEY,
+    value TEXT
+)""",
     f"""CREATE TABLE IF NOT EXISTS {TABLES_TABLE} (
     table_name TEXT PRIMARY KEY,
     entity TEXT NOT NULL,
@@ -158,6 +164,9 @@ INSERT_TABLE_REGISTRY = (
     "VALUES (?, ?, ?, ?, ?)"
 )
 CLEAR_FILE_LEDGER = f"DELETE FROM {FILES_TABLE}"
+SET_STATE = f"INSERT OR REPLACE INTO {STATE_TABLE} (key, value) VALUES (?, ?)"
+DELETE_STATE = f"DELETE FROM {STATE_TABLE} WHERE key = ?"
+SELECT_STATE = f"SELECT value FROM {STATE_TABLE} WHERE key = ?"
 CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 import os
 import subprocess
 import sys
@@ -218,7 +219,15 @@ def test_shipped_env_example_lists_every_variable_with_its_default(cwd: Path) ->
 
     assert from_example.settings == defaults
     assert [spec.env_var for spec in SPECS if spec.env_var and spec.env_var not in text] == []
-    assert {row["source"] for row in from_example.describe()} == {".env", "default"}
+    # Copied as shipped it sets nothing (so a config file still applies)...
+    assert {row["source"] for row in from_example.describe()} == {"default"}
+    # ...and every line, once uncommented, holds the default.
+    # (the three without a default, JSON_DIR, BACKUP_DIR and CONFIG_FILE, stay commented)
+    pattern = r"(?m)^# (JSON2DB_(?!JSON_DIR|BACKUP_DIR|CONFIG_FILE)[A-Z_]+=)"
+    (cwd / ".env").write_text(re.sub(pattern, r"\1", text))
+    uncommented = JSON2DBConfig(environ={})
+    assert uncommented.settings == defaults
+    assert ".env" in {row["source"] for row in uncommented.describe()}
 
 
 def test_settings_fields_match_the_table() -> None:

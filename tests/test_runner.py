@@ -524,12 +524,17 @@ def test_recreate_stops_before_dropping_when_a_file_is_broken(runner, make_sessi
     assert rows(db_path, "SELECT COUNT(*) FROM _json2db_files") == [(1,)]
 
 
-def test_recreate_says_how_to_reload_old_history(runner, make_session) -> None:
+def test_population_after_recreate_reloads_all_history(runner, make_session, db_path: Path) -> None:
     make_session(NOW - timedelta(days=40), {"invoices": [invoice("old")]})
     make_session(T1, {"invoices": [invoice("new")]})
-    result = runner.recreate_json_tables()
-    assert result["success"], result["error"]
-    assert any("cutoff_days=41" in w for w in result["warnings"])
+    assert sync(runner, cutoff_days=90)["success"]
+    assert runner.recreate_json_tables()["success"]
+    reloaded = sync(runner, cutoff_days=1)  # a nightly run right after the recreation
+    assert reloaded["success"], reloaded["error"]
+    assert any("recreated" in w for w in reloaded["warnings"])
+    assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [("new",), ("old",)]
+    make_session(NOW - timedelta(days=50), {"invoices": [invoice("older")]})
+    assert sync(runner, cutoff_days=1)["statistics"]["files_loaded"] == 0  # the cutoff applies again
 
 
 def test_quarantined_records_are_a_warning(runner, make_session) -> None:
@@ -563,3 +568,28 @@ def test_workflow_checks_what_it_wrote_and_verify_checks_everything(runner, make
     make_session(T3, {"invoices": [invoice("3", lines=[bad])]})
     checks = {c["name"]: c for c in sync(runner)["steps"]["verification"]["checks"]}
     assert checks["numeric_values"]["status"] == "warning" and checks["numeric_values"]["count"] == 1
+
+
+def test_entity_filter_naming_nothing_found_is_a_config_error(runner, make_session) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    result = runner.populate_tables(entity_filter=["invoice"])
+    assert result["error_type"] == "config_error"
+    assert "invoice" in result["error"] and "invoices" in result["error"]
+    partly = runner.populate_tables(entity_filter=["invoices", "bogus"])
+    assert partly["success"] and any("bogus" in w for w in partly["warnings"])
+
+
+def test_verification_findings_reach_the_top_level_warnings(runner, make_session) -> None:
+    bad = invoice("1", lines=[line("L1", 10.0)])
+    bad["sub_total"] = 100
+    make_session(T1, {"invoices": [bad]})
+    result = sync(runner)
+    assert result["success"]
+    assert any(w.startswith("verification: document_arithmetic") for w in result["warnings"])
+
+
+@pytest.mark.parametrize("cutoff", [0, -1, True, "7"])
+def test_bad_cutoff_is_a_config_error(runner, make_session, cutoff) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    result = runner.populate_tables(cutoff_days=cutoff)
+    assert result["error_type"] == "config_error" and "cutoff_days" in result["error"]

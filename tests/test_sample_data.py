@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from json2db_sync.sample_data import (
+    SAMPLE_MARKER,
     DOCUMENT_ENTITIES,
     ID_FIELDS,
     SAMPLE_ENTITIES,
@@ -43,7 +44,7 @@ def _records_of(content: Any, entity: str) -> list[dict[str, Any]]:
 
 def _load(root: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     """entity -> [(session position, record)], sessions oldest first, files in folder order."""
-    sessions = sorted(p.name for p in root.iterdir())
+    sessions = sorted(p.name for p in root.iterdir() if p.name != SAMPLE_MARKER)
     loaded: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     for path in sorted(root.glob("sync_session_*/raw_json/*/*.json")):
         position = sessions.index(path.parts[len(root.parts)])
@@ -106,14 +107,14 @@ def test_another_seed_gives_other_data(tmp_path: Path) -> None:
 
 def test_tree_is_sessions_of_timestamp_folders_and_metadata(sample: tuple[Path, dict[str, Any]]) -> None:
     root, summary = sample
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != SAMPLE_MARKER)
     data = [f for f in files if DATA_PATH.match(f)]
     metadata = [f for f in files if METADATA_PATH.match(f)]
     assert sorted(data + metadata) == files, "every file is a data file or a metadata file"
     assert sorted(summary["data_files"]) == data
     assert sorted(summary["metadata_files"]) == metadata
     assert summary["files_written"] == len(files)
-    assert [p.name for p in sorted(root.iterdir())] == summary["sessions"]
+    assert [p.name for p in sorted(root.iterdir()) if p.name != SAMPLE_MARKER] == summary["sessions"]
     for session in summary["sessions"]:
         entities = sorted(m[3] for f in data if (m := DATA_PATH.match(f)) and f.startswith(session))
         assert entities == sorted(SAMPLE_ENTITIES), session
@@ -406,3 +407,17 @@ def test_one_organization_in_every_session(
     _, summary = sample
     assert [p for p, _ in records["organizations"]] == list(range(len(summary["sessions"])))
     assert len({json.dumps(r) for _, r in records["organizations"]}) == 1
+
+
+def test_refuses_a_folder_of_real_sessions(tmp_path: Path) -> None:
+    real = tmp_path / "sessions" / "sync_session_2026-01-01_00-00-00"
+    real.mkdir(parents=True)
+    with pytest.raises(ValueError, match="not sample data"):
+        generate_sample_data(tmp_path / "sessions", days=1, invoices=5)
+    assert [p.name for p in (tmp_path / "sessions").iterdir()] == [real.name]
+
+
+def test_adds_to_a_folder_of_sample_data(tmp_path: Path) -> None:
+    generate_sample_data(tmp_path / "s", days=1, invoices=5, now=datetime(2026, 1, 2, 12))
+    again = generate_sample_data(tmp_path / "s", days=1, invoices=5, now=datetime(2026, 1, 3, 12))
+    assert again["sessions"]

@@ -294,7 +294,7 @@ def test_hostile_and_colliding_field_names_keep_every_value(loaded: Path, make_s
         elif key != "invoice_id":
             assert value_of(loaded, "json_invoices", "9", [key]) == value, key
     assert table_names(loaded) == sorted(
-        ["_json2db_columns", "_json2db_files", "_json2db_rejected", "_json2db_runs", "_json2db_tables",
+        ["_json2db_columns", "_json2db_files", "_json2db_rejected", "_json2db_runs", "_json2db_state", "_json2db_tables",
          "json_contacts", "json_invoices", "json_invoices_line_items"]
     )
 
