@@ -36,10 +36,11 @@ STEP_LABELS = {
 ERROR_HINTS = {
     "config_error": "Fix the setting named above (environment variable, .env, config file or "
     "command-line option); `json2db-sync config` shows every value and where it came from.",
-    "file_error": "Check that the file or folder named above exists and is readable; "
-    "`json2db-sync sessions` lists the data folders that were found.",
-    "validation_error": "The data or the database does not look as expected; the details above name "
-    "the file or table. Rejected records are kept in the _json2db_rejected table.",
+    "file_error": "The message above names the file or folder and what to do; `json2db-sync sessions` "
+    "(menu: Advanced Options, Browse sessions) shows the data folders that were found.",
+    "validation_error": "The message above names the file and what it holds. Fix or move that file; "
+    "with JSON2DB_ON_INVALID_FILE=skip such files are set aside (noted in _json2db_rejected) and the "
+    "rest still loads.",
     "database_error": "Check the database path, its permissions and free disk space; if another run "
     "holds the lock, wait for it. A broken database can be restored from a backup.",
     "internal_error": "This is a bug in json2db_sync. Run again with --verbose (or debug logging in "
