@@ -366,7 +366,7 @@ class RecordReader:
         unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
         ``_ChunkingFailed`` and ijson takes over from the records already handed out.
         """
-        chunk_size = max(_MIB, self.threshold)
+        chunk_size = max(_MIB, self.threshold // 2)  # parsed chunk + rows in flight stay within the limit
         check = self._check_record
         size = self.batch_size
         try:
