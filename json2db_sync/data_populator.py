@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +59,10 @@ class LoadOptions:
     data_root: Path | None = None
 
 
+# Ids kept for the post-run verification (about 100 bytes each): beyond this, whole
+# tables are checked instead and memory stays flat however large the run.
+MAX_TRACKED_IDS = 200_000
+
 _COUNTERS = (
     "files_loaded",
     "files_skipped",
@@ -90,8 +94,35 @@ class LoadStats:
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
-    loaded_ids: dict[str, Any] = field(default_factory=dict)
-    written_ids: dict[str, set[str]] = field(default_factory=dict)
+    # The ids this run loaded per file and wrote per table, handed to the verification so
+    # that it checks what the run changed; dropped (None) past MAX_TRACKED_IDS, so that
+    # memory does not grow with the input (verification then checks whole tables).
+    loaded_ids: dict[str, Any] | None = field(default_factory=dict)
+    written_ids: dict[str, set[str]] | None = field(default_factory=dict)
+    tracked_ids: int = 0
+    max_tracked_ids: int = MAX_TRACKED_IDS
+
+    def track(self, table: str, ids: Iterable[str]) -> None:
+        if self.written_ids is None:
+            return
+        bucket = self.written_ids.setdefault(table, set())
+        before = len(bucket)
+        bucket.update(ids)
+        self.tracked_ids += len(bucket) - before
+        if self.tracked_ids > self.max_tracked_ids:
+            self.stop_tracking()
+
+    def track_file(self, path: str, ids: Any) -> None:
+        if self.loaded_ids is None:
+            return
+        self.loaded_ids[path] = ids
+        self.tracked_ids += len(ids)
+        if self.tracked_ids > self.max_tracked_ids:
+            self.stop_tracking()
+
+    def stop_tracking(self) -> None:
+        self.loaded_ids = None
+        self.written_ids = None
     ddl: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -102,7 +133,11 @@ class LoadStats:
         state["per_entity"] = {k: dict(v) for k, v in self.per_entity.items()}
         state["ddl"] = len(self.ddl)
         state["tables_touched"] = set(self.tables_touched)
-        state["written_ids"] = {k: set(v) for k, v in self.written_ids.items()}
+        state["written_ids"] = (
+            {k: set(v) for k, v in self.written_ids.items()} if self.written_ids is not None else None
+        )
+        state["loaded_ids"] = dict(self.loaded_ids) if self.loaded_ids is not None else None
+        state["tracked_ids"] = self.tracked_ids
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -112,6 +147,8 @@ class LoadStats:
         del self.ddl[state["ddl"] :]
         self.tables_touched = state["tables_touched"]
         self.written_ids = state["written_ids"]
+        self.loaded_ids = state["loaded_ids"]
+        self.tracked_ids = state["tracked_ids"]
 
     def entity(self, name: str) -> dict[str, int]:
         return self.per_entity.setdefault(
@@ -228,7 +265,7 @@ class Populator:
             return
         self.stats.files_loaded += 1
         self.stats.loaded_paths.append(ledger_key)
-        self.stats.loaded_ids[ledger_key] = context.baseline.keys()
+        self.stats.track_file(ledger_key, context.baseline.keys())
         self.stats.entity(data_file.entity)["files"] += 1
         if data_dir.session or data_dir.timestamp:
             self.stats.sessions.add(data_dir.session or str(data_dir.path))
@@ -432,7 +469,7 @@ class Populator:
             all_columns = ("id", "data_source", "created_at", "updated_at", *extra_names, *columns)
             self.conn.executemany(sd.upsert_main(main.name, all_columns, False), rows)
         self.stats.tables_touched.add(main.name)
-        self.stats.written_ids.setdefault(main.name, set()).update(item.record_id for item in writes)
+        self.stats.track(main.name, (item.record_id for item in writes))
         for field_name, parents in children.items():
             self._write_children(
                 plan.children[field_name], replaced.get(field_name, []), parents, extra_names, extra_values

@@ -79,7 +79,10 @@ def connect(
         else:
             if create:
                 _ensure_folder(db_path.parent)
-            conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=busy_timeout)
+            # a statement per (table, column set): keep plenty prepared (default 128)
+            conn = sqlite3.connect(
+                str(db_path), isolation_level=None, timeout=busy_timeout, cached_statements=1024
+            )
             _restrict_permissions(db_path)
         for pragma in sd.PRAGMAS_ON_OPEN:
             conn.execute(pragma)

@@ -577,6 +577,7 @@ class JSON2DBSyncRunner:
         source_files: Iterable[str] | None = None,
         source_ids: Mapping[str, Collection[str]] | None = None,
         row_ids: Mapping[str, Collection[str]] | None = None,
+        check_source_counts: bool = True,
     ) -> dict[str, Any]:
         from .verifier import verify_database
 
@@ -588,6 +589,7 @@ class JSON2DBSyncRunner:
                 source_files=source_files,
                 source_ids=source_ids,
                 row_ids=row_ids,
+                check_source_counts=check_source_counts,
             )
         errors = [c for c in checks if c["status"] == "error"]
         summary = {
@@ -664,6 +666,7 @@ class JSON2DBSyncRunner:
                     source_files=stats.loaded_paths,
                     source_ids=stats.loaded_ids,
                     row_ids=stats.written_ids,
+                    check_source_counts=stats.loaded_ids is not None,
                 ),
             )
             steps["verification"] = verification

@@ -593,3 +593,18 @@ def test_bad_cutoff_is_a_config_error(runner, make_session, cutoff) -> None:
     make_session(T1, {"invoices": [invoice("1")]})
     result = runner.populate_tables(cutoff_days=cutoff)
     assert result["error_type"] == "config_error" and "cutoff_days" in result["error"]
+
+
+def test_huge_runs_stop_tracking_ids() -> None:
+    """Memory must not grow with the input: past max_tracked_ids a run keeps no ids (the
+    verification then checks whole tables, see test_verifier's source-count tests)."""
+    from json2db_sync.data_populator import LoadStats
+
+    stats = LoadStats(max_tracked_ids=10)
+    stats.track_file("a.json", {"1", "2", "3"})
+    stats.track("json_contacts", ["1", "2", "3"])
+    assert stats.loaded_ids == {"a.json": {"1", "2", "3"}} and stats.written_ids == {"json_contacts": {"1", "2", "3"}}
+    stats.track("json_contacts", ["4", "5", "6", "7", "8", "9"])
+    assert (stats.loaded_ids, stats.written_ids) == (None, None)
+    stats.track("json_contacts", ["10"])  # stays off
+    assert stats.written_ids is None
