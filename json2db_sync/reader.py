@@ -124,8 +124,11 @@ _OWN_ID_FIELDS: dict[str, str] = {
 #: A parsed Python object tree costs this many times the JSON bytes. Measured on 57 MiB of
 #: Zoho-shaped invoices (5,000 records with 5 line items, 12 KB each; Python 3.11, orjson 3.13):
 #: peak RSS 382 MiB while parsing whole = 6.5x the file, the raw bytes included (stdlib json:
-#: 4.5x). 8 leaves room for the batch the populator holds on top.
-PARSE_EXPANSION = 8
+#: 4.5x); sales orders with many short fields reach 7.8x. 12 leaves room for the batch the
+#: populator holds and for what the allocator keeps after earlier files of the same run: a full
+#: sync of 100,000 invoices and the other nine entities (1.6 GB) peaks at about 600 MiB with the
+#: default 512 MB limit (it peaked at 746 MiB with 8).
+PARSE_EXPANSION = 12
 
 #: Deepest nesting of objects and arrays in one record (the record itself is level 1): the most
 #: orjson.dumps can write back (its limit is 255 levels with a scalar inside), so every record
@@ -175,7 +178,7 @@ def default_id_fields(entity: str, id_field: str | None = None) -> tuple[str, ..
 
 
 def stream_threshold(memory_limit_mb: int) -> int:
-    """Largest file (bytes) read whole: ``memory_limit_mb`` MiB / ``PARSE_EXPANSION`` (64 MiB at 512)."""
+    """Largest file (bytes) read whole: ``memory_limit_mb`` MiB / ``PARSE_EXPANSION`` (42 MiB at 512)."""
     return max(0, int(memory_limit_mb)) * _MIB // PARSE_EXPANSION
 
 

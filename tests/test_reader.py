@@ -95,8 +95,8 @@ def test_default_id_fields(entity: str, id_field: str | None, expected: tuple[st
     assert default_id_fields(entity, id_field) == expected
 
 
-def test_stream_threshold_is_an_eighth_of_the_memory_limit() -> None:
-    assert [stream_threshold(512), stream_threshold(8), stream_threshold(0)] == [64 * 2**20, 2**20, 0]
+def test_stream_threshold_is_a_twelfth_of_the_memory_limit() -> None:
+    assert [stream_threshold(768), stream_threshold(12), stream_threshold(0)] == [64 * 2**20, 2**20, 0]
 
 
 # --- shapes -----------------------------------------------------------------------------
