@@ -345,7 +345,8 @@ CHANGEABLE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("database_path", "Database path", "path"),
     SettingSpec("data_source_type", "Data source type", "source_type"),
     SettingSpec("api_sync_path", "api_sync sessions folder", "path"),
-    SettingSpec("json_dir", "Custom JSON folder", "path"),
+    SettingSpec("json_dir", "Custom JSON folder (empty: none)", "optional_path"),
+    SettingSpec("data_source", "Data folder given at start (empty: none)", "optional_path"),
     SettingSpec("backup_before_operations", "Back up before each population", "bool"),
     SettingSpec("enable_duplicate_prevention", "Duplicate prevention", "bool"),
 )
@@ -366,6 +367,9 @@ def _ask_setting(session: MenuSession, spec: SettingSpec) -> Any:
     default = "" if current is None else str(current)
     if spec.kind == "path":
         return str(ask(questionary.text(f"{spec.label}:", default=default, validate=_path_validator))).strip()
+    if spec.kind == "optional_path":
+        answer = str(ask(questionary.text(f"{spec.label}:", default=default))).strip()
+        return answer or None  # None removes the session's change (and a --source given at start)
     validator = {"days": validate_days, "hours": _positive_int_validator("hours")}.get(spec.kind, _positive_int_validator("records"))
     return int(ask(questionary.text(f"{spec.label}:", default=default, validate=validator)))
 
@@ -381,6 +385,13 @@ def change_settings(session: MenuSession) -> None:
     result = session.runner.update_settings(**{spec.key: value})
     if result["success"]:
         session.console.print(Text(f"{spec.key} is now {_current_value(session, spec.key)} for this session.", style="green"))
+        given = session.runner.settings.data_source
+        if given is not None and spec.key in ("data_source_type", "api_sync_path", "json_dir"):
+            session.console.print(Text(
+                f"The data folder given at start ({given}) still comes first; set "
+                "'Data folder given at start' to an empty answer to use this setting.",
+                style="yellow",
+            ))
         render_header(session.runner, session.console)
     else:
         show(session, result)

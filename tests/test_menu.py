@@ -291,3 +291,19 @@ def test_advanced_debug_logging_toggle(runner: JSON2DBSyncRunner, console: Conso
 def test_esc_in_the_advanced_menu_goes_back(runner: JSON2DBSyncRunner, console: Console) -> None:
     assert drive("7" + ENTER + ESC + "0" + ENTER, runner, console) == 0
     assert "Cancelled; back to the menu." in output(console)
+
+
+def test_advanced_clear_the_data_folder_given_at_start(workspace: Path, console: Console) -> None:
+    runner = JSON2DBSyncRunner(data_source=str(workspace / "api_sync"))
+    assert runner.settings.data_source is not None
+    # "Data folder given at start" is the eighth setting; an empty answer clears it
+    keys = "7" + ENTER + "3" + ENTER + "jjjjjjj" + ENTER + CLEAR + ENTER + BACK + BACK
+    assert drive(keys, runner, console) == 0
+    assert runner.settings.data_source is None
+
+
+def test_advanced_warns_that_the_start_folder_still_wins(workspace: Path, console: Console) -> None:
+    runner = JSON2DBSyncRunner(data_source=str(workspace / "api_sync"))
+    keys = "7" + ENTER + "3" + ENTER + "jjjj" + ENTER + "j" + ENTER + BACK + BACK
+    assert drive(keys, runner, console) == 0
+    assert "still comes first" in output(console)
