@@ -457,7 +457,14 @@ class Populator:
         for item in writes:
             layout = row_layout(main, item.scalars)
             groups.setdefault(layout.columns, []).append(
-                (item.record_id, "json", item.created, item.updated, *extra_values, *layout.values(item.scalars))
+                (
+                    item.record_id,
+                    "json",
+                    item.created,
+                    item.updated,
+                    *extra_values,
+                    *layout.values(item.scalars, is_new=item.is_new),
+                )
             )
             for field_name, elements in item.children.items():
                 children.setdefault(field_name, []).append((item.record_id, item.created, item.updated, elements))
@@ -563,7 +570,9 @@ class RowLayout:
     conflicts: tuple[tuple[int, str], ...] = ()
     has_overflow_column: bool = False
 
-    def values(self, scalars: Mapping[tuple[str, ...], Any]) -> list[Any]:
+    def values(self, scalars: Mapping[tuple[str, ...], Any], *, is_new: bool = True) -> list[Any]:
+        """The row's values in column order (the overflow JSON last, as a patch that the
+        upsert merges: a key set to null there removes a value that no longer applies)."""
         raw = list(scalars.values())
         row = [raw[i] for i in self.order]
         for position in self.numeric:
@@ -572,10 +581,13 @@ class RowLayout:
         extra: dict[str, Any] | None = None
         for position, name in self.conflicts:
             value = row[position]
-            if not _fits_number(value):
+            extra = extra if extra is not None else {}
+            if _fits_number(value):
+                if not is_new:
+                    extra[name] = None  # the column holds it now: drop an older kept value
+            else:
                 # Text in a numeric column would be coerced by SQLite ('02134' → 2134):
                 # keep it exactly in the overflow JSON instead.
-                extra = extra if extra is not None else {}
                 extra[name] = value
                 row[position] = None
         for position in self.converted:

@@ -52,6 +52,7 @@ import codecs
 import errno
 import gc
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -369,7 +370,8 @@ class RecordReader:
         unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
         ``_ChunkingFailed`` and ijson takes over from the records already handed out.
         """
-        chunk_size = max(_MIB, self.threshold // 2)  # parsed chunk + rows in flight stay within the limit
+        base_size = max(_MIB, self.threshold // 2)  # parsed chunk + rows in flight stay within the limit
+        chunk_size = base_size
         check = self._check_record
         size = self.batch_size
         try:
@@ -392,8 +394,13 @@ class RecordReader:
                     else:
                         records = self._parse_chunk(buffer, token)
                         if records is None:
-                            chunk_size *= 2  # a record larger than the chunk: read more
+                            # A record larger than the chunk, or something orjson refuses:
+                            # read more, but never far past the memory the limit allows.
+                            if chunk_size >= _MAX_CHUNK_GROWTH * base_size:
+                                raise _ChunkingFailed("no record boundary within the memory limit")
+                            chunk_size *= 2
                             continue
+                        chunk_size = base_size
                     index = self.records
                     for begin in range(0, len(records), size):
                         yield [check(value, index + begin + offset) for offset, value in
@@ -406,8 +413,13 @@ class RecordReader:
 
     def _parse_chunk(self, buffer: bytearray, token: bytes | None) -> list[Any] | None:
         """Parse the buffer up to its last record boundary and drop those bytes from it;
-        None when no boundary is found (the buffer is left as it was)."""
-        for close, separator in _boundaries(buffer, token):
+        None when no boundary is found (the buffer is left as it was). Boundaries are
+        looked for by the first record's first key, then by any ``},`` (records of one file
+        do not always start with the same key)."""
+        candidates = _boundaries(buffer, token)
+        if token is not None:
+            candidates = itertools.chain(candidates, _boundaries(buffer, None))
+        for close, separator in candidates:
             saved = buffer[close + 1]
             buffer[close + 1] = 0x5D  # "]"
             records = _loads_list(buffer, close + 2)
@@ -867,6 +879,7 @@ class _ChunkingFailed(Exception):
 
 
 _CUT_ATTEMPTS = 16
+_MAX_CHUNK_GROWTH = 4  # a chunk may grow to 4x its size for one huge record, then ijson takes over
 _FIRST_KEY = re.compile(rb'\s*\{\s*("(?:[^"\\]|\\.)*")')
 _SPACE = frozenset(_WHITESPACE)
 

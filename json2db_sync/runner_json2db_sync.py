@@ -229,36 +229,45 @@ class JSON2DBSyncRunner:
         cutoff_days: int | None,
         entity_filter: Iterable[str] | None,
         warnings: list[str],
-    ) -> tuple[Discovery, set[str] | None]:
-        """The folders and entities a population loads.
+    ) -> tuple[Discovery, set[str] | None, bool]:
+        """The folders and entities a population loads, and whether it completes the full
+        reload a recreation asked for.
 
         After a recreation the next population loads every folder whatever the cutoff,
-        so that no history is lost; an entity filter that names nothing found is an
-        error, one that names some unknown entities a warning.
+        so that no history is lost; only an unfiltered run of the configured source
+        clears that request. An entity filter naming no entity the data holds at all is
+        an error; one naming entities without data in the window is a warning.
         """
         cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
-        if _full_reload_pending(path):
+        wanted = _entity_set(entity_filter)
+        reload_all = _full_reload_pending(path)
+        if reload_all:
             warnings.append(
                 "the tables were recreated: this run loads every data folder, whatever cutoff_days says"
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
         found = self._discover(json_dir, cutoff, warnings)
-        wanted = _entity_set(entity_filter)
         if wanted is not None:
-            present = {f.entity for d in found.dirs for f in d.files}
-            unknown = sorted(wanted - present)
-            if unknown and present and not (wanted & present):
-                raise ConfigError(
-                    f"entity_filter names no entity found in the data: {', '.join(unknown)}; "
-                    f"the data holds {', '.join(sorted(present))}"
-                )
-            if unknown:
-                warnings.append(
-                    f"entity_filter: no data for {', '.join(unknown)}"
-                    + (f" (the data holds {', '.join(sorted(present))})" if present else "")
-                )
-        return found, wanted
+            self._check_entity_filter(wanted, found, json_dir, warnings)
+        completes_reload = reload_all and wanted is None and json_dir is None
+        return found, wanted, completes_reload
+
+    def _check_entity_filter(
+        self, wanted: set[str], found: Discovery, json_dir: str | os.PathLike[str] | None, warnings: list[str]
+    ) -> None:
+        in_window = {f.entity for d in found.dirs for f in d.files}
+        missing = sorted(wanted - in_window)
+        if not missing:
+            return
+        everywhere = self._discover(json_dir, None, []) if found.excluded_by_cutoff else found
+        known = {f.entity for d in everywhere.dirs for f in d.files}
+        if not (wanted & known):
+            raise ConfigError(
+                f"entity_filter names no entity found in the data: {', '.join(sorted(wanted))}; "
+                f"the data holds {', '.join(sorted(known)) or 'nothing'}"
+            )
+        warnings.append(f"entity_filter: no data within the cutoff for {', '.join(missing)}")
 
     def _recent_dirs(self, found: Discovery, warnings: list[str]) -> list[DataDir]:
         """The folders the Analysis option looks at when given none: those within
@@ -497,8 +506,10 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             started = time.perf_counter()
             path = self._db(db_path)
-            found, wanted = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
-            stats, _ = self._populate(path, found, wanted, warnings, operation="populate_tables")
+            found, wanted, completes = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
+            stats, _ = self._populate(
+                path, found, wanted, warnings, operation="populate_tables", completes_reload=completes
+            )
             return {
                 "db_path": str(path),
                 "json_dir": str(found.root),
@@ -516,6 +527,7 @@ class JSON2DBSyncRunner:
         *,
         operation: str,
         build_indexes: bool = True,
+        completes_reload: bool = False,
     ) -> tuple[LoadStats, dict[str, EntityPlan]]:
         """One run: lock, backup if configured, then schema and rows in one transaction.
 
@@ -532,7 +544,8 @@ class JSON2DBSyncRunner:
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
                 stats = populator.load_dirs(found.dirs, entity_filter)
-                conn.execute(sd.DELETE_STATE, (RELOAD_PENDING,))
+                if completes_reload:
+                    conn.execute(sd.DELETE_STATE, (RELOAD_PENDING,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
                 warnings.extend(stats.warnings)
@@ -644,7 +657,7 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             started = time.perf_counter()
             path = self._db(db_path)
-            found, wanted = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
+            found, wanted, completes = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
             stats, plans = self._populate(
                 path,
                 found,
@@ -652,6 +665,7 @@ class JSON2DBSyncRunner:
                 warnings,
                 operation="full_sync_workflow",
                 build_indexes=not skip_table_creation,
+                completes_reload=completes,
             )
             steps.update(_schema_steps(stats, plans, skip_table_creation))
             statistics = _statistics(stats, started)

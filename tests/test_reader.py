@@ -595,3 +595,20 @@ def test_chunked_parse_reports_broken_json_with_its_position(tmp_path: Path) -> 
     with pytest.raises(DataFileError) as caught:
         _read_all(path, "invoices", stream_threshold_bytes=0)
     assert str(path) in str(caught.value)
+
+
+def test_chunked_parse_when_records_start_with_different_keys(tmp_path: Path) -> None:
+    records = _tricky_records(6000)
+    records[0] = {"customer_id": "c", **records[0]}  # only the first record starts differently
+    path = tmp_path / "invoices.json"
+    path.write_text(json.dumps(records))
+    chunked, reader = _read_all(path, "invoices", stream_threshold_bytes=0)
+    assert chunked == records
+
+
+def test_chunked_parse_hands_over_on_a_record_far_larger_than_a_chunk(tmp_path: Path) -> None:
+    records = [{"invoice_id": "1", "blob": "y" * (6 * 2**20)}, {"invoice_id": "2"}]
+    path = tmp_path / "invoices.json"
+    path.write_text(json.dumps(records))
+    chunked, _ = _read_all(path, "invoices", stream_threshold_bytes=0)
+    assert chunked == records

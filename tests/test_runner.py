@@ -608,3 +608,33 @@ def test_huge_runs_stop_tracking_ids() -> None:
     assert (stats.loaded_ids, stats.written_ids) == (None, None)
     stats.track("json_contacts", ["10"])  # stays off
     assert stats.written_ids is None
+
+
+def test_overflow_value_is_dropped_once_the_column_holds_a_number_again(runner, make_session, db_path: Path) -> None:
+    make_session(T1, {"items": [{"item_id": "1", "rate": 1.5, "last_modified_time": "2026-06-01T00:00:00+0000"}]})
+    make_session(T2, {"items": [{"item_id": "1", "rate": "unset-text", "last_modified_time": "2026-06-02T00:00:00+0000"}]})
+    assert sync(runner)["success"]
+    assert json.loads(rows(db_path, "SELECT _overflow_json FROM json_items")[0][0]) == {"rate": "unset-text"}
+    make_session(T3, {"items": [{"item_id": "1", "rate": 2.0, "last_modified_time": "2026-06-03T00:00:00+0000"}]})
+    assert sync(runner)["success"]
+    rate, overflow = rows(db_path, "SELECT rate, _overflow_json FROM json_items")[0]
+    assert rate == 2.0 and json.loads(overflow) == {}
+
+
+def test_filtered_run_after_recreate_keeps_the_reload_pending(runner, make_session, db_path: Path) -> None:
+    make_session(NOW - timedelta(days=40), {"invoices": [invoice("1")], "bills": [{"bill_id": "1"}]})
+    make_session(T3, {"invoices": [invoice("2")], "bills": [{"bill_id": "2"}]})
+    assert sync(runner, cutoff_days=365)["success"]
+    assert runner.recreate_json_tables()["success"]
+    assert runner.populate_tables(entity_filter=["invoices"])["success"]
+    assert sync(runner)["success"]  # unfiltered: still reloads everything
+    assert rows(db_path, "SELECT id FROM json_bills ORDER BY id") == [("1",), ("2",)]
+    assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [("1",), ("2",)]
+
+
+def test_entity_known_but_outside_the_cutoff_is_a_warning(runner, make_session) -> None:
+    make_session(NOW - timedelta(days=5), {"bills": [{"bill_id": "1"}]})
+    make_session(T3, {"invoices": [invoice("2")]})
+    result = runner.populate_tables(cutoff_days=2, entity_filter=["bills"])
+    assert result["success"], result["error"]
+    assert any("no data within the cutoff for bills" in w for w in result["warnings"])
