@@ -152,10 +152,6 @@ def table_name_for(entity: str) -> str:
     return sd.DATA_TABLE_PREFIX + normalize_key(entity)
 
 
-def child_table_name(entity: str, field_name: str) -> str:
-    return f"{table_name_for(entity)}_{normalize_key(field_name)}"
-
-
 _ZOHO_TIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<frac>\.\d+)?"
     r"(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$"

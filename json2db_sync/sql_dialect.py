@@ -43,7 +43,6 @@ PRAGMAS_ON_OPEN = (
 PRAGMA_WAL = "PRAGMA journal_mode = WAL"
 PRAGMA_JOURNAL_DELETE = "PRAGMA journal_mode = DELETE"
 PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
-PRAGMA_QUERY_ONLY = "PRAGMA query_only = ON"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
 PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
 
@@ -313,15 +312,6 @@ def select_updated_at(table: str, count: int) -> str:
 
 def count_rows(table: str) -> str:
     return f"SELECT COUNT(*) FROM {q(table)}"
-
-
-def orphan_children(child: str, parent: str) -> str:
-    """Child rows whose parent row is missing."""
-    return (
-        f"SELECT c.{q('parent_id')} FROM {q(child)} AS c "
-        f"LEFT JOIN {q(parent)} AS p ON p.{q('id')} = c.{q('parent_id')} "
-        f"WHERE p.{q('id')} IS NULL"
-    )
 
 
 _CUSTOM_DECLARATION = re.compile(
