@@ -350,6 +350,13 @@ class RecordReader:
                 logger.debug("%s: chunked parsing stopped (%s); streaming with ijson from record %d",
                              self.path, exc, self.records)
                 skip = self.records
+        offset = _lone_surrogate_offset(self.path)
+        if offset is not None:
+            # yajl would turn it into "?" silently; the whole-file path refuses it too
+            raise DataFileError(
+                f"{self.path}: a \\u escape at byte offset {offset} is half of a UTF-16 surrogate "
+                "pair, which is not a character: fix the export (the whole-file reader refuses it too)"
+            )
         prefixes = {"array": "item", "list_envelope": f"{self.envelope_key}.item", "detail_envelope": self.envelope_key}
         prefix = prefixes.get(self.shape or "record") or ""
         try:
@@ -861,6 +868,43 @@ def _too_deep(path: Path) -> ValidationError:
         f"{path}: JSON nesting is too deep (more than {MAX_NESTING_DEPTH} levels of objects and arrays); "
         "this is not a Zoho record: fix the export or move the file out of the data folder"
     )
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate_offset(path: Path) -> int | None:
+    """Offset of a ``\\uD800``-``\\uDFFF`` escape that is not half of a high+low pair, if any
+    (only for the streaming fallback, which is rare; a scan of the bytes, 1 MiB at a time,
+    judging each escape once the 12 bytes around it are read)."""
+    margin = 12
+    with _open(path) as handle:
+        window = handle.read(_MIB)
+        start = 0  # file offset of window[0]
+        judged = 0  # window offset up to which escapes were judged
+        while window:
+            more = handle.read(_MIB)
+            limit = len(window) if not more else len(window) - margin
+            for match in _SURROGATE_ESCAPE.finditer(window, judged):
+                if match.start() >= limit:
+                    break
+                if _is_lone_surrogate(window, match):
+                    return start + match.start()
+            keep = max(judged, limit) - margin
+            keep = max(0, keep)
+            start += keep
+            judged = max(0, limit - keep)
+            window = window[keep:] + more if more else b""
+    return None
+
+
+def _is_lone_surrogate(window: bytes, match: re.Match[bytes]) -> bool:
+    unit = int(match.group()[2:], 16)
+    if unit <= 0xDBFF:  # a high half needs a low half right after it
+        after = window[match.end() : match.end() + 6]
+        return not (_SURROGATE_ESCAPE.fullmatch(after) and int(after[2:], 16) >= 0xDC00)
+    before = window[max(0, match.start() - 6) : match.start()]  # a low half needs a high half before
+    return not (_SURROGATE_ESCAPE.fullmatch(before) and int(before[2:], 16) <= 0xDBFF)
 
 
 def _utf8_error(path: Path, offset: int) -> DataFileError:

@@ -612,3 +612,19 @@ def test_chunked_parse_hands_over_on_a_record_far_larger_than_a_chunk(tmp_path: 
     path.write_text(json.dumps(records))
     chunked, _ = _read_all(path, "invoices", stream_threshold_bytes=0)
     assert chunked == records
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udc00", "\\ud83dx"], ids=["lone-high", "lone-low", "high-then-text"])
+def test_lone_surrogates_are_refused_on_both_paths(tmp_path: Path, mode: str, escape: str) -> None:
+    path = tmp_path / "invoices.json"
+    path.write_text('[{"invoice_id": "1", "notes": "a' + escape + 'b"}]')
+    with pytest.raises(DataFileError) as caught:
+        list(iter_record_batches(path, "invoices", stream_threshold_bytes=MODES[mode]))
+    assert str(path) in str(caught.value)
+
+
+def test_surrogate_pairs_are_characters(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / "invoices.json"
+    path.write_text('[{"invoice_id": "1", "notes": "\\ud83d\\ude00"}]')
+    records = [r for batch in iter_record_batches(path, "invoices", stream_threshold_bytes=MODES[mode]) for r in batch]
+    assert records == [{"invoice_id": "1", "notes": "\U0001F600"}]
