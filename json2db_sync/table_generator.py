@@ -229,7 +229,11 @@ def apply_plan(
                     executed.append(statement)
                     table.existing_columns.add(name.lower())
                     logger.info("added column %s.%s (%s)", table.name, name, declaration)
-        for column in sorted(table.pending_null_fixups):
+        numeric_now = {
+            spec.name for spec in table.columns.values()
+            if sql_type_for(table.kinds.get(spec.path, ())) in NUMERIC_TYPES
+        }
+        for column in sorted(table.pending_null_fixups & numeric_now):  # decided on the batch's final votes
             statement = sd.empty_strings_to_null(table.name, column)
             conn.execute(statement)
             logger.info("%s.%s turned out numeric: its empty strings are now NULL", table.name, column)
