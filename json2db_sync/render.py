@@ -262,9 +262,12 @@ def render_tables_to_drop(console: Console, result: Result) -> None:
         console.print(Text(f"These {len(tables)} table(s) in {result.get('db_path')} will be dropped and created again:"))
         for name in tables:
             console.print(Text(f"  - {name}"))
+        console.print(Text(f"A backup goes to {result.get('backup_dir')} first. Other tables are left alone."))
     else:
         console.print(Text(f"{result.get('db_path')} has no json_* tables yet; they will be created."))
-    console.print(Text(f"A backup goes to {result.get('backup_dir')} first. Other tables are left alone."))
+    console.print(Text(
+        "The next population then loads every data folder again, whatever its cutoff, so no history is lost."
+    ))
 
 
 def render_recreation(console: Console, result: Result) -> None:
