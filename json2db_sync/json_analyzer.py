@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import sql_dialect as sd
+from .zoho_entities import KNOWN_CHILD_ID_FIELDS, KNOWN_ID_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -29,33 +30,7 @@ Path_ = tuple[str, ...]
 MAIN_OWNED_COLUMNS = ("id", "data_source", "created_at", "updated_at")
 CHILD_OWNED_COLUMNS = ("parent_id", "position", *MAIN_OWNED_COLUMNS)
 
-# The entity's own id field for the Zoho entities we know (DESIGN.md, issue 3).
-KNOWN_ID_FIELDS = {
-    "invoices": "invoice_id",
-    "bills": "bill_id",
-    "contacts": "contact_id",
-    "items": "item_id",
-    "salesorders": "salesorder_id",
-    "purchaseorders": "purchaseorder_id",
-    "creditnotes": "creditnote_id",
-    "customerpayments": "payment_id",
-    "vendorpayments": "payment_id",
-    "organizations": "organization_id",
-    "estimates": "estimate_id",
-    "expenses": "expense_id",
-    "journals": "journal_id",
-    "chartofaccounts": "account_id",
-    "bankaccounts": "account_id",
-    "taxes": "tax_id",
-    "currencies": "currency_id",
-}
 
-# The element's own id inside a child array, where the generic rule would pick a
-# reference instead (a payment's ``invoices`` elements carry the invoice's id).
-KNOWN_CHILD_ID_FIELDS = {
-    ("customerpayments", "invoices"): "invoice_payment_id",
-    ("vendorpayments", "bills"): "bill_payment_id",
-}
 
 # Columns whose JSON kinds decide the SQL type; null and "" decide nothing.
 KIND_INT = "int"

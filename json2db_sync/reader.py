@@ -68,6 +68,7 @@ import orjson
 
 from .errors import ConfigError, DataFileError, Json2DBError, ValidationError
 from .progress import ProgressCallback, ProgressEvent
+from .zoho_entities import KNOWN_ID_FIELDS, SINGULAR_KEYS
 
 try:  # the C backend is what makes streaming affordable; the pure-Python one still works
     _ijson = ijson.get_backend("yajl2_c")
@@ -92,35 +93,7 @@ __all__ = [
 
 Shape = Literal["array", "list_envelope", "detail_envelope", "record"]
 
-#: Zoho's singular detail key per entity (``GET /invoices/{id}`` answers ``{"invoice": {...}}``).
-SINGULAR_KEYS: dict[str, str] = {
-    "invoices": "invoice",
-    "bills": "bill",
-    "contacts": "contact",
-    "items": "item",
-    "salesorders": "salesorder",
-    "purchaseorders": "purchaseorder",
-    "creditnotes": "creditnote",
-    "customerpayments": "payment",
-    "vendorpayments": "vendorpayment",
-    "chartofaccounts": "chart_of_account",
-    "bankaccounts": "bankaccount",
-    "estimates": "estimate",
-    "expenses": "expense",
-    "journals": "journal",
-    "organizations": "organization",
-    "taxes": "tax",
-    "currencies": "currency",
-}
 
-# The id field of known entities whose id is not simply "<singular>_id" (DESIGN.md's list);
-# used only to recognise a bare record, the analyzer decides the id column.
-_OWN_ID_FIELDS: dict[str, str] = {
-    "customerpayments": "payment_id",
-    "vendorpayments": "payment_id",
-    "chartofaccounts": "account_id",
-    "bankaccounts": "account_id",
-}
 
 #: A parsed Python object tree costs this many times the JSON bytes. Measured on 57 MiB of
 #: Zoho-shaped invoices (5,000 records with 5 line items, 12 KB each; Python 3.11, orjson 3.13):
@@ -171,7 +144,7 @@ def singular_key(entity: str) -> str:
 def default_id_fields(entity: str, id_field: str | None = None) -> tuple[str, ...]:
     """The fields whose presence makes an object a bare record of ``entity``, most specific first."""
     fields = [id_field] if id_field else []
-    own = _OWN_ID_FIELDS.get(entity)
+    own = KNOWN_ID_FIELDS.get(entity)
     if own:
         fields.append(own)
     fields.append(f"{singular_key(entity)}_id")

@@ -116,7 +116,6 @@ class JSON2DBSyncRunner:
         self._config: JSON2DBConfig | None = None
         self._config_error: ConfigError | None = None
         self._custom_columns: dict[str, str] = dict(custom_columns or {})
-        self._last_backup: str | None = None
         try:
             self._config = JSON2DBConfig(db_path=db_path, data_source=data_source, config_file=config_file)
         except ConfigError as exc:
@@ -414,18 +413,20 @@ class JSON2DBSyncRunner:
     # --- writing operations ------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writing(self, db_path: Path, operation: str, *, backup: bool, warnings: list[str]) -> Iterator[sqlite3.Connection]:
-        """Lock, optional backup, one connection, one transaction."""
+    def _writing(
+        self, db_path: Path, operation: str, *, backup: bool
+    ) -> Iterator[tuple[sqlite3.Connection, Path | None]]:
+        """Lock, optional backup, one connection, one transaction; yields the connection
+        and the backup made (None when none was made or there was nothing to back up)."""
         settings = self.settings
         with writer_lock(db_path, operation=operation, timeout_seconds=settings.lock_timeout_seconds):
+            target = None
             if backup:
                 target = backup_database(db_path, self._backup_dir(db_path), keep=settings.backup_keep)
-                if target is not None:
-                    self._last_backup = str(target)
             # Our own runs are kept apart by the lock above; this waits for other programs.
             timeout = max(settings.lock_timeout_seconds, 1.0)
             with open_connection(db_path, busy_timeout=timeout) as conn, atomic(conn, db_path):
-                yield conn
+                yield conn, target
 
     def _backup_dir(self, db_path: Path) -> Path:
         settings = self.settings
@@ -451,7 +452,6 @@ class JSON2DBSyncRunner:
 
         def body(warnings: list[str]) -> dict[str, Any]:
             path = self._db(db_path)
-            self._last_backup = None
             plans: dict[str, EntityPlan] = {}
             found: Discovery | None = None
             try:
@@ -462,7 +462,7 @@ class JSON2DBSyncRunner:
                 # Analyse before dropping anything: a broken file stops the recreation
                 # while every table is still there (unless on_invalid_file=skip).
                 self._analyze(found.dirs, plans)
-            with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as conn:
+            with self._writing(path, "recreate_json_tables", backup=True) as (conn, backup_path):
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
                 conn.execute(sd.SET_STATE, (RELOAD_PENDING, utc_now_text()))
@@ -475,7 +475,7 @@ class JSON2DBSyncRunner:
                 "db_path": str(path),
                 "dropped_tables": dropped,
                 "created_tables": created,
-                "backup_path": self._last_backup,
+                "backup_path": str(backup_path) if backup_path else None,
             }
 
         return self._run("recreate_json_tables", body)
@@ -537,9 +537,7 @@ class JSON2DBSyncRunner:
         started_at = utc_now_text()
         options = self._load_options(found.root)
         try:
-            with self._writing(
-                path, operation, backup=self.settings.backup_before_operations, warnings=warnings
-            ) as conn:
+            with self._writing(path, operation, backup=self.settings.backup_before_operations) as (conn, _):
                 ensure_internal_tables(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)

@@ -11,6 +11,7 @@ CORE_MODULES = [
     "json2db_sync.runner_json2db_sync",
     "json2db_sync.config",
     "json2db_sync.sources",
+    "json2db_sync.zoho_entities",
     "json2db_sync.reader",
     "json2db_sync.json_analyzer",
     "json2db_sync.sql_dialect",
