@@ -52,6 +52,8 @@ class Settings:
     follow_symlinks: bool
     data_source: Path | None
     database_path: Path
+    database_url: str | None
+    database_schema: str
     backup_before_operations: bool
     backup_keep: int
     backup_dir: Path
@@ -153,6 +155,51 @@ def _parse_path(value: Any) -> Path:
     return Path(os.path.expanduser(value.strip()))
 
 
+URL_SCHEMES = ("postgresql", "postgres", "sqlite")
+_SCHEMA_NAME = re.compile(r"^[^\x00]{1,63}$")
+
+
+def _parse_database_url(value: Any) -> str:
+    """``postgresql://user@host:5432/db`` (or ``postgres://``), ``sqlite:///path``, or a
+    plain path, which keeps meaning a SQLite file."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise _Invalid("is not text")
+    text = value.strip()
+    if not text:
+        raise _Invalid("is empty")
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() not in URL_SCHEMES:
+        raise _Invalid(f"has the scheme {scheme!r}, which is neither postgresql:// nor sqlite://")
+    if sep and scheme.lower() != "sqlite" and not rest.split("/", 1)[0]:
+        raise _Invalid("names no host (postgresql://user@host:5432/database)")
+    return text
+
+
+def _parse_schema(value: Any) -> str:
+    """A PostgreSQL schema name: 1 to 63 characters, no NUL (quoted wherever it is used)."""
+    if not isinstance(value, str) or not _SCHEMA_NAME.match(value.strip()):
+        raise _Invalid("is not a schema name of 1 to 63 characters")
+    return value.strip()
+
+
+def is_postgres_url(value: str | None) -> bool:
+    return bool(value) and str(value).split("://", 1)[0].lower() in ("postgresql", "postgres") and "://" in str(value)
+
+
+def redact_url(url: str) -> str:
+    """A URL with its password masked (``postgresql://user:***@host/db``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    credentials, _, host_part = rest.partition("@")
+    if ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:{MASK}@{host_part}"
+
+
 def _parse_str_map(value: Any) -> dict[str, str]:
     """An object whose keys and values are all strings (entity -> id field, column -> SQL)."""
     if not isinstance(value, Mapping):
@@ -196,6 +243,11 @@ SPECS: tuple[_Spec, ...] = (
           "runtime only: an api_sync root, a sessions folder or a plain folder", is_path=True),
     _Spec("database_path", "JSON2DB_DATABASE_PATH", "database.path", "../data/database/production.db",
           _parse_path, "a file path", "the SQLite database file", is_path=True),
+    _Spec("database_url", "JSON2DB_DATABASE_URL", "database.url", None, _parse_database_url,
+          "a postgresql://user@host:5432/database URL (a plain path means a SQLite file)",
+          "the destination as a URL: PostgreSQL, or SQLite for a plain path"),
+    _Spec("database_schema", "JSON2DB_DATABASE_SCHEMA", "database.schema", "public", _parse_schema,
+          "a schema name of 1 to 63 characters", "the PostgreSQL schema the tables go in"),
     _Spec("backup_before_operations", "JSON2DB_BACKUP_BEFORE_OPERATIONS", "database.backup_before_operations",
           False, _parse_bool, "true/false, 1/0, yes/no, on/off", "back the database up before each population"),
     _Spec("backup_keep", "JSON2DB_BACKUP_KEEP", "database.backup_keep", 5, _int_parser(1),
@@ -229,7 +281,7 @@ SPECS: tuple[_Spec, ...] = (
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 CONFIG_KEYS = {spec.config_key: spec for spec in SPECS if spec.config_key}
 CONFIG_SECTIONS = tuple(dict.fromkeys(key.split(".")[0] for key in CONFIG_KEYS))
-RUNTIME_ALIASES = {"db_path": "database_path"}
+RUNTIME_ALIASES = {"db_path": "database_path", "db_url": "database_url", "db_schema": "database_schema"}
 
 
 def is_secret_name(name: str) -> bool:
@@ -241,6 +293,8 @@ def display_value(name: str, value: Any) -> str:
     """A setting's value as text for views; secrets are masked, None is "(not set)"."""
     if value is None:
         return "(not set)"
+    if name == "database_url":
+        return redact_url(str(value))
     if is_secret_name(name):
         return MASK
     if isinstance(value, bool):
@@ -362,8 +416,9 @@ class JSON2DBConfig:
         try:
             value = spec.parse(raw.value)
         except _Invalid as exc:
+            shown = redact_url(raw.value) if spec.name == "database_url" and isinstance(raw.value, str) else raw.value
             raise ConfigError(
-                f"Invalid {spec.name}: {raw.label}={raw.value!r} (from {raw.source}) {exc}; "
+                f"Invalid {spec.name}: {raw.label}={shown!r} (from {raw.source}) {exc}; "
                 f"accepted: {spec.accepted}."
             ) from None
         return self._absolute(value) if spec.is_path else value
@@ -482,6 +537,23 @@ class JSON2DBConfig:
     def database_path(self) -> Path:
         """The SQLite file, absolute."""
         return self.settings.database_path
+
+    def destination(self) -> tuple[str, str | Path]:
+        """Where runs write: ``("postgresql", url)`` or ``("sqlite", path)``.
+
+        ``database_url`` wins over ``database_path`` unless the path comes from a source
+        of higher precedence (a ``db_path`` argument beats ``JSON2DB_DATABASE_URL``). A
+        URL that is a plain path or ``sqlite:///path`` names a SQLite file.
+        """
+        s = self.settings
+        url = s.database_url
+        if url is None or _rank(self._sources["database_path"]) > _rank(self._sources["database_url"]):
+            return "sqlite", s.database_path
+        if is_postgres_url(url):
+            return "postgresql", url
+        # sqlite:///relative.db and sqlite:////absolute.db (the usual URL form), or a path
+        plain = url[len("sqlite:///"):] if url.lower().startswith("sqlite:///") else url
+        return "sqlite", self._absolute(Path(os.path.expanduser(plain)))
 
     @property
     def log_level(self) -> str:
@@ -602,6 +674,13 @@ class JSON2DBConfig:
     def __repr__(self) -> str:
         s = self.settings
         return f"JSON2DBConfig(database_path={str(s.database_path)!r}, data_source_type={s.data_source_type!r})"
+
+
+def _rank(source: str) -> int:
+    """Precedence of a source: argument > environment > .env > config file > default."""
+    if source.startswith("config file"):
+        return 1
+    return {"argument": 4, "environment": 3, ".env": 2}.get(source, 0)
 
 
 def _normalise_runtime(values: Mapping[str, Any], *, keep_none: bool = False) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -37,7 +36,7 @@ from .json_analyzer import (
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches, sha256_file
 from .sources import DataDir, DataFile
-from .table_generator import apply_plan, load_stored_plans, taken_table_names
+from .table_generator import Connection, apply_plan, limits_of, load_stored_plans, taken_table_names
 
 logger = logging.getLogger(__name__)
 
@@ -195,12 +194,14 @@ class Populator:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         plans: dict[str, EntityPlan],
         options: LoadOptions,
         progress: ProgressCallback = null_progress,
     ) -> None:
         self.conn = conn
+        self.sql = conn.dialect
+        self.limits = limits_of(conn.dialect)
         self.plans = plans
         self.options = options
         self.progress = progress
@@ -242,7 +243,7 @@ class Populator:
                 self._load_records(context)
                 sha = digest if isinstance(digest, str) else sha256_file(data_file.path)
                 self.conn.execute(
-                    sd.UPSERT_LEDGER,
+                    self.sql.UPSERT_LEDGER,
                     (
                         ledger_key,
                         sha,
@@ -281,13 +282,13 @@ class Populator:
     def _already_loaded(self, data_file: DataFile) -> bool | str:
         """True when the ledger holds this file; else its sha256 (computed only when the
         cheap path/size/mtime test fails) so it is not hashed twice."""
-        row = self.conn.execute(sd.SELECT_LEDGER_BY_PATH, (str(data_file.path),)).fetchone()
+        row = self.conn.execute(self.sql.SELECT_LEDGER_BY_PATH, (str(data_file.path),)).fetchone()
         if row is not None and row[1] == data_file.size and row[2] == data_file.mtime:
             return True
         digest = sha256_file(data_file.path)
         if row is not None and row[0] == digest:
             return True
-        if self.conn.execute(sd.SELECT_LEDGER_BY_HASH, (digest, data_file.entity)).fetchone() is not None:
+        if self.conn.execute(self.sql.SELECT_LEDGER_BY_HASH, (digest, data_file.entity)).fetchone() is not None:
             return True
         return digest
 
@@ -301,7 +302,7 @@ class Populator:
         self.stats.warnings.append(message)
         self.stats.files_invalid += 1
         self.conn.execute(
-            sd.INSERT_REJECTED,
+            self.sql.INSERT_REJECTED,
             (data_file.entity, str(data_file.path), f"invalid file: {exc}", None, utc_now_text()),
         )
         self.stats.records_rejected += 1
@@ -338,6 +339,7 @@ class Populator:
                     choose_id_field(entity, batch, self.options.primary_keys),
                     tuple(self.options.custom_columns),
                     taken_tables=self._taken_tables,
+                    limits=self.limits,
                 )
                 self.plans[entity] = plan
             self._load_batch(plan, batch, context)
@@ -345,7 +347,11 @@ class Populator:
             # An export with no records still names an entity: give it its (empty) table,
             # so that queries and reports see it.
             plan = self.plans[entity] = EntityPlan.new(
-                entity, id_hint, tuple(self.options.custom_columns), taken_tables=self._taken_tables
+                entity,
+                id_hint,
+                tuple(self.options.custom_columns),
+                taken_tables=self._taken_tables,
+                limits=self.limits,
             )
             self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
             self.stats.entity(entity)
@@ -441,7 +447,7 @@ class Populator:
         found: dict[str, str | None] = {}
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
-            for row_id, updated in self.conn.execute(sd.select_updated_at(table, len(chunk)), chunk):
+            for row_id, updated in self.conn.execute(self.sql.select_updated_at(table, len(chunk)), chunk):
                 found[row_id] = updated
         return found
 
@@ -474,7 +480,7 @@ class Populator:
         # _decide), so the statement itself carries no time guard.
         for columns, rows in groups.items():
             all_columns = ("id", "data_source", "created_at", "updated_at", *extra_names, *columns)
-            self.conn.executemany(sd.upsert_main(main.name, all_columns, False), rows)
+            self.conn.upsert_rows(main.name, all_columns, rows)
         self.stats.tables_touched.add(main.name)
         self.stats.track(main.name, (item.record_id for item in writes))
         for field_name, parents in children.items():
@@ -493,7 +499,7 @@ class Populator:
         """Replace the children of every written parent that carried the array."""
         for start in range(0, len(replaced), 900):
             chunk = replaced[start : start + 900]
-            self.conn.execute(sd.delete_children(table.name, len(chunk)), chunk)
+            self.conn.execute(self.sql.delete_children(table.name, len(chunk)), chunk)
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         id_field = table.id_field or ""
         count = 0
@@ -517,7 +523,7 @@ class Populator:
                 count += 1
         for columns, rows in groups.items():
             all_columns = ("parent_id", "position", "id", "data_source", "created_at", "updated_at", *extra_names, *columns)
-            self.conn.executemany(sd.insert_rows(table.name, all_columns), rows)
+            self.conn.insert_rows(table.name, all_columns, rows)
         self.stats.child_rows_written += count
         self.stats.tables_touched.add(table.name)
 
@@ -538,7 +544,7 @@ class Populator:
 
     def _reject(self, plan: EntityPlan, record: Any, context: _FileContext, reason: str) -> None:
         self.conn.execute(
-            sd.INSERT_REJECTED,
+            self.sql.INSERT_REJECTED,
             (plan.entity, str(context.data_file.path), reason, dumps_json(record), utc_now_text()),
         )
         self.stats.records_rejected += 1

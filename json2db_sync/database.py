@@ -1,7 +1,13 @@
 """Database access: connections, the single-writer lock, one transaction per run, backups.
 
-May import stdlib, ``errors`` and ``sql_dialect``. Every sqlite3 error that reaches a
-user passes through :func:`explain_sqlite_error`, which says what to do about it.
+May import stdlib, ``errors`` and ``sql_dialect`` (and psycopg, lazily, for PostgreSQL:
+see :mod:`json2db_sync.postgres_database`). Every sqlite3 error that reaches a user
+passes through :func:`explain_sqlite_error`, which says what to do about it.
+
+A *destination* is where a run writes: :class:`SQLiteDestination` (a file) or
+``PostgresDestination`` (a server URL and a schema). Both open connections that carry
+their SQL dialect as ``conn.dialect`` and offer the same bulk writes
+(``upsert_rows``, ``insert_rows``), so the stages never ask which database they talk to.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from . import sql_dialect as sd
 from .errors import DatabaseError, LockHeldError
+from .sql_dialect import sqlite as sqlite_dialect
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +66,31 @@ def explain_sqlite_error(exc: sqlite3.Error, db_path: Path | str) -> DatabaseErr
     return DatabaseError(f"database {db_path}: {text}; {advice}")
 
 
+class SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that knows its dialect and the bulk writes the populator uses."""
+
+    dialect = sqlite_dialect
+    kind = "sqlite"
+
+    def upsert_rows(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, newest_wins: bool = False
+    ) -> None:
+        """Insert rows, or update the columns they carry where the id exists."""
+        self.executemany(sqlite_dialect.upsert_main(table, columns, newest_wins), rows)
+
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self.executemany(sqlite_dialect.insert_rows(table, columns), rows)
+
+    def schema_changed(self) -> None:
+        """Nothing is cached per table shape here (PostgreSQL keeps staging tables)."""
+
+    def rolled_back(self) -> None:
+        """Nothing to forget after a rollback (see PostgresConnection.rolled_back)."""
+
+
 def connect(
     db_path: Path, *, readonly: bool = False, create: bool = True, busy_timeout: float = 5.0
-) -> sqlite3.Connection:
+) -> SQLiteConnection:
     """Open a connection in autocommit mode (transactions are explicit, see :func:`atomic`).
 
     A read-only connection never creates the file. ``busy_timeout`` is how long SQLite
@@ -74,14 +104,22 @@ def connect(
                     "workflow first, or check JSON2DB_DATABASE_PATH"
                 )
             conn = sqlite3.connect(
-                f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=busy_timeout
+                f"{db_path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                timeout=busy_timeout,
+                factory=SQLiteConnection,
             )
         else:
             if create:
                 _ensure_folder(db_path.parent)
             # a statement per (table, column set): keep plenty prepared (default 128)
             conn = sqlite3.connect(
-                str(db_path), isolation_level=None, timeout=busy_timeout, cached_statements=1024
+                str(db_path),
+                isolation_level=None,
+                timeout=busy_timeout,
+                cached_statements=1024,
+                factory=SQLiteConnection,
             )
             _restrict_permissions(db_path)
         for pragma in sd.PRAGMAS_ON_OPEN:
@@ -89,6 +127,7 @@ def connect(
         if not readonly:
             conn.execute(sd.PRAGMA_WAL)
             conn.execute(sd.PRAGMA_SYNCHRONOUS_NORMAL)
+        assert isinstance(conn, SQLiteConnection)
         return conn
     except sqlite3.Error as exc:
         raise explain_sqlite_error(exc, db_path) from exc
@@ -121,7 +160,7 @@ def _restrict_permissions(path: Path) -> None:
 @contextlib.contextmanager
 def open_connection(
     db_path: Path, *, readonly: bool = False, busy_timeout: float = 5.0
-) -> Iterator[sqlite3.Connection]:
+) -> Iterator[SQLiteConnection]:
     """A connection that is always closed (``with conn:`` alone would not close it)."""
     conn = connect(db_path, readonly=readonly, busy_timeout=busy_timeout)
     try:
@@ -131,32 +170,36 @@ def open_connection(
 
 
 @contextlib.contextmanager
-def atomic(conn: sqlite3.Connection, db_path: Path) -> Iterator[sqlite3.Connection]:
-    """One transaction, DDL included: it lands whole or not at all."""
+def atomic(conn: Any, db_path: Path | str) -> Iterator[Any]:
+    """One transaction, DDL included: it lands whole or not at all (on either database)."""
+    dialect = conn.dialect
     try:
-        conn.execute(sd.BEGIN_IMMEDIATE)
+        conn.execute(dialect.BEGIN_WRITE)
     except sqlite3.Error as exc:
         raise explain_sqlite_error(exc, db_path) from exc
     try:
         yield conn
-        conn.execute(sd.COMMIT)
+        conn.execute(dialect.COMMIT)
     except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute(sd.ROLLBACK)
+        with contextlib.suppress(Exception):
+            conn.execute(dialect.ROLLBACK)
+        conn.rolled_back()
         raise
 
 
 @contextlib.contextmanager
-def savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+def savepoint(conn: Any, name: str) -> Iterator[None]:
     """A nested transaction: undone alone when its block fails (used per file)."""
-    conn.execute(sd.savepoint(name))
+    dialect = conn.dialect
+    conn.execute(dialect.savepoint(name))
     try:
         yield
     except BaseException:
-        conn.execute(sd.rollback_to_savepoint(name))
-        conn.execute(sd.release_savepoint(name))
+        conn.execute(dialect.rollback_to_savepoint(name))
+        conn.execute(dialect.release_savepoint(name))
+        conn.rolled_back()
         raise
-    conn.execute(sd.release_savepoint(name))
+    conn.execute(dialect.release_savepoint(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,3 +344,51 @@ def restore_backup(backup: Path, db_path: Path) -> None:
             source.backup(dest)
     except sqlite3.Error as exc:
         raise explain_sqlite_error(exc, db_path) from exc
+
+
+# --- destinations ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SQLiteDestination:
+    """A SQLite file: the embedded default destination."""
+
+    path: Path
+    kind: str = "sqlite"
+
+    @property
+    def label(self) -> str:
+        """How results and views name the destination (for SQLite: the file path)."""
+        return str(self.path)
+
+    def describe(self) -> str:
+        return f"SQLite {self.path}"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def open(self, *, readonly: bool = False, busy_timeout: float = 5.0) -> contextlib.AbstractContextManager[Any]:
+        return open_connection(self.path, readonly=readonly, busy_timeout=busy_timeout)
+
+    def writer_lock(self, *, operation: str, timeout_seconds: float = 0) -> contextlib.AbstractContextManager[None]:
+        return writer_lock(self.path, operation=operation, timeout_seconds=timeout_seconds)
+
+    def default_backup_dir(self) -> Path:
+        return self.path.parent / "backups"
+
+    def backup(self, backup_dir: Path, *, keep: int) -> Path | None:
+        return backup_database(self.path, backup_dir, keep=keep)
+
+    def list_backups(self, backup_dir: Path) -> list[Path]:
+        return list_backups(self.path, backup_dir)
+
+    def restore(self, backup: Path) -> None:
+        restore_backup(backup, self.path)
+
+    def size_bytes(self, conn: Any) -> int | None:
+        """The file plus its write-ahead log (what the data takes on disk)."""
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total

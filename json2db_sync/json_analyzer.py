@@ -112,15 +112,28 @@ def normalize_key(key: str) -> str:
     return text
 
 
-def unique_table_name(base: str, taken: set[str]) -> str:
+def unique_table_name(base: str, taken: set[str], limit: int | None = None) -> str:
     """``base``, or ``base_2``, ``base_3``… when another table has the name (SQLite table
     names are case-insensitive, so ``taken`` holds lower-cased names)."""
-    name = base
+    name = sd.fit_identifier(base, limit)
     suffix = 2
     while name.lower() in taken:
-        name = f"{base}_{suffix}"
+        name = sd.fit_identifier(f"{base}_{suffix}", limit)
         suffix += 1
     return name
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the destination allows, which shapes the plan: identifier length, columns
+    per table, and whether column types are strict (PostgreSQL) or per value (SQLite)."""
+
+    max_identifier_bytes: int | None = None
+    max_data_columns: int = sd.MAX_COLUMNS - 16
+    strict_types: bool = False
+
+
+SQLITE_LIMITS = Limits()
 
 
 def table_name_for(entity: str) -> str:
@@ -272,9 +285,13 @@ class TablePlan:
     object_prefixes: set[Path_] = dc_field(default_factory=set)
     used_names: set[str] = dc_field(default_factory=set)
     max_data_columns: int = sd.MAX_COLUMNS - 16
+    limits: Limits = SQLITE_LIMITS
     # What the database already holds (lower-cased column names); filled by the
     # table generator, so only the difference is ever turned into DDL.
     existing_columns: set[str] = dc_field(default_factory=set)
+    # Their logical types as declared (lower-cased name → TEXT/INTEGER/REAL/""), for
+    # retyping untyped columns where the database has no untyped columns (PostgreSQL).
+    declared: dict[str, str] = dc_field(default_factory=dict)
     # Paths that have held arrays or integers beyond 64 bits (stored as text), and
     # per-key-set row layouts (see data_populator); derived caches for the hot path.
     converted_paths: set[Path_] = dc_field(default_factory=set)
@@ -392,10 +409,11 @@ class TablePlan:
         base = "__".join(normalize_key(part) for part in path)
         if base in self.reserved or base == sd.OVERFLOW_COLUMN:
             base += "_orig"
-        name = base
+        limit = self.limits.max_identifier_bytes
+        name = sd.fit_identifier(base, limit)
         suffix = 2
         while name.lower() in self.used_names:
-            name = f"{base}_{suffix}"
+            name = sd.fit_identifier(f"{base}_{suffix}", limit)
             suffix += 1
         self.used_names.add(name.lower())
         self.columns[path] = ColumnSpec(name, path, sd.TEXT)
@@ -443,15 +461,18 @@ class EntityPlan:
         *,
         taken_tables: set[str] | None = None,
         table_name: str | None = None,
+        limits: Limits = SQLITE_LIMITS,
     ) -> EntityPlan:
         taken = taken_tables if taken_tables is not None else set()
         reserved_main = (*MAIN_OWNED_COLUMNS, *reserved)
         main = TablePlan(
-            name=table_name or unique_table_name(table_name_for(entity), taken),
+            name=table_name or unique_table_name(table_name_for(entity), taken, limits.max_identifier_bytes),
             entity=entity,
             reserved=reserved_main,
             id_field=id_field,
             used_names={c.lower() for c in reserved_main},
+            max_data_columns=limits.max_data_columns,
+            limits=limits,
         )
         taken.add(main.name.lower())
         return cls(entity=entity, id_field=id_field, main=main, taken_tables=taken)
@@ -460,8 +481,9 @@ class EntityPlan:
         plan = self.children.get(field_name)
         if plan is None:
             reserved_child = (*CHILD_OWNED_COLUMNS, *self.main.reserved[len(MAIN_OWNED_COLUMNS):])
+            limits = self.main.limits
             name = table_name or unique_table_name(
-                f"{self.main.name}_{normalize_key(field_name)}", self.taken_tables
+                f"{self.main.name}_{normalize_key(field_name)}", self.taken_tables, limits.max_identifier_bytes
             )
             self.taken_tables.add(name.lower())
             plan = TablePlan(
@@ -472,6 +494,8 @@ class EntityPlan:
                 field=field_name,
                 id_field=child_id_field(self.entity, field_name),
                 used_names={c.lower() for c in reserved_child},
+                max_data_columns=limits.max_data_columns,
+                limits=limits,
             )
             self.children[field_name] = plan
         return plan

@@ -21,17 +21,17 @@ from typing import Any
 from . import sql_dialect as sd
 from .config import JSON2DBConfig, Settings
 from .data_populator import LoadOptions, LoadStats, Populator
-from .database import (
-    atomic,
-    backup_database,
-    explain_sqlite_error,
-    list_backups,
-    open_connection,
-    restore_backup,
-    utc_now_text,
-    writer_lock,
+from .database import SQLiteDestination, atomic, explain_sqlite_error, utc_now_text
+from .config import is_postgres_url
+from .errors import (
+    ConfigError,
+    DatabaseError,
+    DataFileError,
+    Json2DBError,
+    LockHeldError,
+    NoDataError,
+    ValidationError,
 )
-from .errors import ConfigError, DataFileError, Json2DBError, LockHeldError, NoDataError, ValidationError
 from .json_analyzer import EntityPlan, analyze_records, describe_plan, id_field_candidates
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches
@@ -40,6 +40,7 @@ from .table_generator import (
     apply_plan,
     data_tables,
     ensure_indexes,
+    existing_tables,
     ensure_internal_tables,
     load_stored_plans,
     plan_ddl,
@@ -51,6 +52,8 @@ from .table_generator import (
 logger = logging.getLogger("json2db_sync")
 
 Result = dict[str, Any]
+# database.SQLiteDestination or postgres_database.PostgresDestination (same methods)
+Destination = Any
 
 
 def _success(operation: str, warnings: list[str], **payload: Any) -> Result:
@@ -91,6 +94,9 @@ class JSON2DBSyncRunner:
 
     Args:
         db_path: the SQLite file (overrides JSON2DB_DATABASE_PATH and the config file).
+        db_url: the destination as a URL, e.g. ``postgresql://user@host:5432/db``
+            (overrides JSON2DB_DATABASE_URL and ``database.url``); a plain path means SQLite.
+        db_schema: the PostgreSQL schema for the tables (default ``public``).
         data_source: an api_sync root, a sessions folder or a plain folder of JSON files.
         config_file: a JSON config file (sections data_source, database, processing).
         progress_callback: called with a :class:`~json2db_sync.progress.ProgressEvent` per batch.
@@ -109,6 +115,8 @@ class JSON2DBSyncRunner:
         data_source: str | os.PathLike[str] | None = None,
         config_file: str | os.PathLike[str] | None = None,
         *,
+        db_url: str | None = None,
+        db_schema: str | None = None,
         progress_callback: ProgressCallback | None = None,
         custom_columns: Mapping[str, str] | None = None,
     ) -> None:
@@ -117,7 +125,12 @@ class JSON2DBSyncRunner:
         self._config_error: ConfigError | None = None
         self._custom_columns: dict[str, str] = dict(custom_columns or {})
         try:
-            self._config = JSON2DBConfig(db_path=db_path, data_source=data_source, config_file=config_file)
+            self._config = JSON2DBConfig(
+                db_path=db_path,
+                data_source=data_source,
+                config_file=config_file,
+                overrides={"database_url": db_url, "database_schema": db_schema},
+            )
         except ConfigError as exc:
             self._config_error = exc  # every method returns it as a config_error result
 
@@ -153,10 +166,35 @@ class JSON2DBSyncRunner:
         merged.update(self._custom_columns)
         return validate_custom_columns(merged)
 
-    def _db(self, db_path: str | os.PathLike[str] | None) -> Path:
-        if db_path is None:
-            return self.settings.database_path
-        return Path(db_path).expanduser().resolve()
+    def _db(self, db_path: str | os.PathLike[str] | None) -> Destination:
+        """Where an operation writes: the ``db_path`` it was given (a file, or a
+        postgresql:// URL), else the configured destination."""
+        if isinstance(db_path, SQLiteDestination) or getattr(db_path, "kind", None) == "postgresql":
+            return db_path  # already resolved (the full workflow hands it to its steps)
+        if db_path is not None:
+            text = os.fspath(db_path)
+            if is_postgres_url(text):
+                return self._postgres(text)
+            return SQLiteDestination(Path(text).expanduser().resolve())
+        kind, where = self.config.destination()
+        if kind == "postgresql":
+            return self._postgres(str(where))
+        return SQLiteDestination(Path(where))
+
+    def _postgres(self, url: str) -> Destination:
+        from .postgres_database import PostgresDestination
+
+        return PostgresDestination(url, self.settings.database_schema)
+
+    def destination(self) -> Result:
+        """Which database runs write to: kind (sqlite or postgresql) and a description
+        with any password masked (the menu and CLI show it)."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            dest = self._db(None)
+            return {"kind": dest.kind, "db_path": dest.label, "description": dest.describe()}
+
+        return self._run("destination", body)
 
     # --- the operation boundary --------------------------------------------------
 
@@ -193,9 +231,9 @@ class JSON2DBSyncRunner:
         logger.info("%s: done", operation)
         return _success(operation, warnings, **payload)
 
-    def _safe_db_path(self) -> Path | str:
+    def _safe_db_path(self) -> str:
         try:
-            return self.settings.database_path
+            return self._db(None).label
         except ConfigError:
             return "(unknown)"
 
@@ -223,7 +261,7 @@ class JSON2DBSyncRunner:
 
     def _load_scope(
         self,
-        path: Path,
+        path: Destination,
         json_dir: str | os.PathLike[str] | None,
         cutoff_days: int | None,
         entity_filter: Iterable[str] | None,
@@ -332,10 +370,10 @@ class JSON2DBSyncRunner:
                 self.progress(ProgressEvent("analyze", done, None, str(data_file.path)))
         return counts
 
-    def _stored_plans(self, db_path: Path) -> dict[str, EntityPlan]:
-        if not db_path.exists():
+    def _stored_plans(self, dest: Destination) -> dict[str, EntityPlan]:
+        if not dest.exists():
             return {}
-        with open_connection(db_path, readonly=True) as conn:
+        with dest.open(readonly=True) as conn:
             return load_stored_plans(conn, custom_columns=self._custom())
 
     def analyze_json_files(self, json_dir_path: str | os.PathLike[str] | None = None) -> Result:
@@ -350,13 +388,13 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             found = self._discover(json_dir_path, None, warnings)
             dirs = found.dirs if json_dir_path is not None else self._recent_dirs(found, warnings)
-            db_path = self.settings.database_path
-            plans = self._stored_plans(db_path)
+            dest = self._db(None)
+            plans = self._stored_plans(dest)
             stored_entities = set(plans)
             counts = self._analyze(dirs, plans)
             entities: dict[str, Any] = {}
             changes: list[dict[str, Any]] = []
-            conn_cm = open_connection(db_path, readonly=True) if db_path.exists() else contextlib.nullcontext(None)
+            conn_cm = dest.open(readonly=True) if dest.exists() else contextlib.nullcontext(None)
             with conn_cm as conn:
                 for entity in sorted(counts):
                     plan = plans[entity]
@@ -399,12 +437,18 @@ class JSON2DBSyncRunner:
                 validate_custom_columns(custom_columns)
                 self._custom_columns.update(custom_columns)
             found = self._discover(json_dir_path, None, warnings)
-            plans = self._stored_plans(self.settings.database_path)
+            dest = self._db(None)
+            plans = self._stored_plans(dest)
             self._analyze(found.dirs, plans)
             tables: dict[str, list[str]] = {}
             for entity in sorted(plans):
                 tables.update(
-                    plan_ddl(plans[entity], custom_columns=self._custom(), include_indexes=include_indexes)
+                    plan_ddl(
+                        plans[entity],
+                        custom_columns=self._custom(),
+                        include_indexes=include_indexes,
+                        dialect=dest_dialect(dest),
+                    )
                 )
             return {"tables": tables, "custom_columns": self._custom()}
 
@@ -414,25 +458,36 @@ class JSON2DBSyncRunner:
 
     @contextlib.contextmanager
     def _writing(
-        self, db_path: Path, operation: str, *, backup: bool
-    ) -> Iterator[tuple[sqlite3.Connection, Path | None]]:
+        self, dest: Destination, operation: str, *, backup: bool, warnings: list[str] | None = None
+    ) -> Iterator[tuple[Any, Path | None]]:
         """Lock, optional backup, one connection, one transaction; yields the connection
         and the backup made (None when none was made or there was nothing to back up)."""
         settings = self.settings
-        with writer_lock(db_path, operation=operation, timeout_seconds=settings.lock_timeout_seconds):
+        with dest.writer_lock(operation=operation, timeout_seconds=settings.lock_timeout_seconds):
             target = None
             if backup:
-                target = backup_database(db_path, self._backup_dir(db_path), keep=settings.backup_keep)
+                target = self._backup_before(dest, warnings)
             # Our own runs are kept apart by the lock above; this waits for other programs.
             timeout = max(settings.lock_timeout_seconds, 1.0)
-            with open_connection(db_path, busy_timeout=timeout) as conn, atomic(conn, db_path):
+            with dest.open(busy_timeout=timeout) as conn, atomic(conn, dest.label):
                 yield conn, target
 
-    def _backup_dir(self, db_path: Path) -> Path:
+    def _backup_before(self, dest: Destination, warnings: list[str] | None) -> Path | None:
+        """The backup before a writing operation. On PostgreSQL a backup that cannot be
+        made (no pg_dump) is a warning, not a failure: the server's own tools own it."""
+        try:
+            return dest.backup(self._backup_dir(dest), keep=self.settings.backup_keep)
+        except DatabaseError as exc:
+            if dest.kind == "sqlite" or warnings is None:
+                raise
+            warnings.append(f"no backup was made: {exc}")
+            return None
+
+    def _backup_dir(self, dest: Destination) -> Path:
         settings = self.settings
-        if db_path == settings.database_path:
-            return settings.backup_dir
-        return db_path.parent / "backups"
+        if isinstance(dest, SQLiteDestination) and dest.path != settings.database_path:
+            return dest.default_backup_dir()
+        return settings.backup_dir
 
     def _load_options(self, data_root: Path) -> LoadOptions:
         s = self.settings
@@ -462,17 +517,17 @@ class JSON2DBSyncRunner:
                 # Analyse before dropping anything: a broken file stops the recreation
                 # while every table is still there (unless on_invalid_file=skip).
                 self._analyze(found.dirs, plans)
-            with self._writing(path, "recreate_json_tables", backup=True) as (conn, backup_path):
+            with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as (conn, backup_path):
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
-                conn.execute(sd.SET_STATE, (RELOAD_PENDING, utc_now_text()))
+                conn.execute(conn.dialect.SET_STATE, (RELOAD_PENDING, utc_now_text()))
                 created: list[str] = []
                 custom = self._custom()
                 for entity in sorted(plans):
                     apply_plan(conn, plans[entity], custom_columns=custom, include_indexes=True)
                     created.extend(t.name for t in plans[entity].tables())
             return {
-                "db_path": str(path),
+                "db_path": path.label,
                 "dropped_tables": dropped,
                 "created_tables": created,
                 "backup_path": str(backup_path) if backup_path else None,
@@ -487,9 +542,14 @@ class JSON2DBSyncRunner:
             path = self._db(db_path)
             tables: list[str] = []
             if path.exists():
-                with open_connection(path, readonly=True) as conn:
+                with path.open(readonly=True) as conn:
                     tables = data_tables(conn)
-            return {"db_path": str(path), "tables": tables, "backup_dir": str(self._backup_dir(path))}
+            return {
+                "db_path": path.label,
+                "destination": path.describe(),
+                "tables": tables,
+                "backup_dir": str(self._backup_dir(path)),
+            }
 
         return self._run("tables_to_drop", body)
 
@@ -511,7 +571,7 @@ class JSON2DBSyncRunner:
                 path, found, wanted, warnings, operation="populate_tables", completes_reload=completes
             )
             return {
-                "db_path": str(path),
+                "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": _statistics(stats, started),
             }
@@ -520,7 +580,7 @@ class JSON2DBSyncRunner:
 
     def _populate(
         self,
-        path: Path,
+        path: Destination,
         found: Discovery,
         entity_filter: set[str] | None,
         warnings: list[str],
@@ -537,13 +597,14 @@ class JSON2DBSyncRunner:
         started_at = utc_now_text()
         options = self._load_options(found.root)
         try:
-            with self._writing(path, operation, backup=self.settings.backup_before_operations) as (conn, _):
+            backup = self.settings.backup_before_operations
+            with self._writing(path, operation, backup=backup, warnings=warnings) as (conn, _):
                 ensure_internal_tables(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
                 stats = populator.load_dirs(found.dirs, entity_filter)
                 if completes_reload:
-                    conn.execute(sd.DELETE_STATE, (RELOAD_PENDING,))
+                    conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
                 warnings.extend(stats.warnings)
@@ -562,12 +623,12 @@ class JSON2DBSyncRunner:
                 )
         return stats, plans
 
-    def _record_failed_run(self, path: Path, operation: str, started_at: str, exc: BaseException) -> None:
+    def _record_failed_run(self, path: Destination, operation: str, started_at: str, exc: BaseException) -> None:
         """The run rolled back; keep a line in the run history all the same."""
         if not path.exists():
             return
         with contextlib.suppress(Exception):
-            with open_connection(path, busy_timeout=0.5) as conn, atomic(conn, path):
+            with path.open(busy_timeout=0.5) as conn, atomic(conn, path.label):
                 ensure_internal_tables(conn)
                 _record_run(conn, operation, started_at, "failed", None, str(exc))
 
@@ -583,7 +644,7 @@ class JSON2DBSyncRunner:
 
     def _verify(
         self,
-        path: Path,
+        path: Destination,
         tables: Iterable[str] | None,
         source_files: Iterable[str] | None = None,
         source_ids: Mapping[str, Collection[str]] | None = None,
@@ -592,7 +653,7 @@ class JSON2DBSyncRunner:
     ) -> dict[str, Any]:
         from .verifier import verify_database
 
-        with open_connection(path, readonly=True) as conn:
+        with path.open(readonly=True) as conn:
             checks = verify_database(
                 conn,
                 session_max_age_hours=self.settings.session_max_age_hours,
@@ -608,12 +669,12 @@ class JSON2DBSyncRunner:
             "warning": sum(c["status"] == "warning" for c in checks),
             "error": len(errors),
         }
-        payload = {"db_path": str(path), "checks": checks, "summary": summary}
+        payload = {"db_path": path.label, "checks": checks, "summary": summary}
         if errors:
             names = ", ".join(c["name"] for c in errors)
             raise _Failed(
                 "validation_error",
-                f"verification of {path} found errors in: {names}; see the checks for details",
+                f"verification of {path.label} found errors in: {names}; see the checks for details",
                 payload,
             )
         return payload
@@ -625,11 +686,14 @@ class JSON2DBSyncRunner:
             from .summary_reporter import summarize_database
 
             path = self._db(db_path)
-            with open_connection(path, readonly=True) as conn:
+            with path.open(readonly=True) as conn:
                 report = summarize_database(
-                    conn, db_path=path, session_max_age_hours=self.settings.session_max_age_hours
+                    conn,
+                    db_path=path.label,
+                    size_bytes=path.size_bytes(conn),
+                    session_max_age_hours=self.settings.session_max_age_hours,
                 )
-            report.setdefault("db_path", str(path))
+            report["destination"] = path.describe()
             return report
 
         return self._run("generate_summary_report", body)
@@ -691,7 +755,7 @@ class JSON2DBSyncRunner:
             steps["report"] = report
             statistics["processing_time_seconds"] = round(time.perf_counter() - started, 3)
             payload = {
-                "db_path": str(path),
+                "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": statistics,
                 "steps": steps,
@@ -740,10 +804,10 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             path = self._db(db_path)
             if not path.exists():
-                raise DataFileError(f"database {path} does not exist; nothing to back up")
-            with writer_lock(path, operation="backup", timeout_seconds=self.settings.lock_timeout_seconds):
-                target = backup_database(path, self._backup_dir(path), keep=self.settings.backup_keep)
-            return {"db_path": str(path), "backup_path": str(target) if target else None}
+                raise DataFileError(f"database {path.label} does not exist; nothing to back up")
+            with path.writer_lock(operation="backup", timeout_seconds=self.settings.lock_timeout_seconds):
+                target = path.backup(self._backup_dir(path), keep=self.settings.backup_keep)
+            return {"db_path": path.label, "backup_path": str(target) if target else None}
 
         return self._run("create_backup", body)
 
@@ -752,9 +816,9 @@ class JSON2DBSyncRunner:
 
         def body(warnings: list[str]) -> dict[str, Any]:
             path = self._db(db_path)
-            backups = list_backups(path, self._backup_dir(path))
+            backups = path.list_backups(self._backup_dir(path))
             return {
-                "db_path": str(path),
+                "db_path": path.label,
                 "backups": [
                     {"path": str(b), "size_bytes": b.stat().st_size, "modified": _mtime_text(b)}
                     for b in reversed(backups)
@@ -772,10 +836,16 @@ class JSON2DBSyncRunner:
             source = Path(backup_path).expanduser().resolve()
             if not source.is_file():
                 raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
-            with writer_lock(path, operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
-                safety = backup_database(path, self._backup_dir(path), keep=self.settings.backup_keep + 1)
-                restore_backup(source, path)
-            return {"db_path": str(path), "restored_from": str(source), "previous_state_backup": str(safety) if safety else None}
+            if path.kind != "sqlite":
+                path.restore(source)  # refuses, saying how to restore with the server's tools
+            with path.writer_lock(operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
+                safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1)
+                path.restore(source)
+            return {
+                "db_path": path.label,
+                "restored_from": str(source),
+                "previous_state_backup": str(safety) if safety else None,
+            }
 
         return self._run("restore_backup", body)
 
@@ -801,16 +871,29 @@ class JSON2DBSyncRunner:
 RELOAD_PENDING = "full_reload_pending"
 
 
-def _full_reload_pending(path: Path) -> bool:
+def _full_reload_pending(path: Destination) -> bool:
     """Whether the tables were recreated and not yet reloaded (read without the lock: the
     flag only ever widens what a run loads)."""
     if not path.exists():
         return False
     try:
-        with open_connection(path, readonly=True) as conn:
-            return conn.execute(sd.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
+        with path.open(readonly=True) as conn:
+            if sd.STATE_TABLE not in existing_tables(conn):
+                return False
+            return conn.execute(conn.dialect.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
     except (sqlite3.Error, Json2DBError):
         return False
+
+
+def dest_dialect(dest: Destination) -> Any:
+    """The SQL dialect of a destination (for DDL previews, which open no connection)."""
+    from . import sql_dialect
+
+    if dest.kind == "sqlite":
+        return sql_dialect.sqlite
+    from .sql_dialect import postgres
+
+    return postgres
 
 
 def _entity_set(entity_filter: Iterable[str] | None) -> set[str] | None:
@@ -864,7 +947,7 @@ def _statistics(stats: LoadStats, started: float) -> dict[str, Any]:
 
 
 def _record_run(
-    conn: sqlite3.Connection,
+    conn: Any,
     operation: str,
     started_at: str,
     status: str,
@@ -874,7 +957,7 @@ def _record_run(
     import json
 
     conn.execute(
-        sd.INSERT_RUN,
+        conn.dialect.INSERT_RUN,
         (
             operation,
             started_at,

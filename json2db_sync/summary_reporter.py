@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import sql_dialect as sd
-from .verifier import Catalog, TableInfo, assess_freshness, parse_db_time, read_catalog, read_rows
+from .verifier import (
+    Catalog,
+    TableInfo,
+    assess_freshness,
+    dialect_of,
+    parse_db_time,
+    read_catalog,
+    read_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +32,10 @@ WAL_SUFFIX = "-wal"
 
 
 def summarize_database(
-    conn: sqlite3.Connection,
+    conn: Any,
     *,
-    db_path: Path,
+    db_path: Path | str,
+    size_bytes: int | None = None,
     session_max_age_hours: float = 24,
     now: datetime | None = None,
     recent_runs: int = 5,
@@ -49,7 +57,7 @@ def summarize_database(
         "sessions": _sessions(conn, catalog),
         "files_loaded": _count(conn, catalog, sd.FILES_TABLE),
         "runs": _recent_runs(conn, catalog, recent_runs),
-        "database_size_bytes": database_size(db_path),
+        "database_size_bytes": _database_size(conn, db_path, size_bytes),
         "rejected_records": _count(conn, catalog, sd.REJECTED_TABLE),
         "freshness": freshness.as_dict(),
     }
@@ -57,28 +65,54 @@ def summarize_database(
     return report
 
 
-def _table_summary(conn: sqlite3.Connection, catalog: Catalog, table: TableInfo) -> dict[str, Any]:
+def _database_size(conn: Any, db_path: Path | str, size_bytes: int | None) -> int | None:
+    """``size_bytes`` when the caller measured it (the runner asks its destination);
+    else a SQLite file's bytes on disk, or what the server says the schema's tables
+    take (PostgreSQL); None when neither can be known (a label that names no file)."""
+    if size_bytes is not None:
+        return size_bytes
+    if isinstance(db_path, Path):
+        return database_size(db_path)
+    query = getattr(dialect_of(conn), "SCHEMA_SIZE", None)
+    if query is None:
+        return None
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def _table_summary(conn: Any, catalog: Catalog, table: TableInfo) -> dict[str, Any]:
     newest = None
     if table.has("updated_at"):
-        newest = conn.execute(sd.max_value(table.name, "updated_at")).fetchone()[0]
+        newest = conn.execute(dialect_of(conn).max_value(table.name, "updated_at")).fetchone()[0]
     return {
         "name": table.name,
-        "record_count": conn.execute(sd.count_rows(table.name)).fetchone()[0],
+        "record_count": int(conn.execute(dialect_of(conn).count_rows(table.name)).fetchone()[0]),
         "column_count": len(table.columns),
         "child_tables": [child.name for child in catalog.children_of(table.name)],
-        "newest_updated_at": None if newest is None else str(newest),
+        "newest_updated_at": _time_text(newest),
         "is_child": table.is_child,
         "parent": table.parent,
     }
 
 
-def _count(conn: sqlite3.Connection, catalog: Catalog, table: str) -> int:
+def _count(conn: Any, catalog: Catalog, table: str) -> int:
     if table not in catalog.internal:
         return 0
-    return int(conn.execute(sd.count_rows(table)).fetchone()[0])
+    return int(conn.execute(dialect_of(conn).count_rows(table)).fetchone()[0])
 
 
-def _sessions(conn: sqlite3.Connection, catalog: Catalog) -> dict[str, Any]:
+def _time_text(value: object) -> str | None:
+    """A stored time as the tool's text: as stored, or a datetime (a database that
+    hands back its own timestamp type) as UTC ``YYYY-MM-DD HH:MM:SS``."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = parse_db_time(value)
+        return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else str(value)
+    return str(value)
+
+
+def _sessions(conn: Any, catalog: Catalog) -> dict[str, Any]:
     """Distinct sessions in the ledger and the oldest and newest data time."""
     rows = list(read_rows(conn, catalog, sd.FILES_TABLE, LEDGER_COLUMNS))
     sessions = {row["session"] for row in rows if row["session"]}
@@ -90,7 +124,7 @@ def _sessions(conn: sqlite3.Connection, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _recent_runs(conn: sqlite3.Connection, catalog: Catalog, limit: int) -> list[dict[str, Any]]:
+def _recent_runs(conn: Any, catalog: Catalog, limit: int) -> list[dict[str, Any]]:
     """The last runs, newest first, with their duration and records read."""
     rows = read_rows(
         conn, catalog, sd.RUNS_TABLE, RUN_COLUMNS, order_by="run_id", descending=True, limit=limit

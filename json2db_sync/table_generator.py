@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 from . import sql_dialect as sd
@@ -21,6 +21,7 @@ from .json_analyzer import (
     NUMERIC_TYPES,
     ColumnSpec,
     EntityPlan,
+    Limits,
     TablePlan,
     path_key,
     sql_type_for,
@@ -32,14 +33,19 @@ logger = logging.getLogger(__name__)
 REFERENCE_COLUMNS = ("customer_id", "vendor_id", "item_id", "invoice_id", "bill_id", "account_id")
 
 
-def ensure_internal_tables(conn: sqlite3.Connection) -> None:
+# A connection of either database (``database.SQLiteConnection`` or
+# ``postgres_database.PostgresConnection``); its ``dialect`` gives the SQL.
+Connection = Any
+
+
+def ensure_internal_tables(conn: Connection) -> None:
     """Create the ledger, run history, quarantine and mapping tables if missing."""
-    for statement in sd.INTERNAL_TABLES_DDL:
+    for statement in conn.dialect.INTERNAL_TABLES_DDL:
         conn.execute(statement)
     _upgrade_internal_tables(conn)
 
 
-def _upgrade_internal_tables(conn: sqlite3.Connection) -> None:
+def _upgrade_internal_tables(conn: Connection) -> None:
     """Add columns that newer versions keep in internal tables to older databases."""
     wanted = {
         sd.FILES_TABLE: [("data_timestamp", "TEXT")],
@@ -49,20 +55,26 @@ def _upgrade_internal_tables(conn: sqlite3.Connection) -> None:
         have = existing_columns(conn, table)
         for name, declaration in columns:
             if name not in have:
-                conn.execute(sd.add_column(table, name, declaration))
+                conn.execute(conn.dialect.add_column(table, name, declaration))
 
 
-def existing_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+def existing_columns(conn: Connection, table: str) -> set[str]:
     """Lower-cased column names of a table (empty when the table does not exist)."""
-    return {row[1].lower() for row in conn.execute(sd.table_info(table))}
+    return {row[0].lower() for row in conn.execute(*conn.dialect.columns_of(table))}
 
 
-def existing_tables(conn: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in conn.execute(sd.LIST_TABLES)}
+def declared_types(conn: Connection, table: str) -> dict[str, str]:
+    """Lower-cased column name → logical type (TEXT, INTEGER, REAL or "" untyped)."""
+    dialect = conn.dialect
+    return {row[0].lower(): dialect.logical_type(row[1] or "") for row in conn.execute(*dialect.columns_of(table))}
 
 
-def data_tables(conn: sqlite3.Connection) -> list[str]:
-    return [row[0] for row in conn.execute(sd.LIST_DATA_TABLES)]
+def existing_tables(conn: Connection) -> set[str]:
+    return {row[0] for row in conn.execute(conn.dialect.LIST_TABLES)}
+
+
+def data_tables(conn: Connection) -> list[str]:
+    return [row[0] for row in conn.execute(conn.dialect.LIST_DATA_TABLES)]
 
 
 def validate_custom_columns(custom_columns: Mapping[str, str]) -> dict[str, str]:
@@ -83,7 +95,7 @@ def validate_custom_columns(custom_columns: Mapping[str, str]) -> dict[str, str]
 
 
 def load_stored_plans(
-    conn: sqlite3.Connection, *, custom_columns: Mapping[str, str] | None = None
+    conn: Connection, *, custom_columns: Mapping[str, str] | None = None
 ) -> dict[str, EntityPlan]:
     """Rebuild the plans the database already holds, so that column names and types stay
     the same from run to run."""
@@ -91,20 +103,21 @@ def load_stored_plans(
     if sd.TABLES_TABLE not in tables or sd.COLUMNS_TABLE not in tables:
         return {}
     reserved = tuple(custom_columns or ())
-    registry = conn.execute(sd.SELECT_TABLE_REGISTRY).fetchall()
+    dialect = conn.dialect
+    registry = conn.execute(dialect.SELECT_TABLE_REGISTRY).fetchall()
     taken = {name.lower() for name in tables}
     plans: dict[str, EntityPlan] = {}
     for table_name, entity, parent, field_name, id_field in registry:
         if parent is None:
             plans[entity] = EntityPlan.new(
-                entity, id_field, reserved, taken_tables=taken, table_name=table_name
+                entity, id_field, reserved, taken_tables=taken, table_name=table_name, limits=limits_of(dialect)
             )
     for table_name, entity, parent, field_name, id_field in registry:
         if parent is not None and entity in plans:
             plans[entity].child_plan(field_name, table_name=table_name)
     by_table = {table.name: (plan, table) for plan in plans.values() for table in plan.tables()}
     for table_name, raw_path, column_name, sql_type, kinds, is_json_array in conn.execute(
-        sd.SELECT_COLUMN_MAP
+        dialect.SELECT_COLUMN_MAP
     ):
         if table_name not in by_table:
             continue
@@ -120,7 +133,8 @@ def load_stored_plans(
         if is_json_array and table is plan.main:
             plan.json_array_fields.add(path[0])
     for plan, table in by_table.values():
-        table.existing_columns = existing_columns(conn, table.name)
+        table.declared = declared_types(conn, table.name)
+        table.existing_columns = set(table.declared)
         table.exists = bool(table.existing_columns)
         table.conflict_paths = {
             path
@@ -130,18 +144,27 @@ def load_stored_plans(
     return plans
 
 
-def taken_table_names(conn: sqlite3.Connection) -> set[str]:
+def limits_of(dialect: ModuleType) -> Limits:
+    """What the database allows: identifier length, columns per table, strict types."""
+    return Limits(
+        max_identifier_bytes=dialect.MAX_IDENTIFIER_BYTES,
+        max_data_columns=dialect.MAX_COLUMNS - 16,
+        strict_types=dialect.STRICT_TYPES,
+    )
+
+
+def taken_table_names(conn: Connection) -> set[str]:
     """Lower-cased names of every table in the database (new tables must avoid them)."""
     return {name.lower() for name in existing_tables(conn)}
 
 
 def _table_columns_ddl(
-    table: TablePlan, custom_columns: Mapping[str, str], *, for_add: bool
+    table: TablePlan, custom_columns: Mapping[str, str], *, for_add: bool, dialect: ModuleType = sd
 ) -> list[tuple[str, str]]:
     """(name, declaration) pairs for the custom and data columns of a table."""
     pairs: list[tuple[str, str]] = []
     for name, declaration in custom_columns.items():
-        decl = sd.custom_declaration_for_add(declaration) if for_add else declaration
+        decl = dialect.custom_declaration_for_add(declaration) if for_add else declaration
         pairs.append((name, decl))
     seen: set[str] = set()
     for spec in table.columns.values():
@@ -159,11 +182,12 @@ def plan_ddl(
     *,
     custom_columns: Mapping[str, str] | None = None,
     include_indexes: bool = True,
+    dialect: ModuleType = sd,
 ) -> dict[str, list[str]]:
     """The DDL that would bring the database to ``plan``, per table, without running it.
 
     Tables the database lacks get a CREATE TABLE; existing ones an ALTER TABLE per new
-    column.
+    column. ``dialect`` is the destination's (SQLite unless told).
     """
     custom = dict(custom_columns or {})
     statements: dict[str, list[str]] = {}
@@ -171,35 +195,31 @@ def plan_ddl(
         table.resolve_types_for_new()
         table_statements: list[str] = []
         if not table.exists:
-            columns = _table_columns_ddl(table, custom, for_add=False)
-            if table.parent is None:
-                table_statements.append(sd.create_main_table(table.name, columns))
-            else:
-                table_statements.append(sd.create_child_table(table.name, table.parent, columns))
+            table_statements.append(plan_ddl_for_table(table, custom, dialect))
         else:
-            for name, declaration in _table_columns_ddl(table, custom, for_add=True):
+            for name, declaration in _table_columns_ddl(table, custom, for_add=True, dialect=dialect):
                 if name.lower() not in table.existing_columns:
-                    table_statements.append(sd.add_column(table.name, name, declaration))
+                    table_statements.append(dialect.add_column(table.name, name, declaration))
         if include_indexes:
-            table_statements.extend(index_statements(table, plan))
+            table_statements.extend(index_statements(table, plan, dialect))
         statements[table.name] = table_statements
     return statements
 
 
-def index_statements(table: TablePlan, plan: EntityPlan) -> list[str]:
+def index_statements(table: TablePlan, plan: EntityPlan, dialect: ModuleType = sd) -> list[str]:
     """Indexes for newest-wins lookups and the usual reporting joins."""
     statements: list[str] = []
     names = {spec.name for spec in table.columns.values()}
     if table.parent is None:
-        statements.append(sd.create_index(table.name, ["updated_at"]))
+        statements.append(dialect.create_index(table.name, ["updated_at"]))
     for column in REFERENCE_COLUMNS:
         if column in names and column != plan.id_field:
-            statements.append(sd.create_index(table.name, [column]))
+            statements.append(dialect.create_index(table.name, [column]))
     return statements
 
 
 def apply_plan(
-    conn: sqlite3.Connection,
+    conn: Connection,
     plan: EntityPlan,
     *,
     custom_columns: Mapping[str, str] | None = None,
@@ -211,66 +231,112 @@ def apply_plan(
     once per batch.
     """
     custom = dict(custom_columns or {})
+    dialect = conn.dialect
     executed: list[str] = []
     for table in plan.tables():
         table.resolve_types_for_new()
         if not table.exists:
-            statement = plan_ddl_for_table(table, custom)
+            statement = plan_ddl_for_table(table, custom, dialect)
             conn.execute(statement)
             executed.append(statement)
             table.exists = True
-            table.existing_columns = existing_columns(conn, table.name)
+            table.declared = declared_types(conn, table.name)
+            table.existing_columns = set(table.declared)
             _register_table(conn, plan, table)
         else:
-            for name, declaration in _table_columns_ddl(table, custom, for_add=True):
+            for name, declaration in _table_columns_ddl(table, custom, for_add=True, dialect=dialect):
                 if name.lower() not in table.existing_columns:
-                    statement = sd.add_column(table.name, name, declaration)
+                    statement = dialect.add_column(table.name, name, declaration)
                     conn.execute(statement)
                     executed.append(statement)
                     table.existing_columns.add(name.lower())
+                    table.declared[name.lower()] = declaration if declaration in sd.TYPE_NAMES else sd.TEXT
                     logger.info("added column %s.%s (%s)", table.name, name, declaration)
-        numeric_now = {
-            spec.name for spec in table.columns.values()
-            if sql_type_for(table.kinds.get(spec.path, ())) in NUMERIC_TYPES
-        }
-        for column in sorted(table.pending_null_fixups & numeric_now):  # decided on the batch's final votes
-            statement = sd.empty_strings_to_null(table.name, column)
-            conn.execute(statement)
-            logger.info("%s.%s turned out numeric: its empty strings are now NULL", table.name, column)
+        if dialect.STRICT_TYPES:
+            executed.extend(_retype_untyped(conn, table))
+        else:
+            _clear_empty_strings(conn, table)
         table.pending_null_fixups.clear()
         _save_mapping(conn, plan, table)
         if include_indexes:
-            for statement in index_statements(table, plan):
+            for statement in index_statements(table, plan, dialect):
                 conn.execute(statement)
     if executed:
+        conn.schema_changed()
         logger.info("schema for %s: %d statement(s)", plan.entity, len(executed))
     return executed
 
 
-def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str]) -> str:
-    columns = _table_columns_ddl(table, custom, for_add=False)
+def _clear_empty_strings(conn: Connection, table: TablePlan) -> None:
+    """SQLite: an untyped column that turned out numeric gets its "" set to NULL (decided
+    on the batch's final votes)."""
+    numeric_now = {
+        spec.name for spec in table.columns.values()
+        if sql_type_for(table.kinds.get(spec.path, ())) in NUMERIC_TYPES
+    }
+    for column in sorted(table.pending_null_fixups & numeric_now):
+        conn.execute(conn.dialect.empty_strings_to_null(table.name, column))
+        logger.info("%s.%s turned out numeric: its empty strings are now NULL", table.name, column)
+
+
+def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
+    """Where column types are strict (PostgreSQL), settle a column's type once its values
+    say what it holds, instead of letting the database refuse or round them:
+
+    * a column created while only "" and null had been seen is declared TEXT, then
+      retyped to BIGINT or NUMERIC ("" becoming NULL) when numbers come, and back to TEXT
+      if text comes after all;
+    * an INTEGER column that receives a fraction (money that was whole in the first
+      batch) is widened to NUMERIC, which holds every BIGINT exactly.
+    """
+    statements: list[str] = []
+    for spec in table.columns.values():
+        if spec.is_overflow or spec.sql_type not in (sd.UNTYPED, sd.INTEGER):
+            continue
+        name = spec.name.lower()
+        if name not in table.declared:
+            continue
+        wanted = sql_type_for(table.kinds.get(spec.path, ()))
+        have = table.declared[name] or sd.TEXT
+        if spec.sql_type == sd.INTEGER:
+            if not (have == sd.INTEGER and wanted == sd.REAL):
+                continue
+            spec.sql_type = sd.REAL  # the column map records the wider type
+        elif wanted in (sd.UNTYPED, have):
+            continue
+        statement = conn.dialect.retype_column(table.name, spec.name, have, wanted)
+        conn.execute(statement)
+        statements.append(statement)
+        table.declared[name] = wanted
+        table.layouts.clear()
+        logger.info("%s.%s holds %s values: column retyped", table.name, spec.name, wanted)
+    return statements
+
+
+def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str], dialect: ModuleType = sd) -> str:
+    columns = _table_columns_ddl(table, custom, for_add=False, dialect=dialect)
     if table.parent is None:
-        return sd.create_main_table(table.name, columns)
-    return sd.create_child_table(table.name, table.parent, columns)
+        return dialect.create_main_table(table.name, columns)
+    return dialect.create_child_table(table.name, table.parent, columns)
 
 
-def ensure_indexes(conn: sqlite3.Connection, plans: Iterable[EntityPlan]) -> None:
+def ensure_indexes(conn: Connection, plans: Iterable[EntityPlan]) -> None:
     """Build secondary indexes once, after the rows are in (cheaper than row by row)."""
     for plan in plans:
         for table in plan.tables():
             if table.exists:
-                for statement in index_statements(table, plan):
+                for statement in index_statements(table, plan, conn.dialect):
                     conn.execute(statement)
 
 
-def _register_table(conn: sqlite3.Connection, plan: EntityPlan, table: TablePlan) -> None:
+def _register_table(conn: Connection, plan: EntityPlan, table: TablePlan) -> None:
     conn.execute(
-        sd.INSERT_TABLE_REGISTRY,
+        conn.dialect.INSERT_TABLE_REGISTRY,
         (table.name, plan.entity, table.parent, table.field, table.id_field),
     )
 
 
-def _save_mapping(conn: sqlite3.Connection, plan: EntityPlan, table: TablePlan) -> None:
+def _save_mapping(conn: Connection, plan: EntityPlan, table: TablePlan) -> None:
     """Store new paths, and kinds that changed, so names and types survive the run."""
     rows = []
     for path, spec in table.columns.items():
@@ -282,10 +348,10 @@ def _save_mapping(conn: sqlite3.Connection, plan: EntityPlan, table: TablePlan) 
         rows.append((table.name, path_key(path), spec.name, spec.sql_type, kinds, is_json))
         table.saved_state[path] = marker
     if rows:
-        conn.executemany(sd.INSERT_COLUMN_MAP, rows)
+        conn.executemany(conn.dialect.INSERT_COLUMN_MAP, rows)
 
 
-def schema_changes(conn: sqlite3.Connection | None, plan: EntityPlan) -> list[dict[str, Any]]:
+def schema_changes(conn: Connection | None, plan: EntityPlan) -> list[dict[str, Any]]:
     """What the database lacks for ``plan``: new tables, new columns, type conflicts.
 
     Empty when the database already fits (so ``if analysis["schema_changes_required"]``
@@ -296,7 +362,7 @@ def schema_changes(conn: sqlite3.Connection | None, plan: EntityPlan) -> list[di
         if not table.exists:
             changes.append({"table": table.name, "change": "new_table"})
             continue
-        declared = _declared_types(conn, table.name) if conn is not None else {}
+        declared = declared_types(conn, table.name) if conn is not None else {}
         for spec in table.columns.values():
             if spec.is_overflow and sd.OVERFLOW_COLUMN.lower() in table.existing_columns:
                 continue
@@ -319,10 +385,6 @@ def schema_changes(conn: sqlite3.Connection | None, plan: EntityPlan) -> list[di
     return changes
 
 
-def _declared_types(conn: sqlite3.Connection, table: str) -> dict[str, str]:
-    return {row[1].lower(): (row[2] or "").upper() for row in conn.execute(sd.table_info(table))}
-
-
 def _type_fits(declared: str, wanted: str) -> bool:
     """Whether values of ``wanted`` type keep their meaning in a ``declared`` column."""
     if declared == wanted or declared in (sd.TEXT, sd.UNTYPED) or wanted == sd.UNTYPED:
@@ -330,7 +392,7 @@ def _type_fits(declared: str, wanted: str) -> bool:
     return declared == sd.REAL and wanted == sd.INTEGER
 
 
-def recreate_tables(conn: sqlite3.Connection) -> list[str]:
+def recreate_tables(conn: Connection) -> list[str]:
     """Drop every ``json_*`` table (children first) and forget their mapping and ledger.
 
     Never touches any other table. Returns the dropped table names.
@@ -338,15 +400,17 @@ def recreate_tables(conn: sqlite3.Connection) -> list[str]:
     tables = data_tables(conn)
     children = [t for t in tables if _is_child(conn, t)]
     parents = [t for t in tables if t not in children]
+    dialect = conn.dialect
     for table in [*children, *parents]:
-        conn.execute(sd.drop_table(table))
+        conn.execute(dialect.drop_table(table))
     ensure_internal_tables(conn)
-    conn.execute(sd.CLEAR_FILE_LEDGER)
-    conn.execute(sd.CLEAR_COLUMN_MAP_FOR_DATA)
-    conn.execute(sd.CLEAR_TABLE_REGISTRY)
+    conn.execute(dialect.CLEAR_FILE_LEDGER)
+    conn.execute(dialect.CLEAR_COLUMN_MAP_FOR_DATA)
+    conn.execute(dialect.CLEAR_TABLE_REGISTRY)
+    conn.schema_changed()
     logger.info("dropped %d json_* table(s) and cleared the file ledger", len(tables))
     return [*children, *parents]
 
 
-def _is_child(conn: sqlite3.Connection, table: str) -> bool:
+def _is_child(conn: Connection, table: str) -> bool:
     return "parent_id" in existing_columns(conn, table)

@@ -35,10 +35,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from . import sql_dialect as sd
 from ._types import Check, CheckStatus
-from .errors import Json2DBError
+from .errors import DatabaseError, Json2DBError
+from .sql_dialect import sqlite as sqlite_dialect
 from .json_analyzer import id_field_candidates, normalize_id, singular, table_name_for
 from .reader import iter_record_batches, sha256_file
 
@@ -83,6 +85,8 @@ class TableInfo:
     parent: str | None = None
     field: str | None = None
     id_field: str | None = None
+    # Logical type per column (see value_type): TEXT, INTEGER, REAL, "" or another
+    # declared type in upper case.
     types: tuple[str, ...] = ()
 
     @property
@@ -93,11 +97,12 @@ class TableInfo:
         return column in self.columns
 
     def holds_text(self, column: str) -> bool:
-        """Declared TEXT (or untyped, as older tables may be): a column the analyzer
-        typed INTEGER or REAL holds numbers or flags whatever its name says
-        (``stop_reminder_until_payment_expected_date`` is a boolean)."""
-        declared = dict(zip(self.columns, self.types)).get(column, "")
-        return declared.upper() in ("", sd.TEXT)
+        """Of logical type TEXT (or untyped, as older tables may be): a column the
+        analyzer typed INTEGER or REAL holds numbers or flags whatever its name says
+        (``stop_reminder_until_payment_expected_date`` is a boolean), and a column the
+        database types as a timestamp holds nothing a text check could find."""
+        kind = dict(zip(self.columns, self.types)).get(column, "")
+        return kind.upper() in ("", sd.TEXT)
 
     @property
     def label(self) -> str | None:
@@ -141,17 +146,35 @@ class Catalog:
         )
 
 
-def table_columns(conn: sqlite3.Connection, table: str) -> tuple[str, ...]:
+def dialect_of(conn: Any) -> Any:
+    """The SQL dialect of a connection: the one it carries (every connection
+    :mod:`json2db_sync.database` opens does), else SQLite's, for a plain
+    ``sqlite3.Connection`` (scripts and tests open those)."""
+    return getattr(conn, "dialect", sqlite_dialect)
+
+
+def value_type(dialect: Any, declared: str) -> str:
+    """The logical type of a declared column type, for the value checks.
+
+    PostgreSQL's ``timestamp with time zone`` (``created_at``/``updated_at``) is text in
+    the logical model, but the server parses every value it stores there: it keeps its
+    declared name, so no text check looks at it."""
+    if declared.strip().lower().startswith("timestamp"):
+        return declared.strip().upper()
+    return str(dialect.logical_type(declared))
+
+
+def table_columns(conn: Any, table: str) -> tuple[str, ...]:
     return tuple(name for name, _ in column_types(conn, table))
 
 
-def column_types(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+def column_types(conn: Any, table: str) -> list[tuple[str, str]]:
     """(name, declared type) of each column, in table order."""
-    return [(str(row[1]), str(row[2] or "")) for row in conn.execute(sd.table_info(table))]
+    return [(str(row[0]), str(row[1] or "")) for row in conn.execute(*dialect_of(conn).columns_of(table))]
 
 
 def read_rows(
-    conn: sqlite3.Connection,
+    conn: Any,
     catalog: Catalog,
     table: str,
     wanted: Sequence[str],
@@ -169,7 +192,7 @@ def read_rows(
     if not columns:
         return
     order = order_by if order_by in present else None
-    sql = sd.select_columns(
+    sql = dialect_of(conn).select_columns(
         table, columns, order_by=order, descending=descending, limit=limit is not None
     )
     params = (limit,) if limit is not None else ()
@@ -178,14 +201,15 @@ def read_rows(
         yield {name: values.get(name) for name in wanted}
 
 
-def read_catalog(conn: sqlite3.Connection) -> Catalog:
+def read_catalog(conn: Any) -> Catalog:
     """What tables the database holds, how children hang on parents, and the id fields.
 
     The registry ``_json2db_tables`` decides where it has an entry; otherwise a
     ``json_*`` table with a ``parent_id`` column whose name extends another data table's
     name plus ``_`` is that table's child, and any other ``json_<entity>`` is a main table.
     """
-    names = [row[0] for row in conn.execute(sd.LIST_TABLES)]
+    dialect = dialect_of(conn)
+    names = [row[0] for row in conn.execute(dialect.LIST_TABLES)]
     data_names = [n for n in names if n.startswith(sd.DATA_TABLE_PREFIX)]
     internal = {n: table_columns(conn, n) for n in names if n.startswith(sd.INTERNAL_PREFIX)}
     declared = {n: column_types(conn, n) for n in data_names}
@@ -209,7 +233,7 @@ def read_catalog(conn: sqlite3.Connection) -> Catalog:
         id_field = _text(entry.get("id_field"))
         if id_field is None and parent is None:
             id_field = id_field_candidates(entity)[0]
-        types = tuple(kind for _, kind in declared[name])
+        types = tuple(value_type(dialect, kind) for _, kind in declared[name])
         tables[name] = TableInfo(name, entity, columns[name], parent, field_name, id_field, types)
     return Catalog(tables=tables, internal=internal)
 
@@ -266,7 +290,14 @@ def local_now(now: datetime | None) -> datetime:
 
 
 def parse_db_time(value: object) -> datetime | None:
-    """``YYYY-MM-DD HH:MM:SS`` (or with ``T``, or fractional seconds) as a naive datetime."""
+    """``YYYY-MM-DD HH:MM:SS`` (or with ``T``, or fractional seconds) as a naive datetime.
+
+    A datetime (a PostgreSQL timestamp column read as is) counts to the second too; an
+    aware one is taken to UTC first, the clock the tool writes its times in."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.replace(microsecond=0)
     if not isinstance(value, str) or len(value) < 19:
         return None
     try:
@@ -276,7 +307,7 @@ def parse_db_time(value: object) -> datetime | None:
 
 
 def assess_freshness(
-    conn: sqlite3.Connection, catalog: Catalog, *, max_age_hours: float, now: datetime | None
+    conn: Any, catalog: Catalog, *, max_age_hours: float, now: datetime | None
 ) -> Freshness:
     """Age of the newest session in the ledger: its folder time (local), else the time
     it was loaded (UTC, converted)."""
@@ -361,7 +392,7 @@ def is_timestamp_column(column: str) -> bool:
 class VerifyContext:
     """Everything a check needs: the connection, the catalog, the tables in scope."""
 
-    conn: sqlite3.Connection
+    conn: Any
     catalog: Catalog
     selected: tuple[TableInfo, ...]
     max_age_hours: float
@@ -372,6 +403,10 @@ class VerifyContext:
     source_ids: Mapping[str, Collection[str]] | None = None
     # Main table → temp table of the ids a run wrote (see _build_scopes).
     row_scopes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> Any:
+        return dialect_of(self.conn)
 
     def scope_of(self, table: TableInfo) -> sd.Scope | None:
         """Limit a row-level check to the rows a run wrote: by id in a main table, by
@@ -427,13 +462,14 @@ def make_check(
 
 
 def count_and_examples(
-    conn: sqlite3.Connection, query: str, params: Sequence[object] = ()
+    conn: Any, query: str, params: Sequence[object] = ()
 ) -> tuple[int, list[object]]:
     """How many rows an offending-rows query returns, and its first distinct labels."""
-    count = conn.execute(sd.count_of(query), tuple(params)).fetchone()[0]
+    dialect = dialect_of(conn)
+    count = conn.execute(dialect.count_of(query), tuple(params)).fetchone()[0]
     if not count:
         return 0, []
-    rows = conn.execute(sd.first_distinct(query), (*params, EXAMPLE_LIMIT)).fetchall()
+    rows = conn.execute(dialect.first_distinct(query), (*params, EXAMPLE_LIMIT)).fetchall()
     return int(count), [row[0] for row in rows if row[0] is not None]
 
 
@@ -444,8 +480,23 @@ def _plural(count: int, word: str) -> str:
 # --- the checks -------------------------------------------------------------------------
 
 
+def _not_applicable(ctx: VerifyContext, name: str, applies: str, reason: str) -> Check | None:
+    """The "ok, not applicable" result of a SQLite-only check on a database that
+    does that job itself (PostgreSQL), else None."""
+    dialect = ctx.dialect
+    if getattr(dialect, applies, True):
+        return None
+    why = getattr(dialect, reason, "")
+    label = getattr(dialect, "LABEL", dialect.NAME)
+    return make_check(name, "ok", f"not applicable on {label}" + (f": {why}" if why else ""))
+
+
 def check_integrity_check(ctx: VerifyContext) -> Check:
-    """SQLite's own page-level check: anything but "ok" means a damaged file."""
+    """SQLite's own page-level check: anything but "ok" means a damaged file.
+    (PostgreSQL checks its own storage: not applicable there.)"""
+    skipped = _not_applicable(ctx, "integrity_check", "INTEGRITY_CHECK_APPLIES", "INTEGRITY_CHECK_NOT_APPLICABLE")
+    if skipped is not None:
+        return skipped
     if ctx.scoped:
         # A run that touched some tables checks those (cost follows the run, not the file).
         if not ctx.selected:
@@ -454,10 +505,10 @@ def check_integrity_check(ctx: VerifyContext) -> Check:
         for table in ctx.selected:
             # quick_check: the page checks without the index cross-check, fast enough to
             # run after every sync (verify_tables runs the full integrity_check).
-            messages += [str(row[0]) for row in ctx.conn.execute(sd.quick_check_table(table.name))]
+            messages += [str(row[0]) for row in ctx.conn.execute(ctx.dialect.quick_check_table(table.name))]
         messages = [m for m in messages if m != "ok"] or ["ok"]
     else:
-        messages = [str(row[0]) for row in ctx.conn.execute(sd.PRAGMA_INTEGRITY_CHECK)]
+        messages = [str(row[0]) for row in ctx.conn.execute(ctx.dialect.PRAGMA_INTEGRITY_CHECK)]
     if messages == ["ok"]:
         if ctx.scoped:
             touched = _plural(len(ctx.selected), "table")
@@ -474,14 +525,20 @@ def check_integrity_check(ctx: VerifyContext) -> Check:
 
 
 def check_foreign_key_check(ctx: VerifyContext) -> Check:
-    """Declared foreign keys that point nowhere (child rows whose parent is gone)."""
+    """Declared foreign keys that point nowhere (child rows whose parent is gone).
+    (PostgreSQL enforces them on every write: not applicable there.)"""
+    skipped = _not_applicable(
+        ctx, "foreign_key_check", "FOREIGN_KEY_CHECK_APPLIES", "FOREIGN_KEY_CHECK_NOT_APPLICABLE"
+    )
+    if skipped is not None:
+        return skipped
     scope = {t.name for t in ctx.selected}
     findings = _Findings()
     per_table: dict[str, list[str]] = {}
     if ctx.scoped:
-        found = [row for t in ctx.selected for row in ctx.conn.execute(sd.foreign_key_check_table(t.name))]
+        found = [row for t in ctx.selected for row in ctx.conn.execute(ctx.dialect.foreign_key_check_table(t.name))]
     else:
-        found = list(ctx.conn.execute(sd.PRAGMA_FOREIGN_KEY_CHECK))
+        found = list(ctx.conn.execute(ctx.dialect.PRAGMA_FOREIGN_KEY_CHECK))
     for table, rowid, parent, _fkid in found:
         if table in scope or table not in ctx.catalog.tables:
             per_table.setdefault(f"{table} → {parent}", []).append(f"{table} rowid {rowid}")
@@ -498,7 +555,7 @@ def check_orphan_child_rows(ctx: VerifyContext) -> Check:
         parent = ctx.catalog.tables[child.parent or ""]
         if not parent.has("id"):
             continue
-        query = sd.offending_orphans(child.name, parent.name, ctx.scope_of(child))
+        query = ctx.dialect.offending_orphans(child.name, parent.name, ctx.scope_of(child))
         count, examples = count_and_examples(ctx.conn, query)
         note = f"{child.name}: {_plural(count, 'row')} without a row in {parent.name}"
         findings.add(count, examples, note)
@@ -513,10 +570,10 @@ def check_null_or_duplicate_ids(ctx: VerifyContext) -> Check:
     for table in ctx.selected:
         if not table.has("id"):
             continue
-        count, examples = count_and_examples(ctx.conn, sd.offending_null_ids(table.name, ctx.scope_of(table)))
+        count, examples = count_and_examples(ctx.conn, ctx.dialect.offending_null_ids(table.name, ctx.scope_of(table)))
         findings.add(count, examples, f"{table.name}: {_plural(count, 'row')} without an id")
         per_parent = table.is_child and table.has("parent_id")
-        query = sd.offending_duplicate_ids(table.name, per_parent, ctx.scope_of(table))
+        query = ctx.dialect.offending_duplicate_ids(table.name, per_parent, ctx.scope_of(table))
         count, examples = count_and_examples(ctx.conn, query)
         scope = " within one parent" if per_parent else ""
         note = f"{table.name}: {_plural(count, 'id')} held by more than one row{scope}"
@@ -543,7 +600,7 @@ def check_required_fields(ctx: VerifyContext) -> Check:
         total_column = "total" if table.has("total") else None
         for wanted, column in (("date", document_date_column(table)), ("total", total_column)):
             count, examples = count_and_examples(
-                ctx.conn, sd.offending_blanks(table.name, column, table.label, ctx.scope_of(table))
+                ctx.conn, ctx.dialect.offending_blanks(table.name, column, table.label, ctx.scope_of(table))
             )
             findings.add(count, examples, f"{table.name}: {_plural(count, 'row')} without a {wanted}")
     ok = f"every document has a date and a total ({_plural(len(documents), 'document table')})"
@@ -559,10 +616,10 @@ def check_date_formats(ctx: VerifyContext) -> Check:
             if not table.holds_text(column):
                 continue
             if is_date_column(column):
-                query = sd.nonstandard_dates(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.nonstandard_dates(table.name, column, table.label, ctx.scope_of(table))
                 valid, kind = is_valid_date, "date"
             elif is_timestamp_column(column):
-                query = sd.nonstandard_timestamps(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.nonstandard_timestamps(table.name, column, table.label, ctx.scope_of(table))
                 valid, kind = is_valid_timestamp, "timestamp"
             else:
                 continue
@@ -585,11 +642,11 @@ def check_numeric_values(ctx: VerifyContext) -> Check:
             if not table.has(column):
                 continue
             where = f"{table.name}.{column}"
-            query = sd.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
+            query = ctx.dialect.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
             count, examples = count_and_examples(ctx.conn, query)
             findings.add(count, examples, f"{where}: {_plural(count, 'value')} not a number")
             if column in NON_NEGATIVE_COLUMNS and not signed:
-                query = sd.offending_negatives(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.offending_negatives(table.name, column, table.label, ctx.scope_of(table))
                 count, examples = count_and_examples(ctx.conn, query)
                 findings.add(count, examples, f"{where}: {_plural(count, 'negative value')}")
     ok = "quantities, rates and amounts are non-negative numbers"
@@ -607,7 +664,7 @@ def check_document_arithmetic(ctx: VerifyContext) -> Check:
         if child.has("item_total") and child.has("parent_id"):
             pairs.append((parent, child))
     for parent, child in pairs:
-        query = sd.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent))
+        query = ctx.dialect.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent))
         rows = ctx.conn.execute(query, (SUBTOTAL_TOLERANCE + _FLOAT_SLACK,)).fetchall()
         if rows:
             worst_id, sub_total, items_total, _ = rows[0]
@@ -637,7 +694,7 @@ def _reference_check(
         return make_check(name, "ok", f"not applicable: no {what} loaded")
     findings = _Findings()
     for table, column in sources:
-        query = sd.offending_references(table.name, column, target.name, ctx.scope_of(table))
+        query = ctx.dialect.offending_references(table.name, column, target.name, ctx.scope_of(table))
         count, examples = count_and_examples(ctx.conn, query)
         note = f"{table.name}.{column}: {_plural(count, 'reference')} not in {target.name}"
         findings.add(count, examples, note)
@@ -770,7 +827,7 @@ def _compare_entity(
         return compared
     missing = _missing_ids(ctx.conn, table.name, ids)
     if missing:
-        rows_now = ctx.conn.execute(sd.count_rows(table.name)).fetchone()[0]
+        rows_now = ctx.conn.execute(ctx.dialect.count_rows(table.name)).fetchone()[0]
         note = (
             f"{table.name}: {rows_now} rows, {len(ids)} distinct ids in "
             f"{_plural(compared, 'loaded file')}, {len(missing)} of them missing"
@@ -804,13 +861,14 @@ def _file_ids(path: Path, entity: str, id_field: str | None) -> set[str]:
     return ids
 
 
-def _missing_ids(conn: sqlite3.Connection, table: str, ids: set[str]) -> list[str]:
+def _missing_ids(conn: Any, table: str, ids: set[str]) -> list[str]:
     """The ids that have no row, in sorted order (looked up in chunks)."""
     ordered = sorted(ids)
     found: set[str] = set()
     for start in range(0, len(ordered), ID_CHUNK):
         chunk = ordered[start : start + ID_CHUNK]
-        found.update(str(row[0]) for row in conn.execute(sd.select_ids_in(table, len(chunk)), chunk))
+        query = dialect_of(conn).select_ids_in(table, len(chunk))
+        found.update(str(row[0]) for row in conn.execute(query, chunk))
     return [i for i in ordered if i not in found]
 
 
@@ -831,7 +889,7 @@ def check_rejected_records(ctx: VerifyContext) -> Check:
     """Records waiting in the quarantine (no usable id, or a file skipped as invalid)."""
     if sd.REJECTED_TABLE not in ctx.catalog.internal:
         return make_check("rejected_records", "ok", "not applicable: no quarantine table")
-    count = ctx.conn.execute(sd.count_rows(sd.REJECTED_TABLE)).fetchone()[0]
+    count = ctx.conn.execute(ctx.dialect.count_rows(sd.REJECTED_TABLE)).fetchone()[0]
     if not count:
         return make_check("rejected_records", "ok", "no rejected records")
     rows = read_rows(
@@ -870,7 +928,7 @@ CHECKS: tuple[CheckFunction, ...] = (
 
 
 def verify_database(
-    conn: sqlite3.Connection,
+    conn: Any,
     *,
     session_max_age_hours: float = 24,
     now: datetime | None = None,
@@ -896,8 +954,9 @@ def verify_database(
         row_ids: main table → ids a run wrote; row-level checks then look only at those
             rows (and their child rows), so a nightly run costs what it changed.
 
-    A check that hits a SQLite error is reported as an error naming it, so one damaged
-    table does not hide the other results.
+    A check that hits a database error (SQLite's, or PostgreSQL's as a DatabaseError)
+    is reported as an error naming it, so one damaged table does not hide the other
+    results.
     """
     catalog = read_catalog(conn)
     ctx = VerifyContext(
@@ -921,13 +980,14 @@ def verify_database(
     return results
 
 
-def _build_scopes(conn: sqlite3.Connection, row_ids: Mapping[str, Collection[str]]) -> dict[str, str]:
+def _build_scopes(conn: Any, row_ids: Mapping[str, Collection[str]]) -> dict[str, str]:
     """One temp table of ids per main table (temp tables work on read-only connections)."""
     scopes: dict[str, str] = {}
     for index, (table, ids) in enumerate(sorted(row_ids.items())):
         name = f"json2db_scope_{index}"
-        conn.execute(sd.create_scope_table(name))
-        conn.executemany(sd.insert_scope_id(name), ((i,) for i in ids))
+        dialect = dialect_of(conn)
+        conn.execute(dialect.create_scope_table(name))
+        conn.executemany(dialect.insert_scope_id(name), ((i,) for i in ids))
         scopes[table] = name
     return scopes
 
@@ -945,7 +1005,7 @@ def _select(catalog: Catalog, tables: Iterable[str] | None) -> tuple[TableInfo, 
 def _run(check: CheckFunction, ctx: VerifyContext) -> Check:
     try:
         return check(ctx)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, DatabaseError) as exc:
         name = check.__name__.removeprefix("check_")
         logger.warning("check %s could not run: %s", name, exc)
         return make_check(name, "error", f"could not run: {exc}")

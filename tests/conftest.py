@@ -118,3 +118,70 @@ def console() -> Iterator[Any]:
     from rich.console import Console
 
     yield Console(file=io.StringIO(), width=120, force_terminal=False, color_system=None)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+# The PostgreSQL tests need a real server: .ci/run starts one (.ci/postgres start) and sets
+# JSON2DB_TEST_POSTGRES_URL and JSON2DB_TEST_REQUIRE_POSTGRES=1. Read here, at import, since
+# the autouse fixture above clears every JSON2DB_* variable inside tests.
+POSTGRES_URL = os.environ.get("JSON2DB_TEST_POSTGRES_URL")
+POSTGRES_REQUIRED = bool(os.environ.get("JSON2DB_TEST_REQUIRE_POSTGRES") or os.environ.get("CI"))
+POSTGRES_HINT = (
+    "PostgreSQL tests skipped: set JSON2DB_TEST_POSTGRES_URL=postgresql://user@127.0.0.1:5432/db "
+    "(or run `eval \"$(.ci/postgres start)\"`) to run them"
+)
+
+
+def _postgres_available() -> str:
+    """The test server's URL; skips (or fails, in CI) when there is none."""
+    if not POSTGRES_URL:
+        if POSTGRES_REQUIRED:
+            pytest.fail("CI needs a PostgreSQL server: JSON2DB_TEST_POSTGRES_URL is not set (.ci/postgres start)")
+        pytest.skip(POSTGRES_HINT)
+    try:
+        import psycopg
+    except ImportError:
+        if POSTGRES_REQUIRED:
+            pytest.fail("psycopg is not installed: pip install -e '.[test]'")
+        pytest.skip("PostgreSQL tests skipped: psycopg is not installed (pip install -e '.[test]')")
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        if POSTGRES_REQUIRED:
+            pytest.fail(f"PostgreSQL test server {POSTGRES_URL} is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL tests skipped: {POSTGRES_URL} is not reachable ({exc})")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def pg_url() -> str:
+    return _postgres_available()
+
+
+@pytest.fixture
+def pg_schema(pg_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh schema for one test, dropped afterwards (tests never share tables)."""
+    import re
+    import uuid
+
+    import psycopg
+
+    stem = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:30]
+    schema = f"t_{stem}_{uuid.uuid4().hex[:8]}"
+    yield schema
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_query(pg_url: str, pg_schema: str) -> Callable[..., list[tuple[Any, ...]]]:
+    """``pg_query(sql, params)`` → rows, run in the test's schema (for assertions)."""
+    import psycopg
+
+    def run(sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("SELECT set_config('search_path', %s, false)", (f'"{pg_schema}"',))
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    return run

@@ -222,8 +222,8 @@ def test_shipped_env_example_lists_every_variable_with_its_default(cwd: Path) ->
     # Copied as shipped it sets nothing (so a config file still applies)...
     assert {row["source"] for row in from_example.describe()} == {"default"}
     # ...and every line, once uncommented, holds the default.
-    # (the three without a default, JSON_DIR, BACKUP_DIR and CONFIG_FILE, stay commented)
-    pattern = r"(?m)^# (JSON2DB_(?!JSON_DIR|BACKUP_DIR|CONFIG_FILE)[A-Z_]+=)"
+    # (the four without a default, JSON_DIR, BACKUP_DIR, CONFIG_FILE and DATABASE_URL, stay commented)
+    pattern = r"(?m)^# (JSON2DB_(?!JSON_DIR|BACKUP_DIR|CONFIG_FILE|DATABASE_URL)[A-Z_]+=)"
     (cwd / ".env").write_text(re.sub(pattern, r"\1", text))
     uncommented = JSON2DBConfig(environ={})
     assert uncommented.settings == defaults

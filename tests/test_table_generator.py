@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from json2db_sync import sql_dialect as sd
+from json2db_sync.database import connect
 from json2db_sync.json_analyzer import EntityPlan, analyze_records
 from json2db_sync.table_generator import (
     apply_plan,
@@ -22,7 +23,7 @@ from json2db_sync.errors import ConfigError
 
 @pytest.fixture
 def conn(tmp_path) -> sqlite3.Connection:
-    connection = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    connection = connect(tmp_path / "t.db")  # the real factory: the connection knows its dialect
     ensure_internal_tables(connection)
     yield connection
     connection.close()

@@ -1,15 +1,24 @@
-"""SQLite dialect: the only module that holds SQL text; stdlib only.
+"""SQLite dialect: SQL text for the embedded default database; stdlib only.
 
 Every identifier that comes from data goes through :func:`quote_identifier`; every
-value is a ``?`` parameter. A PostgreSQL dialect can be added beside this one by
-providing the same functions and constants.
+value is a ``?`` parameter. :mod:`.postgres` provides the same names for PostgreSQL;
+this module also defines the names both share (internal table names, logical types).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+
+NAME = "sqlite"
+LABEL = "SQLite"
+# Identifiers of any length are kept whole (PostgreSQL cuts them at 63 bytes).
+MAX_IDENTIFIER_BYTES: int | None = None
+# SQLite stores each value with its own type, so a float in an INTEGER column or a number
+# in an untyped one keeps its meaning; PostgreSQL's columns are strict (see .postgres).
+STRICT_TYPES = False
 
 # SQLite's compiled default is 2000 columns per table; keep a margin for the
 # standard and custom columns, and put what does not fit into one JSON column.
@@ -56,6 +65,7 @@ def foreign_key_check_table(table: str) -> str:
     return f"PRAGMA foreign_key_check({quote_identifier(table)})"
 
 BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
+BEGIN_WRITE = BEGIN_IMMEDIATE  # the writer's transaction: takes the write lock at once
 COMMIT = "COMMIT"
 ROLLBACK = "ROLLBACK"
 
@@ -90,6 +100,17 @@ def quote_identifier(name: str) -> str:
 
 
 q = quote_identifier
+
+
+def fit_identifier(name: str, limit: int | None) -> str:
+    """``name`` if it fits ``limit`` bytes (None: no limit), else its start plus a short
+    hash of the whole, so that two long names never collapse into one (PostgreSQL would
+    cut both at 63 bytes, silently)."""
+    if limit is None or len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    head = name.encode()[: limit - 9].decode(errors="ignore")
+    return f"{head}_{digest}"
 
 
 def _column_list(columns: Iterable[str]) -> str:
@@ -194,6 +215,21 @@ INSERT_RUN = (
 def table_info(table: str) -> str:
     """``PRAGMA table_info`` for one table (name is quoted)."""
     return f"PRAGMA table_info({q(table)})"
+
+
+def columns_of(table: str) -> tuple[str, tuple[str]]:
+    """(statement, parameters) listing a table's columns as rows of (name, declared type)."""
+    return "SELECT name, type FROM pragma_table_info(?)", (table,)
+
+
+def column_type(logical: str) -> str:
+    """The declaration of a logical type (SQLite uses the logical names themselves)."""
+    return logical
+
+
+def logical_type(declared: str) -> str:
+    """The logical type of a declared one (the inverse of :func:`column_type`)."""
+    return (declared or "").upper()
 
 
 def create_main_table(table: str, columns: Sequence[tuple[str, str]]) -> str:

@@ -1,0 +1,320 @@
+"""PostgreSQL destination: connections, the advisory writer lock, bulk writes, pg_dump backups.
+
+May import stdlib, ``errors``, ``config`` (URL redaction), ``sql_dialect`` and ``database``; psycopg 3 is imported
+only when a PostgreSQL destination is opened, so SQLite users never need it. Every
+psycopg error that reaches a user passes through :func:`explain_postgres_error`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .config import redact_url
+from .database import BACKUP_TIME_FORMAT, _ensure_folder
+from .errors import ConfigError, DatabaseError, LockHeldError
+from .sql_dialect import postgres as pg
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'json2db_sync[postgres]'"
+# First key of the advisory lock: "J2DB" in ASCII, fits a signed int4.
+LOCK_CLASS = 0x4A324442 & 0x7FFFFFFF
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise ConfigError(
+            "a PostgreSQL destination needs the psycopg driver, which is not installed; "
+            f"install it with {INSTALL_HINT} (or unset JSON2DB_DATABASE_URL / database.url to use SQLite)"
+        ) from None
+    return psycopg
+
+
+def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
+    """Turn a psycopg error into a DatabaseError naming the server and the remedy."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    lowered = text.lower()
+    if sqlstate == "55P03" or "lock timeout" in lowered:
+        advice = "another program holds a lock on these tables; wait for it or raise JSON2DB_LOCK_TIMEOUT"
+    elif sqlstate.startswith("28") or "password" in lowered or "authentication" in lowered:
+        advice = "the server refused the credentials; check the user and password in JSON2DB_DATABASE_URL"
+    elif sqlstate == "3D000":
+        advice = "the database does not exist; create it (createdb) or fix the name in JSON2DB_DATABASE_URL"
+    elif sqlstate.startswith("42501") or "permission denied" in lowered:
+        advice = "the user lacks a privilege on this database or schema; grant it or use another user"
+    elif sqlstate == "53100" or "no space left" in lowered:
+        advice = "the server's disk is full; free space and run again (nothing was written)"
+    elif "connection" in lowered or "could not" in lowered or sqlstate.startswith("08"):
+        advice = "check that the server runs and that host, port and database in JSON2DB_DATABASE_URL are right"
+    elif "0x00" in lowered or "\\u0000" in lowered:
+        advice = "PostgreSQL text cannot hold the NUL character (\\u0000); remove it from the source data"
+    else:
+        advice = "see the log for details"
+    return DatabaseError(f"PostgreSQL {where}: {text}; {advice}")
+
+
+def _bool_as_int_dumper(psycopg: Any) -> type:
+    """Booleans are stored as 0/1 in BIGINT columns, as on SQLite (one logical type
+    for both), so COPY and parameters must send them as numbers."""
+    from psycopg.adapt import Dumper
+
+    int8 = psycopg.adapters.types["int8"].oid
+
+    class BoolAsInt(Dumper):
+        oid = int8
+
+        def dump(self, obj: bool) -> bytes:
+            return b"1" if obj else b"0"
+
+    return BoolAsInt
+
+
+class PostgresConnection:
+    """One psycopg connection in autocommit mode (transactions are explicit, as on
+    SQLite), with the SQLite connection's ``execute``/``executemany`` and bulk writes
+    through ``COPY``."""
+
+    kind = "postgresql"
+    dialect = pg
+
+    def __init__(self, raw: Any, where: str) -> None:
+        self.raw = raw
+        self.where = where
+        self._psycopg = _psycopg()
+        self._stages: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._stage_count = 0
+
+    # --- the sqlite3-like surface ---------------------------------------------------
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        try:
+            return self.raw.execute(sql, params)
+        except self._psycopg.Error as exc:
+            raise explain_postgres_error(exc, self.where) from exc
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        try:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(sql, list(rows))
+        except self._psycopg.Error as exc:
+            raise explain_postgres_error(exc, self.where) from exc
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.raw.close()
+
+    # --- bulk writes -------------------------------------------------------------------
+
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Plain inserts through ``COPY`` (child rows)."""
+        self._copy(pg.copy_rows(table, columns), rows)
+
+    def upsert_rows(
+        self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, newest_wins: bool = False
+    ) -> None:
+        """``COPY`` into a staging table shaped like the columns, then one
+        ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (the ids of ``rows`` are unique)."""
+        stage = self._stage(table, columns)
+        self._copy(pg.copy_rows(stage, columns), rows)
+        self.execute(pg.upsert_from_stage(table, stage, columns, newest_wins))
+        self.execute(pg.clear_stage(stage))
+
+    def _stage(self, table: str, columns: tuple[str, ...]) -> str:
+        key = (table, columns)
+        stage = self._stages.get(key)
+        if stage is None:
+            self._stage_count += 1
+            stage = pg.stage_name(self._stage_count)
+            self.execute(pg.create_stage(stage, table, columns))
+            self._stages[key] = stage
+        return stage
+
+    def _copy(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        try:
+            with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        except self._psycopg.Error as exc:
+            raise explain_postgres_error(exc, self.where) from exc
+
+    def schema_changed(self) -> None:
+        """A table gained or retyped a column: staging tables shaped before are stale."""
+        self._stages.clear()
+
+    def rolled_back(self) -> None:
+        """Staging tables created inside the undone part are gone."""
+        self._stages.clear()
+
+
+@dataclass(frozen=True)
+class PostgresDestination:
+    """A schema in a PostgreSQL database, reached by URL."""
+
+    url: str
+    schema: str = "public"
+    kind: str = "postgresql"
+
+    @property
+    def label(self) -> str:
+        """How results and views name the destination (password masked)."""
+        return f"{redact_url(self.url)} (schema {self.schema})"
+
+    def describe(self) -> str:
+        return f"PostgreSQL {self.label}"
+
+    def exists(self) -> bool:
+        """A server is always worth asking: a missing schema reads as empty."""
+        return True
+
+    def connect(self, *, readonly: bool = False, busy_timeout: float = 5.0, purpose: str = "run") -> PostgresConnection:
+        psycopg = _psycopg()
+        try:
+            raw = psycopg.connect(
+                self.url,
+                autocommit=True,
+                connect_timeout=max(1, int(busy_timeout) or 10),
+                application_name=f"json2db_sync {purpose} pid {os.getpid()} on {socket.gethostname()}"[:63],
+            )
+        except psycopg.Error as exc:
+            raise explain_postgres_error(exc, f"server {redact_url(self.url)}") from exc
+        raw.adapters.register_dumper(bool, _bool_as_int_dumper(psycopg))
+        # NUMERIC columns read back as float, as SQLite's REAL does (results stay plain JSON)
+        from psycopg.types.numeric import FloatLoader
+
+        raw.adapters.register_loader("numeric", FloatLoader)
+        conn = PostgresConnection(raw, f"{redact_url(self.url)} schema {self.schema}")
+        try:
+            if not readonly:
+                conn.execute(pg.create_schema(self.schema))
+            conn.execute(pg.SET_SEARCH_PATH, (pg.search_path_value(self.schema),))
+            conn.execute(pg.SET_TIME_ZONE_UTC)
+            conn.execute(pg.SET_LOCK_TIMEOUT, (f"{int(max(busy_timeout, 0.0) * 1000)}ms",))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextlib.contextmanager
+    def open(self, *, readonly: bool = False, busy_timeout: float = 5.0) -> Iterator[PostgresConnection]:
+        conn = self.connect(readonly=readonly, busy_timeout=busy_timeout)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def lock_key(self) -> tuple[int, int]:
+        return LOCK_CLASS, zlib.crc32(self.schema.encode()) & 0x7FFFFFFF
+
+    @contextlib.contextmanager
+    def writer_lock(self, *, operation: str, timeout_seconds: float = 0) -> Iterator[None]:
+        """The single-writer lock: a session advisory lock on a connection of its own,
+        which the server drops when the process dies (no stale lock after a kill)."""
+        conn = self.connect(readonly=True, purpose=f"{operation} lock")
+        key = self.lock_key()
+        try:
+            deadline = time.monotonic() + max(0.0, timeout_seconds)
+            while not conn.execute(pg.TRY_ADVISORY_LOCK, key).fetchone()[0]:
+                if time.monotonic() >= deadline:
+                    raise LockHeldError(self._describe_holder(conn, key, timeout_seconds))
+                time.sleep(0.1)
+            logger.debug("writer lock %s taken for %s", key, operation)
+            yield
+            with contextlib.suppress(DatabaseError):
+                conn.execute(pg.ADVISORY_UNLOCK, key)
+        finally:
+            conn.close()
+
+    def _describe_holder(self, conn: PostgresConnection, key: tuple[int, int], timeout_seconds: float) -> str:
+        row = conn.execute(pg.ADVISORY_LOCK_HOLDER, key).fetchone()
+        if row is not None:
+            pid, app, client, started = row
+            who = f"server process {pid} ({app or 'unnamed client'} from {client or 'a local socket'}, since {started})"
+        else:
+            who = "a run that has just finished or is starting"
+        waited = f" after waiting {timeout_seconds:g}s" if timeout_seconds else ""
+        return (
+            f"{self.describe()} is busy{waited}: another json2db_sync run holds the writer lock "
+            f"(advisory lock {key[0]}, {key[1]}) — {who}. Wait for it to finish, or set "
+            "JSON2DB_LOCK_TIMEOUT to wait for it automatically"
+        )
+
+    # --- backups ---------------------------------------------------------------------
+
+    def default_backup_dir(self) -> Path:
+        return Path.cwd() / "backups"
+
+    def _backup_stem(self) -> str:
+        database = urlsplit(self.url).path.lstrip("/") or "postgres"
+        return "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{database}-{self.schema}")
+
+    def backup(self, backup_dir: Path, *, keep: int) -> Path | None:
+        """``pg_dump`` of the schema (custom format) when pg_dump is on PATH; otherwise a
+        DatabaseError saying that the server's own backup tools are the way."""
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise DatabaseError(
+                f"cannot back up {self.describe()}: pg_dump is not on PATH. PostgreSQL backups belong "
+                "to the server's own tools (pg_dump, pg_basebackup, your provider's snapshots); "
+                "install the PostgreSQL client tools or turn JSON2DB_BACKUP_BEFORE_OPERATIONS off"
+            )
+        _ensure_folder(backup_dir)
+        stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
+        target = backup_dir / f"{self._backup_stem()}-{stamp}.dump"
+        counter = 2
+        while target.exists():
+            target = backup_dir / f"{self._backup_stem()}-{stamp}-{counter}.dump"
+            counter += 1
+        command = [pg_dump, "--format=custom", f"--schema={self.schema}", f"--file={target}", "--no-password"]
+        completed = subprocess.run(
+            [*command, "--dbname", self.url], capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            detail = " ".join(completed.stderr.replace(self.url, redact_url(self.url)).split())
+            raise DatabaseError(f"pg_dump of {self.describe()} failed: {detail}")
+        with contextlib.suppress(OSError):
+            target.chmod(0o600)
+        logger.info("backup written to %s", target)
+        for old in self.list_backups(backup_dir)[: -max(keep, 1)]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+        return target
+
+    def list_backups(self, backup_dir: Path) -> list[Path]:
+        import re
+
+        if not backup_dir.is_dir():
+            return []
+        pattern = re.compile(re.escape(self._backup_stem()) + r"-\d{8}-\d{6}(?:-\d+)?\.dump")
+        found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name)]
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+    def restore(self, backup: Path) -> None:
+        raise DatabaseError(
+            f"json2db_sync does not restore PostgreSQL backups itself: restoring replaces what other "
+            f"users of the server see, so do it with the server's tools, e.g. "
+            f"`pg_restore --clean --if-exists --schema={self.schema} --dbname=<url> {backup}`"
+        )
+
+    def size_bytes(self, conn: Any) -> int | None:
+        row = conn.execute(pg.SCHEMA_SIZE).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
