@@ -20,7 +20,7 @@ import orjson
 
 from . import sql_dialect as sd
 from .database import savepoint, utc_now_text
-from .errors import DataFileError, Json2DBError, ValidationError
+from .errors import DatabaseError, DataFileError, Json2DBError, ValidationError
 from .json_analyzer import (
     NUMERIC_TYPES,
     EntityPlan,
@@ -256,6 +256,11 @@ class Populator:
                         utc_now_text(),
                     ),
                 )
+        except DatabaseError as exc:
+            # (PostgreSQL refusing a value, say): name the file the value came from
+            if str(data_file.path) in str(exc):
+                raise
+            raise DatabaseError(f"while loading {data_file.path}: {exc}") from exc
         except (DataFileError, ValidationError) as exc:
             if self.options.on_invalid_file != "skip":
                 raise

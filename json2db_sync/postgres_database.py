@@ -52,9 +52,11 @@ def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
     lowered = text.lower()
     if sqlstate == "55P03" or "lock timeout" in lowered:
         advice = "another program holds a lock on these tables; wait for it or raise JSON2DB_LOCK_TIMEOUT"
-    elif sqlstate.startswith("28") or "password" in lowered or "authentication" in lowered:
+    elif sqlstate.startswith("28") or "password" in lowered or "authentication" in lowered or (
+        "role" in lowered and "does not exist" in lowered
+    ):
         advice = "the server refused the credentials; check the user and password in JSON2DB_DATABASE_URL"
-    elif sqlstate == "3D000":
+    elif sqlstate == "3D000" or ("database" in lowered and "does not exist" in lowered):
         advice = "the database does not exist; create it (createdb) or fix the name in JSON2DB_DATABASE_URL"
     elif sqlstate.startswith("42501") or "permission denied" in lowered:
         advice = "the user lacks a privilege on this database or schema; grant it or use another user"

@@ -185,3 +185,82 @@ def pg_query(pg_url: str, pg_schema: str) -> Callable[..., list[tuple[Any, ...]]
             return cursor.fetchall() if cursor.description else []
 
     return run
+
+
+class Backend:
+    """One destination for the engine matrix: how to point a runner at it and how to look
+    inside it. ``query`` takes SQLite-style ``?`` placeholders on both databases."""
+
+    def __init__(self, kind: str, db_path: Path, pg_url: str | None = None, pg_schema: str | None = None) -> None:
+        self.kind = kind
+        self.db_path = db_path
+        self.pg_url = pg_url
+        self.pg_schema = pg_schema
+
+    @property
+    def runner_kwargs(self) -> dict[str, Any]:
+        """Arguments for JSON2DBSyncRunner(...) that select this destination."""
+        if self.kind == "sqlite":
+            return {"db_path": self.db_path}
+        return {"db_url": self.pg_url, "db_schema": self.pg_schema}
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that select this destination (for the CLI)."""
+        if self.kind == "sqlite":
+            return {"JSON2DB_DATABASE_PATH": str(self.db_path)}
+        return {"JSON2DB_DATABASE_URL": str(self.pg_url), "JSON2DB_DATABASE_SCHEMA": str(self.pg_schema)}
+
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        if self.kind == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(self.db_path)
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+        import psycopg
+        from psycopg.types.numeric import FloatLoader
+
+        with psycopg.connect(str(self.pg_url), autocommit=True) as conn:
+            conn.adapters.register_loader("numeric", FloatLoader)
+            conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.pg_schema}"',))
+            conn.execute("SET TIME ZONE 'UTC'")
+            cursor = conn.execute(sql.replace("?", "%s"), params or None)
+            return cursor.fetchall() if cursor.description else []
+
+    def tables(self) -> set[str]:
+        if self.kind == "sqlite":
+            return {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {
+            r[0]
+            for r in self.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
+        }
+
+    def columns(self, table: str) -> dict[str, str]:
+        """Column name → declared type as the database spells it."""
+        if self.kind == "sqlite":
+            return {r[1]: r[2] for r in self.query(f'PRAGMA table_info("{table}")')}
+        return dict(
+            self.query(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"Backend({self.kind})"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, db_path: Path) -> Backend:
+    """The engine matrix: each test using it runs on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return Backend("sqlite", db_path)
+    return Backend(
+        "postgresql", db_path, request.getfixturevalue("pg_url"), request.getfixturevalue("pg_schema")
+    )

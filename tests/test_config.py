@@ -607,3 +607,60 @@ def test_support_command_counts_sessions(make_session, cwd: Path) -> None:
     if proc.returncode != 0 and "No module named 'json2db_sync." in proc.stderr:
         pytest.xfail(f"the package does not import yet (other modules unwritten): {proc.stderr.strip().splitlines()[-1]}")
     assert (proc.returncode, proc.stdout) == (0, "Found 2 sessions\n"), proc.stderr
+
+
+# --- the destination: SQLite file or PostgreSQL URL ------------------------------------
+
+
+def test_database_url_selects_postgresql_and_masks_the_password(cwd: Path) -> None:
+    config = JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "postgresql://sync:s3cret@db:5432/books"})
+
+    assert config.destination() == ("postgresql", "postgresql://sync:s3cret@db:5432/books")
+    shown = {row["key"]: row["value"] for row in config.describe()}
+    assert shown["database_url"] == "postgresql://sync:***@db:5432/books"
+    assert shown["database_schema"] == "public"
+    assert "s3cret" not in repr(config.describe())
+
+
+def test_a_db_path_argument_beats_a_url_from_the_environment(cwd: Path) -> None:
+    config = JSON2DBConfig(db_path="mine.db", environ={"JSON2DB_DATABASE_URL": "postgresql://u@h/db"})
+
+    assert config.destination() == ("sqlite", cwd / "mine.db")
+
+
+def test_a_url_beats_a_path_from_the_same_or_a_lower_source(cwd: Path) -> None:
+    environ = {"JSON2DB_DATABASE_URL": "postgresql://u@h/db", "JSON2DB_DATABASE_PATH": "x.db"}
+
+    assert JSON2DBConfig(environ=environ).destination()[0] == "postgresql"
+
+
+def test_plain_paths_and_sqlite_urls_name_a_sqlite_file(cwd: Path) -> None:
+    assert JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "data/x.db"}).destination() == ("sqlite", cwd / "data/x.db")
+    absolute = JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "sqlite:////tmp/abs.db"}).destination()
+    assert absolute == ("sqlite", Path("/tmp/abs.db"))
+    relative = JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "sqlite:///rel.db"}).destination()
+    assert relative == ("sqlite", cwd / "rel.db")
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("mysql://u:pw@h/db", "neither postgresql:// nor sqlite://"),
+        ("postgresql:///db", "names no host"),
+        ("   ", "is empty"),
+    ],
+)
+def test_bad_database_urls_are_named_without_their_password(cwd: Path, value: str, complaint: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": value})
+
+    message = str(caught.value)
+    assert "JSON2DB_DATABASE_URL" in message and complaint in message
+    assert "pw@" not in message
+
+
+def test_schema_names_are_checked(cwd: Path) -> None:
+    with pytest.raises(ConfigError, match="JSON2DB_DATABASE_SCHEMA"):
+        JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": "x" * 64})
+    odd = JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": 'Zoho "Books"; drop'})
+    assert odd.settings.database_schema == 'Zoho "Books"; drop'  # quoted wherever it is used

@@ -638,3 +638,25 @@ def test_entity_known_but_outside_the_cutoff_is_a_warning(runner, make_session) 
     result = runner.populate_tables(cutoff_days=2, entity_filter=["bills"])
     assert result["success"], result["error"]
     assert any("no data within the cutoff for bills" in w for w in result["warnings"])
+
+
+def test_postgres_without_psycopg_names_the_extra_to_install(workspace: Path, make_session) -> None:
+    """A fresh interpreter where psycopg cannot be imported (as on a SQLite-only install)."""
+    import subprocess
+    import sys
+
+    make_session(datetime(2026, 6, 1, 9), {"invoices": [invoice("1")]})
+    code = (
+        "import sys, json; sys.modules['psycopg'] = None\n"
+        "from json2db_sync import JSON2DBSyncRunner\n"
+        "r = JSON2DBSyncRunner(db_url='postgresql://sync:pw@127.0.0.1:1/books')\n"
+        "print(json.dumps([r.destination(), r.populate_tables(cutoff_days=36500)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    destination, result = json.loads(out)
+
+    assert destination["kind"] == "postgresql"
+    assert destination["db_path"] == "postgresql://sync:***@127.0.0.1:1/books (schema public)"
+    assert result["success"] is False and result["error_type"] == "config_error"
+    assert "pip install 'json2db_sync[postgres]'" in result["error"]
+    assert "pw@" not in out

@@ -82,3 +82,60 @@ def test_custom_declarations_reject_sql(declaration: str) -> None:
 def test_add_column_drops_non_constant_default() -> None:
     assert sd.custom_declaration_for_add("TIMESTAMP DEFAULT CURRENT_TIMESTAMP") == "TIMESTAMP"
     assert sd.custom_declaration_for_add("TEXT DEFAULT 'json'") == "TEXT DEFAULT 'json'"
+
+
+# --- the PostgreSQL dialect (text only here; tests/test_engine_matrix.py runs it) -------
+
+from json2db_sync.sql_dialect import postgres as pg  # noqa: E402
+from json2db_sync.sql_dialect import sqlite as sqlite_dialect  # noqa: E402
+
+
+def test_both_dialects_offer_the_same_names() -> None:
+    wanted = [n for n in dir(sqlite_dialect) if not n.startswith("_") and n.isupper() or callable(getattr(sqlite_dialect, n))]
+    sqlite_only = {
+        "PRAGMAS_ON_OPEN", "PRAGMA_WAL", "PRAGMA_JOURNAL_DELETE", "PRAGMA_SYNCHRONOUS_NORMAL",
+        "PRAGMA_INTEGRITY_CHECK", "PRAGMA_FOREIGN_KEY_CHECK",  # the verifier says "not applicable"
+        "table_info", "lru_cache", "Iterable", "Sequence", "re", "hashlib", "annotations",
+    }
+    missing = [n for n in wanted if n not in sqlite_only and not n.startswith("_") and not hasattr(pg, n)]
+    assert missing == []
+
+
+def test_postgres_types_and_time_columns() -> None:
+    ddl = pg.create_main_table("json_invoices", [("total", "REAL"), ("qty", "INTEGER"), ("memo", "TEXT"), ("blank", "")])
+    assert '"created_at" TIMESTAMPTZ' in ddl and '"updated_at" TIMESTAMPTZ' in ddl
+    assert '"total" NUMERIC' in ddl and '"qty" BIGINT' in ddl and '"memo" TEXT' in ddl and '"blank" TEXT' in ddl
+    assert pg.logical_type("numeric") == "REAL" and pg.logical_type("bigint") == "INTEGER"
+
+
+def test_postgres_custom_declarations_use_postgres_type_names() -> None:
+    assert pg.add_column("t", "seen", "DATETIME DEFAULT CURRENT_TIMESTAMP").endswith(
+        '"seen" TIMESTAMP DEFAULT CURRENT_TIMESTAMP'
+    )
+
+
+def test_postgres_upsert_is_newest_wins_and_merges_overflow() -> None:
+    sql = pg.upsert_from_stage("json_x", "stage", ("id", "updated_at", "created_at", sd.OVERFLOW_COLUMN), True)
+    assert 'ON CONFLICT ("id") DO UPDATE' in sql
+    assert 'WHERE "json_x"."updated_at" IS NULL OR EXCLUDED."updated_at" >= "json_x"."updated_at"' in sql
+    assert "jsonb_each" in sql and 'COALESCE("json_x"."created_at", EXCLUDED."created_at")' in sql
+
+
+def test_no_postgres_statement_holds_a_literal_percent() -> None:
+    """psycopg reads % as a placeholder whenever parameters are passed."""
+    texts = [v for n, v in vars(pg).items() if isinstance(v, str) and not n.startswith("_")]
+    texts += [v for v in pg.INTERNAL_TABLES_DDL]
+    texts += [
+        pg.upsert_main("t", ("id", "a"), True), pg.create_stage("s", "t", ("a",)), pg.LIST_DATA_TABLES,
+        pg.retype_column("t", "c", "TEXT", "INTEGER"), pg.select_updated_at("t", 2), pg.max_value("t", "updated_at"),
+    ]
+    for text in texts:
+        assert "%" not in text.replace("%s", ""), text
+
+
+def test_long_identifiers_are_fitted_distinctly() -> None:
+    a, b = "x" * 70 + "_one", "x" * 70 + "_two"
+    fitted = {sd.fit_identifier(a, 63), sd.fit_identifier(b, 63)}
+    assert len(fitted) == 2 and all(len(n.encode()) <= 63 for n in fitted)
+    assert sd.fit_identifier("short", 63) == "short" and sd.fit_identifier(a, None) == a
+    assert len(pg.index_name("json_" + "y" * 80, ["customer_id"]).encode()) <= 63

@@ -154,6 +154,12 @@ def _label(label: str | None, alias: str) -> str:
     return f"{alias}.{q(label)}" if label else f"'row ' || CAST({alias}.ctid AS text)"
 
 
+def _by_label(label: str | None) -> str:
+    """Rows in label order (byte order, as SQLite sorts text), so the first examples of
+    the checks that read every offending row do not depend on where rows sit on disk."""
+    return f"ORDER BY CAST({_label(label, 't')} AS text) COLLATE \"C\""
+
+
 def _blank(expr: str) -> str:
     return f"({expr} IS NULL OR {_text(expr)} = '')"
 
@@ -232,7 +238,7 @@ def nonstandard_dates(table: str, column: str, label: str | None, scope: Scope |
     value = _text(f"t.{q(column)}")
     return (
         f"SELECT {_label(label, 't')}, {value} FROM {_rows(table, scope, 't')} "
-        f"WHERE {value} <> '' AND NOT ({_is_valid_iso_date(value)})"
+        f"WHERE {value} <> '' AND NOT ({_is_valid_iso_date(value)}) {_by_label(label)}"
     )
 
 
@@ -247,7 +253,7 @@ def nonstandard_timestamps(table: str, column: str, label: str | None, scope: Sc
     )
     return (
         f"SELECT {_label(label, 't')}, {value} FROM {_rows(table, scope, 't')} "
-        f"WHERE {value} <> '' AND NOT ({valid})"
+        f"WHERE {value} <> '' AND NOT ({valid}) {_by_label(label)}"
     )
 
 
