@@ -35,6 +35,9 @@ CHILD_OWNED_COLUMNS = ("parent_id", "position", *MAIN_OWNED_COLUMNS)
 # Columns whose JSON kinds decide the SQL type; null and "" decide nothing.
 KIND_INT = "int"
 KIND_FLOAT = "float"
+# Booleans vote apart from whole numbers so that a destination with a boolean type
+# (PostgreSQL) can use it; the type lattice treats them as whole numbers (0/1).
+KIND_BOOL = "bool"
 KIND_TEXT = "text"
 
 # A bare JSON array element that is not an object lands in this child column.
@@ -186,7 +189,7 @@ def record_times(record: Mapping[str, Any], fallback: str | None) -> tuple[str |
 _KIND_OF_TYPE: dict[type, str] = {
     str: KIND_TEXT,
     int: KIND_INT,
-    bool: KIND_INT,
+    bool: KIND_BOOL,
     float: KIND_FLOAT,
     list: KIND_TEXT,
     dict: KIND_TEXT,
@@ -198,7 +201,7 @@ def value_kind(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        return KIND_INT
+        return KIND_BOOL
     if isinstance(value, int):
         return KIND_INT if sd.INT64_MIN <= value <= sd.INT64_MAX else KIND_TEXT
     if isinstance(value, float):
@@ -220,7 +223,12 @@ def sql_type_for(kinds: Iterable[str]) -> str:
         return sd.TEXT
     if KIND_FLOAT in kinds:
         return sd.REAL
-    return sd.INTEGER
+    return sd.INTEGER  # whole numbers, booleans (0/1), or both
+
+
+def only_booleans(kinds: Iterable[str]) -> bool:
+    """Whether a column has held nothing but true/false (PostgreSQL declares it BOOLEAN)."""
+    return set(kinds) == {KIND_BOOL}
 
 
 def flatten(

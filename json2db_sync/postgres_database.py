@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .config import redact_url
 from .database import BACKUP_TIME_FORMAT, _ensure_folder
@@ -58,6 +58,8 @@ def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
         advice = "the server refused the credentials; check the user and password in JSON2DB_DATABASE_URL"
     elif sqlstate == "3D000" or ("database" in lowered and "does not exist" in lowered):
         advice = "the database does not exist; create it (createdb) or fix the name in JSON2DB_DATABASE_URL"
+    elif sqlstate == "2BP01":
+        advice = "other objects (views) depend on a json_* table; drop or change them first, then run again"
     elif sqlstate.startswith("42501") or "permission denied" in lowered:
         advice = "the user lacks a privilege on this database or schema; grant it or use another user"
     elif sqlstate == "53100" or "no space left" in lowered:
@@ -85,6 +87,18 @@ def _bool_as_int_dumper(psycopg: Any) -> type:
             return b"1" if obj else b"0"
 
     return BoolAsInt
+
+
+def _password_to_environment(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and an environment that carries it (PGPASSWORD)."""
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password is None:
+        return url, env
+    env["PGPASSWORD"] = unquote(parts.password)
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
+    return urlunsplit((parts.scheme, f"{user}@{netloc}", parts.path, parts.query, parts.fragment)), env
 
 
 class PostgresConnection:
@@ -284,9 +298,8 @@ class PostgresDestination:
             target = backup_dir / f"{self._backup_stem()}-{stamp}-{counter}.dump"
             counter += 1
         command = [pg_dump, "--format=custom", f"--schema={self.schema}", f"--file={target}", "--no-password"]
-        completed = subprocess.run(
-            [*command, "--dbname", self.url], capture_output=True, text=True, check=False
-        )
+        url, env = _password_to_environment(self.url)  # never on a command line others can read
+        completed = subprocess.run([*command, "--dbname", url], capture_output=True, text=True, check=False, env=env)
         if completed.returncode != 0:
             with contextlib.suppress(OSError):
                 target.unlink()

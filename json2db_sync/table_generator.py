@@ -23,6 +23,7 @@ from .json_analyzer import (
     EntityPlan,
     Limits,
     TablePlan,
+    only_booleans,
     path_key,
     sql_type_for,
 )
@@ -171,7 +172,7 @@ def _table_columns_ddl(
         if spec.name.lower() in seen:
             continue
         seen.add(spec.name.lower())
-        pairs.append((spec.name, spec.sql_type))
+        pairs.append((spec.name, physical_type(table, spec, dialect)))
     if table.conflict_paths and sd.OVERFLOW_COLUMN.lower() not in seen:
         pairs.append((sd.OVERFLOW_COLUMN, sd.TEXT))
     return pairs
@@ -250,7 +251,8 @@ def apply_plan(
                     conn.execute(statement)
                     executed.append(statement)
                     table.existing_columns.add(name.lower())
-                    table.declared[name.lower()] = declaration if declaration in sd.TYPE_NAMES else sd.TEXT
+                    known = (*sd.TYPE_NAMES, sd.BOOLEAN)
+                    table.declared[name.lower()] = declaration if declaration in known else sd.TEXT
                     logger.info("added column %s.%s (%s)", table.name, name, declaration)
         if dialect.STRICT_TYPES:
             executed.extend(_retype_untyped(conn, table))
@@ -279,14 +281,24 @@ def _clear_empty_strings(conn: Connection, table: TablePlan) -> None:
         logger.info("%s.%s turned out numeric: its empty strings are now NULL", table.name, column)
 
 
+def physical_type(table: TablePlan, spec: ColumnSpec, dialect: ModuleType = sd) -> str:
+    """The type a column is declared with: its logical type, except that a strict dialect
+    (PostgreSQL) declares a column that has held nothing but true/false BOOLEAN."""
+    if dialect.STRICT_TYPES and spec.sql_type in (sd.INTEGER, sd.UNTYPED):
+        if only_booleans(table.kinds.get(spec.path, ())):
+            return sd.BOOLEAN
+    return spec.sql_type
+
+
 def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
     """Where column types are strict (PostgreSQL), settle a column's type once its values
     say what it holds, instead of letting the database refuse or round them:
 
     * a column created while only "" and null had been seen is declared TEXT, then
-      retyped to BIGINT or NUMERIC ("" becoming NULL) when numbers come, and back to TEXT
-      if text comes after all;
-    * an INTEGER column that receives a fraction (money that was whole in the first
+      retyped to BOOLEAN, BIGINT or NUMERIC ("" becoming NULL) when values come, and
+      back to TEXT if text comes after all;
+    * a BOOLEAN column that receives other whole numbers becomes BIGINT (true/false as
+      1/0), and a BIGINT one that receives a fraction (money that was whole in the first
       batch) is widened to NUMERIC, which holds every BIGINT exactly.
     """
     statements: list[str] = []
@@ -296,14 +308,16 @@ def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
         name = spec.name.lower()
         if name not in table.declared:
             continue
-        wanted = sql_type_for(table.kinds.get(spec.path, ()))
+        kinds = table.kinds.get(spec.path, ())
+        wanted = sd.BOOLEAN if only_booleans(kinds) else sql_type_for(kinds)
         have = table.declared[name] or sd.TEXT
-        if spec.sql_type == sd.INTEGER:
-            if not (have == sd.INTEGER and wanted == sd.REAL):
-                continue
-            spec.sql_type = sd.REAL  # the column map records the wider type
-        elif wanted in (sd.UNTYPED, have):
+        if wanted in (sd.UNTYPED, have):
             continue
+        if spec.sql_type == sd.INTEGER:
+            if wanted == sd.TEXT or (have, wanted) == (sd.INTEGER, sd.BOOLEAN):
+                continue  # text is a conflict (kept in the overflow JSON), not a retype
+            if wanted == sd.REAL:
+                spec.sql_type = sd.REAL  # the column map records the wider type
         statement = conn.dialect.retype_column(table.name, spec.name, have, wanted)
         conn.execute(statement)
         statements.append(statement)
@@ -389,6 +403,8 @@ def _type_fits(declared: str, wanted: str) -> bool:
     """Whether values of ``wanted`` type keep their meaning in a ``declared`` column."""
     if declared == wanted or declared in (sd.TEXT, sd.UNTYPED) or wanted == sd.UNTYPED:
         return True
+    if declared == sd.BOOLEAN:
+        return wanted == sd.INTEGER  # widened to BIGINT by the load if other numbers came
     return declared == sd.REAL and wanted == sd.INTEGER
 
 

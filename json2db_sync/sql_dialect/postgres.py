@@ -6,8 +6,9 @@ run the same statements. Values are ``%s`` parameters (psycopg); no statement he
 a literal ``%``, so none needs escaping. Unqualified table names resolve in the schema the
 connection's ``search_path`` names (see :func:`set_search_path`).
 
-Types: logical ``TEXT``/``INTEGER``/``REAL`` become ``TEXT``/``BIGINT``/``NUMERIC``;
-``created_at``/``updated_at`` are ``TIMESTAMPTZ``. PostgreSQL, unlike SQLite, has no
+Types: logical ``TEXT``/``INTEGER``/``REAL`` become ``TEXT``/``BIGINT``/``NUMERIC``, and an
+INTEGER column that has held only true/false is ``BOOLEAN``; ``created_at``/``updated_at``
+are ``TIMESTAMPTZ``. PostgreSQL, unlike SQLite, has no
 untyped columns and never stores a fraction in a BIGINT: a column that has only held
 ``""`` so far is declared ``TEXT`` and retyped (``ALTER COLUMN ... TYPE``) once its values
 show what it holds, and a BIGINT column that meets a fraction is widened to NUMERIC.
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from .sqlite import (  # the names both dialects share
+    BOOLEAN,
     COLUMNS_TABLE,
     DATA_TABLE_PREFIX,
     FILES_TABLE,
@@ -43,7 +45,7 @@ from .sqlite import (  # the names both dialects share
 )
 
 __all__ = [
-    "COLUMNS_TABLE", "DATA_TABLE_PREFIX", "FILES_TABLE", "INT64_MAX", "INT64_MIN", "INTEGER",
+    "BOOLEAN", "COLUMNS_TABLE", "DATA_TABLE_PREFIX", "FILES_TABLE", "INT64_MAX", "INT64_MIN", "INTEGER",
     "INTERNAL_PREFIX", "OVERFLOW_COLUMN", "REAL", "REJECTED_TABLE", "RUNS_TABLE", "STATE_TABLE",
     "TABLES_TABLE", "TEXT", "TYPE_NAMES", "UNTYPED", "Scope", "is_non_constant_default",
     "parse_custom_declaration", "fit_identifier",
@@ -61,7 +63,7 @@ MAX_COLUMNS = 1600
 
 # NUMERIC for numbers with fractions: money stays exact (0.1 is 0.1, and SUM adds in
 # decimal); psycopg reads it back as float, like SQLite's REAL.
-_TYPES = {TEXT: "TEXT", INTEGER: "BIGINT", REAL: "NUMERIC", UNTYPED: "TEXT"}
+_TYPES = {TEXT: "TEXT", INTEGER: "BIGINT", REAL: "NUMERIC", UNTYPED: "TEXT", BOOLEAN: "BOOLEAN"}
 _LOGICAL = {
     "text": TEXT,
     "bigint": INTEGER,
@@ -70,6 +72,7 @@ _LOGICAL = {
     "double precision": REAL,
     "real": REAL,
     "numeric": REAL,
+    "boolean": BOOLEAN,
 }
 TIMESTAMP_TYPE = "TIMESTAMPTZ"
 # Custom column types that SQLite accepts and PostgreSQL spells differently.
@@ -340,8 +343,10 @@ def retype_column(table: str, column: str, old: str, new: str) -> str:
     so far, or narrower numbers): ``""`` becomes NULL in a numeric column."""
     target = column_type(new)
     source = q(column)
-    if new in (INTEGER, REAL) and old in (TEXT, UNTYPED):
+    if new in (INTEGER, REAL, BOOLEAN) and old in (TEXT, UNTYPED):
         using = f"CAST(NULLIF({source}, '') AS {target})"
+    elif old == BOOLEAN:
+        using = f"CAST(CAST({source} AS INTEGER) AS {target})"  # true/false become 1/0
     else:
         using = f"CAST({source} AS {target})"
     return f"ALTER TABLE {q(table)} ALTER COLUMN {source} TYPE {target} USING {using}"
@@ -363,7 +368,9 @@ def empty_strings_to_null(table: str, column: str) -> str:
 
 
 def drop_table(table: str) -> str:
-    return f"DROP TABLE IF EXISTS {q(table)} CASCADE"
+    """No CASCADE: a view someone built on a json_* table makes the drop fail (with the
+    server naming the view) rather than vanish with it."""
+    return f"DROP TABLE IF EXISTS {q(table)}"
 
 
 def _upsert_updates(table: str, columns: Sequence[str]) -> list[str]:

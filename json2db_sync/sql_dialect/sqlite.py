@@ -30,6 +30,9 @@ INTEGER = "INTEGER"
 REAL = "REAL"
 UNTYPED = ""  # a column declared without a type: SQLite stores each value as given
 TYPE_NAMES = (TEXT, INTEGER, REAL, UNTYPED)
+# A physical type only strict dialects declare (an INTEGER column that has held nothing but
+# true/false); the column map keeps calling it INTEGER, and SQLite stores 0/1 there.
+BOOLEAN = "BOOLEAN"
 
 # Largest integer SQLite stores exactly; larger ones are kept as text.
 INT64_MIN = -(2**63)
@@ -224,7 +227,7 @@ def columns_of(table: str) -> tuple[str, tuple[str]]:
 
 def column_type(logical: str) -> str:
     """The declaration of a logical type (SQLite uses the logical names themselves)."""
-    return logical
+    return INTEGER if logical == BOOLEAN else logical
 
 
 def logical_type(declared: str) -> str:
