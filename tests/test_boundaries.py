@@ -18,6 +18,7 @@ CORE_MODULES = [
     "json2db_sync.table_generator",
     "json2db_sync.data_populator",
     "json2db_sync.database",
+    "json2db_sync.postgres_database",
     "json2db_sync.verifier",
     "json2db_sync.summary_reporter",
     "json2db_sync.sample_data",
@@ -41,3 +42,10 @@ def test_package_import_is_lazy() -> None:
     loaded = _loaded_after_import("json2db_sync")
     assert "json2db_sync.runner_json2db_sync" not in loaded
     assert "sqlite3" not in loaded
+
+
+def test_sqlite_users_never_load_the_postgres_driver() -> None:
+    """psycopg is an optional extra: importing any core module must not need it."""
+    for module in CORE_MODULES:
+        loaded = _loaded_after_import(module)
+        assert "psycopg" not in loaded, module
