@@ -578,12 +578,18 @@ def analyze_records(
     primary_keys: Mapping[str, str] | None = None,
     reserved: Iterable[str] = (),
     taken_tables: set[str] | None = None,
+    limits: Limits = SQLITE_LIMITS,
 ) -> EntityPlan:
-    """Vote every record of ``batches`` into ``plan`` (a new one when None)."""
+    """Vote every record of ``batches`` into ``plan`` (a new one when None, shaped by the
+    destination's ``limits``)."""
     for batch in batches:
         if plan is None:
             plan = EntityPlan.new(
-                entity, choose_id_field(entity, batch, primary_keys), reserved, taken_tables=taken_tables
+                entity,
+                choose_id_field(entity, batch, primary_keys),
+                reserved,
+                taken_tables=taken_tables,
+                limits=limits,
             )
         for record in batch:
             plan.record_count += 1
@@ -592,7 +598,7 @@ def analyze_records(
             plan.observe_record(record)
     if plan is None:
         plan = EntityPlan.new(
-            entity, id_field_candidates(entity, primary_keys)[0], reserved, taken_tables=taken_tables
+            entity, id_field_candidates(entity, primary_keys)[0], reserved, taken_tables=taken_tables, limits=limits
         )
     return plan
 

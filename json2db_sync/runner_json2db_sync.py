@@ -40,8 +40,9 @@ from .table_generator import (
     apply_plan,
     data_tables,
     ensure_indexes,
-    existing_tables,
     ensure_internal_tables,
+    existing_tables,
+    limits_of,
     load_stored_plans,
     plan_ddl,
     recreate_tables,
@@ -328,9 +329,12 @@ class JSON2DBSyncRunner:
         plans: dict[str, EntityPlan],
         entity_filter: set[str] | None = None,
         files: set[Path] | None = None,
+        dest: Destination | None = None,
     ) -> dict[str, int]:
-        """Vote every record of ``dirs`` into ``plans``; returns records per entity."""
+        """Vote every record of ``dirs`` into ``plans`` (names and types shaped for ``dest``,
+        by default the configured destination); returns records per entity."""
         settings = self.settings
+        limits = limits_of(dest_dialect(dest if dest is not None else self._db(None)))
         counts: dict[str, int] = {}
         done = 0
         for data_dir in dirs:
@@ -357,6 +361,7 @@ class JSON2DBSyncRunner:
                         plan=plan,
                         primary_keys=settings.primary_keys,
                         reserved=tuple(self._custom()),
+                        limits=limits,
                     )
                 except (DataFileError, ValidationError) as exc:
                     if settings.on_invalid_file != "skip":
@@ -516,7 +521,7 @@ class JSON2DBSyncRunner:
             if found is not None:
                 # Analyse before dropping anything: a broken file stops the recreation
                 # while every table is still there (unless on_invalid_file=skip).
-                self._analyze(found.dirs, plans)
+                self._analyze(found.dirs, plans, dest=path)
             with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as (conn, backup_path):
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
