@@ -24,6 +24,12 @@ Judgement calls, written down once:
   have a date (``date``, else ``<singular>_date`` such as ``journal_date``) and a total.
 * Ids of child rows need only be unique per parent: an element id such as ``tax_id``
   repeats across documents.
+* Both databases get the same checks through ``conn.dialect`` (a plain
+  ``sqlite3.Connection`` speaks SQLite). On PostgreSQL, ``integrity_check`` and
+  ``foreign_key_check`` are "ok, not applicable": the server checks its own storage and
+  enforces foreign keys on every write (orphan_child_rows still looks for child rows
+  whose parent is gone). Its typed columns are judged by logical type: a BIGINT or
+  NUMERIC column holds no text to check, a TIMESTAMPTZ column no date text.
 """
 
 from __future__ import annotations

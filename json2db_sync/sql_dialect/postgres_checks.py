@@ -64,9 +64,10 @@ FOREIGN_KEY_CHECK_NOT_APPLICABLE = (
     "are counted by orphan_child_rows"
 )
 
-# A number as text: what PostgreSQL's numeric input accepts, minus NaN and Infinity
-# (no backslashes, so the literals mean the same whatever standard_conforming_strings says).
-_NUMBER = r"^[[:space:]]*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?[[:space:]]*$"
+# A number as text: what PostgreSQL's numeric input accepts, minus NaN, Infinity and
+# exponents too large to cast (no backslashes, so the literals mean the same whatever
+# standard_conforming_strings says).
+_NUMBER = r"^[[:space:]]*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,4})?[[:space:]]*$"
 # YYYY-MM-DD with a month 01-12 and a day 01-31 (the day is then checked against the month).
 _DATE_SHAPE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 # Zoho's usual timestamp: 2026-06-09T16:48:58-0400 (hours 00-23, offset up to 14:59);
