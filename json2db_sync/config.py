@@ -178,9 +178,12 @@ def _parse_database_url(value: Any) -> str:
 
 
 def _parse_schema(value: Any) -> str:
-    """A PostgreSQL schema name: 1 to 63 characters, no NUL (quoted wherever it is used)."""
+    """A PostgreSQL schema name: 1 to 63 bytes in UTF-8 (PostgreSQL would cut a longer one
+    silently, so two long names could land in one schema), no NUL; quoted wherever used."""
     if not isinstance(value, str) or not _SCHEMA_NAME.match(value.strip()):
         raise _Invalid("is not a schema name of 1 to 63 characters")
+    if len(value.strip().encode()) > 63:
+        raise _Invalid("is longer than PostgreSQL's 63 bytes (accented letters take two)")
     return value.strip()
 
 

@@ -58,6 +58,11 @@ def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
         advice = "the server refused the credentials; check the user and password in JSON2DB_DATABASE_URL"
     elif sqlstate == "3D000" or ("database" in lowered and "does not exist" in lowered):
         advice = "the database does not exist; create it (createdb) or fix the name in JSON2DB_DATABASE_URL"
+    elif sqlstate == "54000" or "row is too big" in lowered:
+        advice = (
+            "a record is wider than one PostgreSQL row (8 kB) even within the column limit; report "
+            "the file, or load it into SQLite, which has no such limit"
+        )
     elif sqlstate == "2BP01":
         advice = "other objects (views) depend on a json_* table; drop or change them first, then run again"
     elif sqlstate.startswith("42501") or "permission denied" in lowered:

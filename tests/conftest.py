@@ -215,7 +215,7 @@ class Backend:
         if self.kind == "sqlite":
             import sqlite3
 
-            conn = sqlite3.connect(self.db_path)
+            conn = sqlite3.connect(self.db_path, isolation_level=None)  # autocommit: writes stay
             try:
                 return conn.execute(sql, params).fetchall()
             finally:

@@ -662,5 +662,7 @@ def test_bad_database_urls_are_named_without_their_password(cwd: Path, value: st
 def test_schema_names_are_checked(cwd: Path) -> None:
     with pytest.raises(ConfigError, match="JSON2DB_DATABASE_SCHEMA"):
         JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": "x" * 64})
+    with pytest.raises(ConfigError, match="63 bytes"):  # 40 characters, 81 bytes
+        JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": "é" * 40 + "a"})
     odd = JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": 'Zoho "Books"; drop'})
     assert odd.settings.database_schema == 'Zoho "Books"; drop'  # quoted wherever it is used

@@ -58,8 +58,10 @@ MAX_IDENTIFIER_BYTES: int | None = 63
 # Columns are strictly typed: a float never goes into a BIGINT column (it would be
 # rounded), and an untyped column is retyped when its values settle.
 STRICT_TYPES = True
-# 1600 columns per table; keep the same margin as on SQLite for our own columns.
-MAX_COLUMNS = 1600
+# PostgreSQL allows 1600 columns, but a row must fit in one 8 kB page: a thousand BIGINTs,
+# or several hundred short texts (too short to be moved out of line), do not. Past 400
+# columns a table's further fields go to the overflow JSON column, as on SQLite past 2000.
+MAX_COLUMNS = 400
 
 # NUMERIC for numbers with fractions: money stays exact (0.1 is 0.1, and SUM adds in
 # decimal); psycopg reads it back as float, like SQLite's REAL.
