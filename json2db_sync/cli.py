@@ -5,6 +5,10 @@ Exit status: 0 success, 1 the operation failed (``success`` is False), 2 usage o
 configuration errors (argparse errors, a ``config_error`` result, a destructive command
 without ``--yes`` when nobody can be asked). Quiet enough for cron: one line on stdout on
 success (nothing with ``--quiet``), errors on stderr.
+
+The human output always names the destination (``SQLite <file>`` or ``PostgreSQL <url>
+(schema s)``, password masked): at the end of the one-line summary, as a ``Destination:``
+line above tables, and in error messages. ``--json`` output is the runner's dict unchanged.
 """
 
 from __future__ import annotations
@@ -77,6 +81,11 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group = parser.add_argument_group("global options")
     group.add_argument("--db", metavar="PATH", default=default,
                        help="SQLite database file (default: JSON2DB_DATABASE_PATH or ../data/database/production.db)")
+    group.add_argument("--db-url", metavar="URL", default=default,
+                       help="write to PostgreSQL instead, e.g. postgresql://user:password@host:5432/db "
+                       "(needs pip install 'json2db_sync[postgres]'; default: JSON2DB_DATABASE_URL)")
+    group.add_argument("--db-schema", metavar="NAME", default=default,
+                       help="the PostgreSQL schema the tables go in (default: JSON2DB_DATABASE_SCHEMA or public)")
     group.add_argument("--source", metavar="DIR", default=default,
                        help="data source: an api_sync root, a sessions folder or a folder of *.json files")
     group.add_argument("--config", metavar="FILE", default=default, help="JSON config file (default: JSON2DB_CONFIG_FILE)")
@@ -105,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line; one subparser per runner operation."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Load Zoho Books JSON exported by api_sync into SQLite. "
+        description="Load Zoho Books JSON exported by api_sync into SQLite or PostgreSQL (--db-url). "
         "Without a command in a terminal, opens the interactive menu.",
         epilog="Exit status: 0 success, 1 the operation failed, 2 usage or configuration error. "
         f"Cron example: 0 2 * * * cd /srv/app && {PROG} sync --cutoff-days 1",
@@ -122,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = add("analyze", "analyse the JSON files: entities, columns, types, schema changes required")
     _add_json_dir(analyze)
 
-    recreate = add("recreate", "back up, drop every json_* table and create them again (asks first)")
+    recreate = add("recreate", "back up, drop every json_* table (of the schema, on PostgreSQL) and create them again (asks first)")
     recreate.add_argument("--yes", action="store_true", help="do not ask (required when not in a terminal)")
 
     populate = add("populate", "load the records of the recent sessions into the tables")
@@ -158,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup = add("backup", "copy the database into the backup folder now")
     backup.add_argument("--list", action="store_true", help="list the backups instead, newest first")
 
-    restore = add("restore", "replace the database with a backup (the current state is backed up first)")
+    restore = add("restore", "replace the database with a backup (the current state is backed up first); "
+                  "on PostgreSQL it prints the pg_restore command to run instead")
     restore.add_argument("backup", metavar="BACKUP", help="a backup file, or 'latest' for the newest backup")
     restore.add_argument("--yes", action="store_true", help="do not ask (required when not in a terminal)")
     return parser
@@ -193,35 +203,47 @@ def _exit_code(result: dict[str, Any]) -> int:
     return EXIT_USAGE if result.get("error_type") == "config_error" else EXIT_FAILED
 
 
+# Views that name the database themselves (the report's "Database" row, "Backups of ..."),
+# so no "Destination:" line is printed above them.
+NAMES_ITS_DATABASE = frozenset({"generate_summary_report", "list_backups"})
+
+
 def _output(args: argparse.Namespace, result: dict[str, Any], *, display: Callable[[], None] | None = None) -> int:
     """Print ``result`` the way the options ask, and return the exit status.
 
     --json: the dict on stdout, nothing else. Failure: the error panel on stderr (and the
     payload, e.g. a workflow's statistics, with --verbose). Success: nothing with --quiet,
-    the full view with --verbose or for display commands, else one line.
+    the full view with --verbose or for display commands, else one line. Every human view
+    names the destination (``args.destination``, see :func:`_run_command`).
     """
+    from rich.text import Text
+
     from . import render
 
+    destination = getattr(args, "destination", None)
     if args.json:
         _print_json(result)
         return _exit_code(result)
     if not result.get("success"):
         err = _stderr_console()
         if args.verbose:
-            render.render_result(err, result)
+            render.render_result(err, result, destination=destination)
         elif err.is_terminal:
-            render.render_failure(err, result)
+            render.render_failure(err, result, destination=destination)
         else:
-            sys.stderr.write(render.failure_text(result))
+            sys.stderr.write(render.failure_text(result, destination=destination))
         return _exit_code(result)
     if args.quiet:
         return EXIT_OK
     if display is not None:
         display()
     elif args.verbose or args.command in DISPLAY_COMMANDS:
-        render.render_result(_stdout_console(), result)
+        console = _stdout_console()
+        if destination is not None and result.get("operation") not in NAMES_ITS_DATABASE:
+            console.print(Text(f"Destination: {destination['description']}"))
+        render.render_result(console, result)
     else:
-        sys.stdout.write(render.summary_line(result) + "\n")
+        sys.stdout.write(render.summary_line(result, destination=destination) + "\n")
     return EXIT_OK
 
 
@@ -241,7 +263,30 @@ def _log_level(args: argparse.Namespace) -> int:
 def _make_runner(args: argparse.Namespace, progress: Callable[[Any], None] | None) -> JSON2DBSyncRunner:
     from .runner_json2db_sync import JSON2DBSyncRunner
 
-    return JSON2DBSyncRunner(db_path=args.db, data_source=args.source, config_file=args.config, progress_callback=progress)
+    return JSON2DBSyncRunner(
+        db_path=args.db,
+        data_source=args.source,
+        config_file=args.config,
+        db_url=args.db_url,
+        db_schema=args.db_schema,
+        progress_callback=progress,
+    )
+
+
+# Commands that do not touch the database: their output names no destination.
+NO_DESTINATION_COMMANDS = frozenset({"sample-data"})
+
+
+def _destination(runner: JSON2DBSyncRunner) -> dict[str, Any] | None:
+    """The runner's destination (kind, db_path, description; password masked), or None
+    when the configuration is broken (the command's own result then says why)."""
+    result = runner.destination()
+    return result if result.get("success") else None
+
+
+def _is_postgres(args: argparse.Namespace) -> bool:
+    destination = getattr(args, "destination", None)
+    return destination is not None and destination.get("kind") == "postgresql"
 
 
 def _apply_configured_level(args: argparse.Namespace, runner: JSON2DBSyncRunner, handler: logging.Handler) -> None:
@@ -288,10 +333,28 @@ def _cmd_recreate(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
         if not plan["success"]:
             return _output(args, plan)
         render.render_tables_to_drop(_stderr_console(), plan)
-        if not _confirm("Drop and recreate these tables?"):
+        if not _confirm(f"Drop and recreate these tables in {plan.get('destination') or plan['db_path']}?"):
             sys.stderr.write("Nothing changed.\n")
             return EXIT_OK
+        # asked before any progress display: a live display would hide the question
+        return _output(args, _with_progress(args, runner, lambda: runner.recreate_json_tables(args.db)))
     return _output(args, runner.recreate_json_tables(args.db))
+
+
+def _with_progress(args: argparse.Namespace, runner: JSON2DBSyncRunner, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``call`` with a progress bar on stderr when stderr is a terminal."""
+    err = _stderr_console()
+    if not err.is_terminal or args.quiet or args.json:
+        return call()
+    from . import render
+
+    previous = runner.progress
+    with render.RichProgress(err) as bar:
+        runner.progress = bar
+        try:
+            return call()
+        finally:
+            runner.progress = previous
 
 
 def _cmd_populate(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
@@ -357,13 +420,19 @@ def _cmd_backup(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
 
 def _cmd_restore(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
     backup = args.backup
+    postgres = _is_postgres(args)
     if backup == "latest":
         listing = runner.list_backups()
         if not listing["success"]:
             return _output(args, listing)
+        if not listing["backups"] and postgres:
+            return _output(args, _no_postgres_backup(listing, runner))
         if not listing["backups"]:
             raise UsageError(f"there are no backups of {listing['db_path']} to restore; `{PROG} backup` makes one")
         backup = listing["backups"][0]["path"]
+    if postgres:
+        # Nothing to confirm: the runner refuses and says which pg_restore command to run.
+        return _output(args, runner.restore_backup(backup))
     if not args.yes:
         if not _interactive():
             raise UsageError("restore replaces the database; add --yes to confirm (nobody can be asked here)")
@@ -371,6 +440,25 @@ def _cmd_restore(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
             sys.stderr.write("Nothing changed.\n")
             return EXIT_OK
     return _output(args, runner.restore_backup(backup))
+
+
+def _no_postgres_backup(listing: dict[str, Any], runner: JSON2DBSyncRunner) -> dict[str, Any]:
+    """``restore latest`` on PostgreSQL without a single .dump file: the same refusal the
+    runner gives for a backup file, with the same advice (exit status 1)."""
+    schema = runner.settings.database_schema
+    return {
+        "success": False,
+        "operation": "restore_backup",
+        "error": (
+            f"there are no backups of {listing['db_path']} to restore, and json2db_sync does not restore "
+            "PostgreSQL backups itself: restoring replaces what other users of the server see, so do it "
+            f"with the server's tools, e.g. `pg_restore --clean --if-exists --schema={schema} "
+            f"--dbname=<url> <file.dump>` (`{PROG} backup` makes a .dump when pg_dump is on the PATH)"
+        ),
+        "error_type": "database_error",
+        "warnings": list(listing.get("warnings") or []),
+        "db_path": listing["db_path"],
+    }
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
@@ -391,29 +479,50 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
 PROGRESS_COMMANDS = frozenset({"analyze", "populate", "sync", "recreate"})
 
 
+def _asks_first(args: argparse.Namespace) -> bool:
+    """Commands that ask on the terminal before they start: their progress bar starts after
+    the answer (see :func:`_with_progress`), since a live display hides the question."""
+    return args.command == "recreate" and not args.yes
+
+
 def _run_command(args: argparse.Namespace) -> int:
     from . import render
 
     err = _stderr_console()
     handler = render.install_log_handler(err, _log_level(args))
     try:
-        show_progress = args.command in PROGRESS_COMMANDS and err.is_terminal and not args.quiet and not args.json
+        show_progress = (
+            args.command in PROGRESS_COMMANDS and err.is_terminal and not args.quiet and not args.json and not _asks_first(args)
+        )
         if show_progress:
             with render.RichProgress(err) as progress:
                 runner = _make_runner(args, progress)
                 _apply_configured_level(args, runner, handler)
-                return HANDLERS[args.command](args, runner)
+                return _handle(args, runner)
         runner = _make_runner(args, None)
         _apply_configured_level(args, runner, handler)
-        return HANDLERS[args.command](args, runner)
+        return _handle(args, runner)
     finally:
         render.remove_log_handler(handler)
+
+
+def _handle(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
+    """Run the command's handler, with ``args.destination`` set for the human output."""
+    args.destination = None if args.command in NO_DESTINATION_COMMANDS else _destination(runner)
+    return HANDLERS[args.command](args, runner)
 
 
 def _open_menu(args: argparse.Namespace) -> int:
     from .main_json2db_sync import launch
 
-    return launch(db_path=args.db, data_source=args.source, config_file=args.config, verbose=args.verbose)
+    return launch(
+        db_path=args.db,
+        data_source=args.source,
+        config_file=args.config,
+        verbose=args.verbose,
+        db_url=args.db_url,
+        db_schema=args.db_schema,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -423,6 +532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.db is not None and args.db_url is not None:
+        sys.stderr.write(
+            f"{PROG}: give --db (a SQLite file) or --db-url (a PostgreSQL server), not both\n"
+        )
+        return EXIT_USAGE
     if args.command is None:
         if _interactive():
             return _open_menu(args)

@@ -33,6 +33,8 @@ EXIT = "0"
 BACK = "0"
 # questionary replaces a Choice value of None by the title, so "go back" needs a value of its own
 NOTHING = "<back>"
+# A setting answered with its current value where that value is not shown (a URL's password)
+UNCHANGED = "<unchanged>"
 
 
 class Cancelled(Exception):
@@ -144,9 +146,24 @@ def _path_validator(text: str) -> bool | str:
     return True if text.strip() else "enter a path"
 
 
-def ask_db(session: MenuSession, *, must_exist: bool = False) -> str:
-    """The database path, the configured one by default."""
-    default = str(session.runner.settings.database_path)
+def destination(session: MenuSession) -> dict[str, Any] | None:
+    """The runner's destination (kind, db_path, description; password masked), or None
+    when the configuration is broken (the next runner call then says why)."""
+    result = session.runner.destination()
+    return result if result.get("success") else None
+
+
+def ask_db(session: MenuSession, *, must_exist: bool = False) -> str | None:
+    """The SQLite file, the configured one by default.
+
+    On PostgreSQL there is no file to ask for: the configured server and schema are named
+    and None is returned, so the runner uses them.
+    """
+    dest = destination(session)
+    if dest is not None and dest["kind"] == "postgresql":
+        session.console.print(Text(f"Database: {dest['description']}"))
+        return None
+    default = str(dest["db_path"]) if dest is not None else str(session.runner.settings.database_path)
     return str(ask(questionary.text("Database:", default=default, validate=_db_validator(must_exist)))).strip()
 
 
@@ -186,7 +203,21 @@ def progress_bar(session: MenuSession) -> Iterator[None]:
 
 
 def show(session: MenuSession, result: dict[str, Any]) -> None:
-    render.render_result(session.console, result)
+    dest = None if result.get("success") else destination(session)
+    render.render_result(session.console, result, destination=dest)
+
+
+def destination_line(runner: JSON2DBSyncRunner) -> str:
+    """The status panel's "Database" value: the SQLite file and its size (or "not created
+    yet"), or the PostgreSQL server (password masked) and schema."""
+    dest = runner.destination()
+    if not dest.get("success"):
+        return f"(not usable: {dest.get('error')})"
+    if dest["kind"] == "postgresql":
+        return str(dest["description"])
+    db = Path(dest["db_path"])
+    state = f"{render.human_size(db.stat().st_size)}" if db.is_file() else "not created yet"
+    return f"{db} ({state})"
 
 
 def render_header(runner: JSON2DBSyncRunner, console: Console) -> None:
@@ -196,8 +227,6 @@ def render_header(runner: JSON2DBSyncRunner, console: Console) -> None:
     except Json2DBError as exc:
         console.print(Panel(Text(str(exc)), title="json2db_sync: configuration error", border_style="red", title_align="left"))
         return
-    db = settings.database_path
-    state = f"{render.human_size(db.stat().st_size)}" if db.is_file() else "not created yet"
     try:
         source = f"{settings.data_source_type}: {runner.config.data_root()}"
     except Json2DBError as exc:
@@ -207,7 +236,7 @@ def render_header(runner: JSON2DBSyncRunner, console: Console) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    table.add_row("Database", Text(f"{db} ({state})"))
+    table.add_row("Database", Text(destination_line(runner)))
     table.add_row("Data source", Text(source))
     console.print(Panel(table, title="json2db_sync", border_style="blue", title_align="left"))
 
@@ -231,7 +260,8 @@ def table_recreation(session: MenuSession) -> None:
         show(session, plan)
         return
     render.render_tables_to_drop(session.console, plan)
-    if not ask(questionary.confirm("Drop and recreate these tables?", default=False)):
+    where = plan.get("destination") or plan["db_path"]
+    if not ask(questionary.confirm(f"Drop and recreate these tables in {where}?", default=False)):
         session.console.print("Nothing changed.")
         return
     with progress_bar(session):
@@ -335,7 +365,7 @@ class SettingSpec(NamedTuple):
 
     key: str
     label: str
-    kind: str  # int, days, hours, path, bool, source_type
+    kind: str  # int, days, hours, path, optional_path, bool, source_type, database_url, schema
 
 
 CHANGEABLE_SETTINGS: tuple[SettingSpec, ...] = (
@@ -343,6 +373,8 @@ CHANGEABLE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("default_cutoff_days", "Default cutoff days", "days"),
     SettingSpec("session_max_age_hours", "Session max age (hours)", "hours"),
     SettingSpec("database_path", "Database path", "path"),
+    SettingSpec("database_url", "Database URL", "database_url"),
+    SettingSpec("database_schema", "PostgreSQL schema", "schema"),
     SettingSpec("data_source_type", "Data source type", "source_type"),
     SettingSpec("api_sync_path", "api_sync sessions folder", "path"),
     SettingSpec("json_dir", "Custom JSON folder (empty: none)", "optional_path"),
@@ -356,6 +388,48 @@ def _current_value(session: MenuSession, key: str) -> Any:
     return getattr(session.runner.settings, key)
 
 
+def _shown_value(session: MenuSession, key: str) -> str:
+    """A setting's value as the views show it (a URL's password masked, None as "(not set)")."""
+    from .config import display_value
+
+    return display_value(key, _current_value(session, key))
+
+
+def _setting_validator(session: MenuSession, key: str) -> Callable[[str], bool | str]:
+    """Empty (clears the session's value) or a value the configuration accepts; the
+    configuration's own message (password masked) says what is wrong."""
+
+    def validate(text: str) -> bool | str:
+        text = text.strip()
+        if not text:
+            return True
+        try:
+            session.runner.config.with_overrides(**{key: text})
+        except Json2DBError as exc:
+            return str(exc)
+        return True
+
+    return validate
+
+
+def _ask_database_url(session: MenuSession, spec: SettingSpec) -> str | None:
+    """A URL, or None (empty answer) to clear the session's value. A password is never put
+    on the screen: the prompt is pre-filled with the masked URL, and Enter on it changes
+    nothing (UNCHANGED: the URL keeps its value and where it comes from)."""
+    from .config import redact_url
+
+    current = _current_value(session, spec.key)
+    shown = "" if current is None else redact_url(str(current))
+    answer = str(ask(questionary.text(
+        f"{spec.label} (postgresql://user:password@host:5432/db; empty: none):",
+        default=shown,
+        validate=lambda text: True if text.strip() == shown else _setting_validator(session, spec.key)(text),
+    ))).strip()
+    if current is not None and answer == shown:
+        return UNCHANGED
+    return answer or None
+
+
 def _ask_setting(session: MenuSession, spec: SettingSpec) -> Any:
     current = _current_value(session, spec.key)
     if spec.kind == "bool":
@@ -364,7 +438,14 @@ def _ask_setting(session: MenuSession, spec: SettingSpec) -> Any:
         from .config import SOURCE_TYPES
 
         return ask(questionary.select(f"{spec.label}:", choices=list(SOURCE_TYPES), default=str(current)))
+    if spec.kind == "database_url":
+        return _ask_database_url(session, spec)
     default = "" if current is None else str(current)
+    if spec.kind == "schema":
+        answer = str(ask(questionary.text(
+            f"{spec.label} (empty: the configured one):", default=default, validate=_setting_validator(session, spec.key)
+        ))).strip()
+        return answer or None  # None removes the session's change
     if spec.kind == "path":
         return str(ask(questionary.text(f"{spec.label}:", default=default, validate=_path_validator))).strip()
     if spec.kind == "optional_path":
@@ -376,15 +457,18 @@ def _ask_setting(session: MenuSession, spec: SettingSpec) -> Any:
 
 def change_settings(session: MenuSession) -> None:
     """Change one setting for this session only (files and environment stay as they are)."""
-    choices = [questionary.Choice(f"{s.label}: {_current_value(session, s.key)}", value=s) for s in CHANGEABLE_SETTINGS]
+    choices = [questionary.Choice(f"{s.label}: {_shown_value(session, s.key)}", value=s) for s in CHANGEABLE_SETTINGS]
     choices.append(questionary.Choice("Back", value=NOTHING))
     spec = ask(questionary.select("Change which setting (for this session only)?", choices=choices))
     if spec == NOTHING:
         return
     value = _ask_setting(session, spec)
+    if value == UNCHANGED:
+        session.console.print(Text(f"{spec.key} stays {_shown_value(session, spec.key)}."))
+        return
     result = session.runner.update_settings(**{spec.key: value})
     if result["success"]:
-        session.console.print(Text(f"{spec.key} is now {_current_value(session, spec.key)} for this session.", style="green"))
+        session.console.print(Text(f"{spec.key} is now {_shown_value(session, spec.key)} for this session.", style="green"))
         given = session.runner.settings.data_source
         if given is not None and spec.key in ("data_source_type", "api_sync_path", "json_dir"):
             session.console.print(Text(
@@ -392,9 +476,27 @@ def change_settings(session: MenuSession) -> None:
                 "'Data folder given at start' to an empty answer to use this setting.",
                 style="yellow",
             ))
+        if spec.key in ("database_url", "database_path", "database_schema"):
+            _explain_destination(session, url_cleared=spec.key == "database_url" and value is None)
         render_header(session.runner, session.console)
     else:
         show(session, result)
+
+
+def _explain_destination(session: MenuSession, *, url_cleared: bool) -> None:
+    """After a change of database setting: where runs now write, and, when a cleared
+    Database URL still comes from elsewhere, how to write to a file instead."""
+    dest = destination(session)
+    if dest is None:
+        return
+    session.console.print(Text(f"Runs now write to {dest['description']}."))
+    if url_cleared and dest["kind"] == "postgresql":
+        source = session.runner.config.source_of("database_url")
+        session.console.print(Text(
+            f"The Database URL from the {source} still applies; to write to a SQLite file for this "
+            "session, set 'Database path'.",
+            style="yellow",
+        ))
 
 
 def backups(session: MenuSession) -> None:
@@ -426,7 +528,13 @@ def backups(session: MenuSession) -> None:
         path = ask(questionary.select("Restore which backup (newest first)?", choices=choices))
         if path == NOTHING:
             return
-        question = f"Replace {listing['db_path']} with {Path(path).name}? (the current state is backed up first)"
+        dest = destination(session)
+        if dest is not None and dest["kind"] == "postgresql":
+            # Nothing to confirm: the runner refuses and says which pg_restore command to run.
+            show(session, runner.restore_backup(path))
+            return
+        where = dest["description"] if dest is not None else listing["db_path"]
+        question = f"Replace {where} with {Path(path).name}? (the current state is backed up first)"
         if not ask(questionary.confirm(question, default=False)):
             session.console.print("Nothing changed.")
             return
@@ -536,6 +644,9 @@ def launch(
     data_source: str | os.PathLike[str] | None = None,
     config_file: str | os.PathLike[str] | None = None,
     verbose: int = 0,
+    *,
+    db_url: str | None = None,
+    db_schema: str | None = None,
 ) -> int:
     """Open the menu on this terminal (the CLI calls this when given no command)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -544,7 +655,9 @@ def launch(
         sys.stderr.write(USAGE_HINT)
         return 2
     console = Console(highlight=False)
-    runner = JSON2DBSyncRunner(db_path=db_path, data_source=data_source, config_file=config_file)
+    runner = JSON2DBSyncRunner(
+        db_path=db_path, data_source=data_source, config_file=config_file, db_url=db_url, db_schema=db_schema
+    )
     level: int | str = logging.WARNING
     if verbose >= 2:
         level = logging.DEBUG

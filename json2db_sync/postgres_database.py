@@ -55,9 +55,9 @@ def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
     elif sqlstate.startswith("28") or "password" in lowered or "authentication" in lowered or (
         "role" in lowered and "does not exist" in lowered
     ):
-        advice = "the server refused the credentials; check the user and password in JSON2DB_DATABASE_URL"
+        advice = "the server refused the credentials; check the user and password in the database URL (JSON2DB_DATABASE_URL, database.url or --db-url)"
     elif sqlstate == "3D000" or ("database" in lowered and "does not exist" in lowered):
-        advice = "the database does not exist; create it (createdb) or fix the name in JSON2DB_DATABASE_URL"
+        advice = "the database does not exist; create it (createdb) or fix the name in the database URL"
     elif sqlstate == "54000" or "row is too big" in lowered:
         advice = (
             "a record is wider than one PostgreSQL row (8 kB) even within the column limit; report "
@@ -70,7 +70,7 @@ def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
     elif sqlstate == "53100" or "no space left" in lowered:
         advice = "the server's disk is full; free space and run again (nothing was written)"
     elif "connection" in lowered or "could not" in lowered or sqlstate.startswith("08"):
-        advice = "check that the server runs and that host, port and database in JSON2DB_DATABASE_URL are right"
+        advice = "check that the server runs and that host, port and database in the database URL (JSON2DB_DATABASE_URL, database.url or --db-url) are right"
     elif "0x00" in lowered or "\\u0000" in lowered:
         advice = "PostgreSQL text cannot hold the NUL character (\\u0000); remove it from the source data"
     else:

@@ -47,6 +47,19 @@ ERROR_HINTS = {
     "the menu's Advanced Options) and report the traceback.",
 }
 
+# The same, where the destination is a PostgreSQL server (a file path means nothing there).
+POSTGRES_ERROR_HINTS = {
+    "database_error": "Check that the PostgreSQL server runs and can be reached, and that the user, "
+    "password, database and schema (--db-url/--db-schema, JSON2DB_DATABASE_URL/JSON2DB_DATABASE_SCHEMA "
+    "or database.url/database.schema) are right; if another run holds the writer lock, wait for it. "
+    "Backups and restores of the server belong to its own tools (pg_dump, pg_restore).",
+}
+# A restore on PostgreSQL is refused by design: nothing is wrong with the server.
+POSTGRES_RESTORE_HINT = (
+    "Nothing was changed. Restore with the server's own tools: run the pg_restore command above "
+    "with the real database URL (pg_restore --list <file> shows what a dump holds)."
+)
+
 OPERATION_TITLES = {
     "analyze_json_files": "JSON Analysis",
     "generate_table_schemas": "Table Schemas",
@@ -67,6 +80,35 @@ OPERATION_TITLES = {
 
 
 # --- small formatting helpers ---------------------------------------------------------
+
+
+def destination_text(destination: Mapping[str, Any] | str | None) -> str | None:
+    """How the views name a destination: the runner's ``destination()`` result (its
+    ``description``, e.g. ``PostgreSQL postgresql://u:***@h:5432/db (schema public)``) or a
+    text given as is. The runner has already masked any password."""
+    if destination is None:
+        return None
+    if isinstance(destination, Mapping):
+        text = destination.get("description") or destination.get("db_path")
+        return str(text) if text else None
+    return str(destination)
+
+
+def _destination_kind(destination: Mapping[str, Any] | str | None) -> str | None:
+    if isinstance(destination, Mapping):
+        return str(destination.get("kind") or "") or None
+    if isinstance(destination, str) and destination.startswith("PostgreSQL "):
+        return "postgresql"
+    return None
+
+
+def _error_hint(error_type: str, destination: Mapping[str, Any] | str | None, operation: Any = None) -> str:
+    if _destination_kind(destination) == "postgresql":
+        if operation == "restore_backup" and error_type == "database_error":
+            return POSTGRES_RESTORE_HINT
+        if error_type in POSTGRES_ERROR_HINTS:
+            return POSTGRES_ERROR_HINTS[error_type]
+    return ERROR_HINTS.get(error_type, ERROR_HINTS["internal_error"])
 
 
 def human_size(size: Any) -> str:
@@ -136,24 +178,30 @@ def generic_table(title: str | None, rows: Any) -> Table:
 # --- results: the shared frame ----------------------------------------------------------
 
 
-def render_failure(console: Console, result: Result) -> None:
-    """The error, its kind and what to do, in one red panel (the menu's and CLI's error view)."""
+def render_failure(console: Console, result: Result, *, destination: Mapping[str, Any] | str | None = None) -> None:
+    """The error, its kind and what to do, in one red panel (the menu's and CLI's error view).
+
+    ``destination`` (the runner's ``destination()`` result, when known) is named in the
+    panel and picks the advice for a PostgreSQL server rather than a file.
+    """
     error_type = result.get("error_type") or "internal_error"
-    body = Group(
-        Text(str(result.get("error") or "unknown error")),
-        Text(""),
-        Text(ERROR_HINTS.get(error_type, ERROR_HINTS["internal_error"]), style="italic"),
-    )
+    parts = [Text(str(result.get("error") or "unknown error"))]
+    where = destination_text(destination)
+    if where:
+        parts.append(Text(f"Destination: {where}"))
+    parts += [Text(""), Text(_error_hint(error_type, destination, result.get("operation")), style="italic")]
     title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
-    console.print(Panel(body, title=f"{escape(title)} failed ({error_type})", border_style="red", title_align="left"))
+    console.print(Panel(Group(*parts), title=f"{escape(title)} failed ({error_type})", border_style="red", title_align="left"))
 
 
-def failure_text(result: Result) -> str:
+def failure_text(result: Result, *, destination: Mapping[str, Any] | str | None = None) -> str:
     """The failure as plain lines, for logs and cron mail (no boxes, no colour)."""
     error_type = result.get("error_type") or "internal_error"
     title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
-    hint = ERROR_HINTS.get(error_type, ERROR_HINTS["internal_error"])
-    return f"{title} failed ({error_type}): {result.get('error') or 'unknown error'}\nWhat to do: {hint}\n"
+    hint = _error_hint(error_type, destination, result.get("operation"))
+    where = destination_text(destination)
+    line = f"Destination: {where}\n" if where else ""
+    return f"{title} failed ({error_type}): {result.get('error') or 'unknown error'}\n{line}What to do: {hint}\n"
 
 
 def render_warnings(console: Console, warnings: Sequence[str], *, limit: int = 20) -> None:
@@ -167,17 +215,18 @@ def render_warnings(console: Console, warnings: Sequence[str], *, limit: int = 2
         console.print(Text(f"  ... and {len(warnings) - limit} more", style="yellow"))
 
 
-def render_result(console: Console, result: Result) -> None:
+def render_result(console: Console, result: Result, *, destination: Mapping[str, Any] | str | None = None) -> None:
     """Draw any runner result: the operation's own view, then warnings, then the failure panel.
 
     A failed result can still carry a payload (a full workflow that loaded data but whose
     verification found errors), so the payload is drawn whenever it is there.
+    ``destination`` is passed on to the failure panel.
     """
     renderer = RENDERERS.get(str(result.get("operation")), _render_generic)
     renderer(console, result)
     render_warnings(console, result.get("warnings") or [])
     if not result.get("success", False):
-        render_failure(console, result)
+        render_failure(console, result, destination=destination)
 
 
 def _render_generic(console: Console, result: Result) -> None:
@@ -256,18 +305,39 @@ def render_schemas(console: Console, result: Result) -> None:
 
 
 def render_tables_to_drop(console: Console, result: Result) -> None:
-    """What a recreation would drop and where the backup goes (the confirmation's text)."""
+    """What a recreation would drop and where the backup goes (the confirmation's text).
+
+    The destination is named as the runner describes it (``destination``, else ``db_path``);
+    on PostgreSQL only the ``json_*`` tables of that schema are dropped, and the backup is a
+    pg_dump file.
+    """
     tables = result.get("tables") or []
+    where = result.get("destination") or result.get("db_path")
+    postgres = _destination_kind(str(result.get("destination") or "")) == "postgresql"
     if tables:
-        console.print(Text(f"These {len(tables)} table(s) in {result.get('db_path')} will be dropped and created again:"))
+        console.print(Text(f"These {len(tables)} table(s) in {where} will be dropped and created again:"))
         for name in tables:
             console.print(Text(f"  - {name}"))
-        console.print(Text(f"A backup goes to {result.get('backup_dir')} first. Other tables are left alone."))
+        if postgres:
+            console.print(Text(
+                f"A pg_dump backup goes to {result.get('backup_dir')} first (when pg_dump is on the PATH). "
+                "Only json_* tables in that schema are dropped: other tables and other schemas are left alone."
+            ))
+        else:
+            console.print(Text(f"A backup goes to {result.get('backup_dir')} first. Other tables are left alone."))
     else:
-        console.print(Text(f"{result.get('db_path')} has no json_* tables yet; they will be created."))
+        console.print(Text(f"{where} has no json_* tables yet; they will be created."))
     console.print(Text(
         "The next population then loads every data folder again, whatever its cutoff, so no history is lost."
     ))
+
+
+def _no_backup_reason(result: Result) -> str:
+    """Why a recreation made no backup: on SQLite there was no file yet; on PostgreSQL the
+    warnings say (no pg_dump on the PATH)."""
+    if str(result.get("db_path") or "").startswith(("postgresql://", "postgres://")):
+        return "none (see the warnings)"
+    return "none (the database did not exist)"
 
 
 def render_recreation(console: Console, result: Result) -> None:
@@ -281,7 +351,7 @@ def render_recreation(console: Console, result: Result) -> None:
                 ("Database", result.get("db_path")),
                 ("Dropped", result.get("dropped_tables") or []),
                 ("Created", result.get("created_tables") or []),
-                ("Backup", result.get("backup_path") or "none (the database did not exist)"),
+                ("Backup", result.get("backup_path") or _no_backup_reason(result)),
             ],
         )
     )
@@ -426,7 +496,7 @@ def render_report(console: Console, result: Result) -> None:
     overview = Table(title="Summary Report", show_header=False, box=None, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column(overflow="fold")
-    overview.add_row("Database", _text(result.get("db_path")))
+    overview.add_row("Database", _text(result.get("destination") or result.get("db_path")))
     overview.add_row("Size", Text(human_size(result.get("database_size_bytes"))))
     total = result.get("total_records")
     if total is None:
@@ -640,8 +710,13 @@ RENDERERS: dict[str, Callable[[Console, Result], None]] = {
 # --- one line for cron ----------------------------------------------------------------------
 
 
-def summary_line(result: Result) -> str:
-    """One line that says what an operation did (the CLI's default output on success)."""
+def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None = None) -> str:
+    """One line that says what an operation did (the CLI's default output on success).
+
+    With ``destination`` (the runner's ``destination()`` result) the line ends with
+    ``; destination: SQLite /path/x.db`` (or the PostgreSQL URL, password masked, and
+    schema), unless it names the database already.
+    """
     operation = str(result.get("operation", ""))
     title = OPERATION_TITLES.get(operation, operation)
     if not result.get("success"):
@@ -692,6 +767,10 @@ def summary_line(result: Result) -> str:
         text = f"{title}: {len(result.get('settings') or [])} settings"
     else:
         text = f"{title}: done"
+    where = destination_text(destination)
+    label = str(destination.get("db_path") or "") if isinstance(destination, Mapping) else ""
+    if where and not (label and label in text):
+        text += f"; destination: {where}"
     warnings = result.get("warnings") or []
     if warnings:
         text += f"; {len(warnings)} warning(s) (--verbose shows them)"
@@ -805,9 +884,12 @@ def remove_log_handler(handler: logging.Handler) -> None:
 
 __all__ = [
     "ERROR_HINTS",
+    "POSTGRES_ERROR_HINTS",
+    "POSTGRES_RESTORE_HINT",
     "RENDERERS",
     "RichProgress",
     "checks_table",
+    "destination_text",
     "generic_table",
     "human_size",
     "install_log_handler",

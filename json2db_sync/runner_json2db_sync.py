@@ -839,10 +839,10 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             path = self._db(db_path)
             source = Path(backup_path).expanduser().resolve()
-            if not source.is_file():
-                raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
             if path.kind != "sqlite":
                 path.restore(source)  # refuses, saying how to restore with the server's tools
+            if not source.is_file():
+                raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
             with path.writer_lock(operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
                 safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1)
                 path.restore(source)

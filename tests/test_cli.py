@@ -81,6 +81,7 @@ def test_sync_prints_one_line_and_nothing_on_stderr(sample: Path, cwd: Path, db_
     assert result.err == ""
     assert result.out.count("\n") == 1
     assert result.out.startswith("Full Workflow: ") and " records read (" in result.out
+    assert result.out.rstrip("\n").endswith(f"; destination: SQLite {db_path}")
     assert "json_invoices" in table_names(db_path)
 
 
@@ -269,3 +270,168 @@ def test_the_menu_module_without_a_terminal_exits_2(cwd: Path) -> None:
     )
     assert (proc.returncode, proc.stdout) == (2, "")
     assert "The menu needs a terminal" in proc.stderr
+
+
+# --- the destination, and PostgreSQL (--db-url) ------------------------------------------------
+
+
+def test_display_commands_name_the_sqlite_destination(synced: Path, cwd: Path) -> None:
+    verify = run_cli(cwd, "verify")
+    assert verify.code == 0, verify.err
+    assert verify.out.startswith(f"Destination: SQLite {synced}\n")
+    report = run_cli(cwd, "report")
+    assert f"Database          SQLite {synced}" in report.out
+    assert "Destination:" not in report.out  # the report's own row names it
+
+
+def test_help_lists_the_postgresql_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--db-url URL" in out and "--db-schema NAME" in out
+    assert "pip install 'json2db_sync[postgres]'" in out
+
+
+def test_db_and_db_url_together_is_a_usage_error(cwd: Path, workspace: Path) -> None:
+    result = run_cli(cwd, "--db", str(workspace / "x.db"), "--db-url", "postgresql://u@127.0.0.1:1/none", "sync")
+    assert (result.code, result.out) == (2, "")
+    assert "give --db (a SQLite file) or --db-url (a PostgreSQL server), not both" in result.err
+
+
+def test_a_missing_server_is_named_with_what_to_check(sample: Path, cwd: Path) -> None:
+    pytest.importorskip("psycopg", reason="needs psycopg: pip install 'json2db_sync[postgres]'")
+    result = run_cli(cwd, "--db-url", "postgresql://nobody:secret@127.0.0.1:1/none", "sync")
+    assert (result.code, result.out) == (1, "")
+    assert "Traceback" not in result.err
+    assert "PostgreSQL server postgresql://nobody:***@127.0.0.1:1/none" in result.err
+    assert "check that the server runs" in result.err
+    assert "Destination: PostgreSQL postgresql://nobody:***@127.0.0.1:1/none (schema public)" in result.err
+    assert "What to do: Check that the PostgreSQL server runs" in result.err
+    assert "secret" not in result.out + result.err
+
+
+@pytest.fixture
+def pg_sample(workspace: Path, cwd: Path) -> Path:
+    """Sample sessions written by the CLI, as the README does (``sample-data --out``)."""
+    out = workspace / "demo" / "api_sync" / "data" / "sync_sessions"
+    made = run_cli(cwd, "sample-data", "--out", str(out), "--days", "2", "--seed", "1", "--invoices", "20")
+    assert made.code == 0, made.err
+    return workspace / "demo" / "api_sync"
+
+
+def _label(url: str, schema: str) -> str:
+    from json2db_sync.config import redact_url
+
+    return f"{redact_url(url)} (schema {schema})"
+
+
+def test_sync_on_postgresql_names_the_destination(pg_url: str, pg_schema: str, pg_sample: Path, cwd: Path) -> None:
+    pg = ["--source", str(pg_sample), "--db-url", pg_url, "--db-schema", pg_schema]
+    label = _label(pg_url, pg_schema)
+
+    first = run_cli(cwd, *pg, "sync")
+    assert first.code == 0, first.err
+    assert first.out.startswith("Full Workflow: ") and first.out.count("\n") == 1
+    assert f"; destination: PostgreSQL {label}" in first.out
+
+    again = run_cli(cwd, *pg, "sync", "--json")
+    assert again.code == 0, again.err
+    assert again.json["db_path"] == label
+    assert (again.json["statistics"]["files_loaded"], again.json["statistics"]["records_inserted"]) == (0, 0)
+
+    report = run_cli(cwd, "--json", *pg, "report")
+    assert report.code == 0, report.err
+    assert report.json["db_path"] == label
+    assert report.json["destination"] == f"PostgreSQL {label}"
+    assert {"json_invoices", "json_invoices_line_items"} <= {t["name"] for t in report.json["tables"]}
+
+    table = run_cli(cwd, *pg, "report")
+    assert f"PostgreSQL {label}" in table.out and "json_invoices" in table.out
+
+    verify = run_cli(cwd, *pg, "verify")
+    assert verify.code == 0, verify.err
+    assert verify.out.startswith(f"Destination: PostgreSQL {label}\n")
+
+
+def test_recreate_on_postgresql_with_yes(pg_url: str, pg_schema: str, pg_sample: Path, cwd: Path) -> None:
+    pg = ["--source", str(pg_sample), "--db-url", pg_url, "--db-schema", pg_schema]
+    assert run_cli(cwd, *pg, "sync", "--quiet").code == 0
+    refused = run_cli(cwd, *pg, "recreate")
+    assert refused.code == 2 and "add --yes" in refused.err
+    done = run_cli(cwd, *pg, "recreate", "--yes")
+    assert done.code == 0, done.err
+    assert done.out.startswith("Table Recreation: dropped ")
+    assert f"destination: PostgreSQL {_label(pg_url, pg_schema)}" in done.out
+
+
+def test_restore_on_postgresql_refuses_with_the_pg_restore_command(
+    pg_url: str, pg_schema: str, pg_sample: Path, cwd: Path, workspace: Path
+) -> None:
+    pg = ["--source", str(pg_sample), "--db-url", pg_url, "--db-schema", pg_schema]
+    assert run_cli(cwd, *pg, "sync", "--quiet").code == 0
+
+    # no backup yet: still exit 1 (not a question, not a usage error) with the advice
+    none_yet = run_cli(cwd, *pg, "restore", "latest")
+    assert (none_yet.code, none_yet.out) == (1, "")
+    assert "pg_restore --clean --if-exists" in none_yet.err and f"--schema={pg_schema}" in none_yet.err
+    assert "Nothing was changed." in none_yet.err
+
+    # a backup file: the runner's own refusal, naming that file
+    dump = workspace / "by-hand.dump"
+    dump.write_bytes(b"PGDMP")
+    explicit = run_cli(cwd, *pg, "restore", str(dump))
+    assert (explicit.code, explicit.out) == (1, "")
+    assert "does not restore PostgreSQL backups itself" in explicit.err
+    assert f"pg_restore --clean --if-exists --schema={pg_schema} --dbname=<url> {dump}" in explicit.err
+    as_json = run_cli(cwd, *pg, "restore", str(dump), "--json")
+    assert as_json.code == 1
+    assert (as_json.json["success"], as_json.json["error_type"]) == (False, "database_error")
+
+    import shutil
+
+    if shutil.which("pg_dump") is None:
+        return  # `backup` needs pg_dump; the refusal above does not
+    made = run_cli(cwd, *pg, "backup", "--json")
+    assert made.code == 0, made.err
+    latest = run_cli(cwd, *pg, "restore", "latest")
+    assert (latest.code, latest.out) == (1, "")
+    assert f"--dbname=<url> {made.json['backup_path']}" in latest.err
+
+
+def _with_password(url: str) -> tuple[str, str]:
+    """``url`` with a password in it, and that password: the one it has, else "secret"
+    (the test server trusts local connections, so the password is ignored)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        return url, parts.password
+    netloc = f"{parts.username or 'postgres'}:secret@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), "secret"
+
+
+def test_the_password_never_appears_in_any_output(pg_url: str, pg_schema: str, pg_sample: Path, cwd: Path) -> None:
+    import psycopg
+
+    url, password = _with_password(pg_url)
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        pytest.skip(f"the test server does not accept {_label(url, pg_schema)}: {exc}")
+    pg = ["--source", str(pg_sample), "--db-url", url, "--db-schema", pg_schema]
+    commands = [
+        ["sync"], ["sync", "--json"], ["-v", "sync"], ["analyze"], ["populate"], ["verify"], ["verify", "--json"],
+        ["report"], ["report", "--json"], ["report", "--format", "json"], ["report", "--format", "markdown"],
+        ["config"], ["config", "--json"], ["sessions", "--no-count"], ["backup", "--list"], ["backup", "--list", "--json"],
+        ["backup"], ["-vv", "backup"], ["restore", "latest"], ["recreate"], ["recreate", "--yes"],
+        ["-v", "recreate", "--yes", "--json"], ["-vv", "sync"],
+    ]
+    seen = []
+    for command in commands:
+        result = run_cli(cwd, *pg, *command)
+        seen.append((command, result.code))
+        assert password not in result.out + result.err, (command, result.out, result.err)
+    assert dict((" ".join(c), code) for c, code in seen)["sync"] == 0
+    config = run_cli(cwd, *pg, "config", "--json")
+    rows = {row["key"]: row["value"] for row in config.json["settings"]}
+    assert rows["database_url"] == url.replace(f":{password}@", ":***@")
+

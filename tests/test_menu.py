@@ -243,9 +243,17 @@ def test_advanced_change_batch_size_reasks_bad_input(runner: JSON2DBSyncRunner, 
     assert "batch_size is now 250 for this session." in output(console)
 
 
+# Option 7's settings, in order: batch size, cutoff, max age, database path, database URL,
+# PostgreSQL schema, source type, api_sync folder, JSON folder, data folder given at start, ...
+TO_DATABASE_URL = "jjjj"
+TO_SCHEMA = "jjjjj"
+TO_SOURCE_TYPE = "jjjjjj"
+TO_START_FOLDER = "jjjjjjjjj"
+
+
 def test_advanced_change_source_type(runner: JSON2DBSyncRunner, console: Console) -> None:
-    # Data source type is the fifth setting; the choices are api_sync, consolidated, custom
-    keys = "7" + ENTER + "3" + ENTER + "jjjj" + ENTER + "j" + ENTER + BACK + BACK
+    # the choices are api_sync, consolidated, custom
+    keys = "7" + ENTER + "3" + ENTER + TO_SOURCE_TYPE + ENTER + "j" + ENTER + BACK + BACK
     assert drive(keys, runner, console) == 0
     assert runner.settings.data_source_type == "consolidated"
 
@@ -296,14 +304,164 @@ def test_esc_in_the_advanced_menu_goes_back(runner: JSON2DBSyncRunner, console: 
 def test_advanced_clear_the_data_folder_given_at_start(workspace: Path, console: Console) -> None:
     runner = JSON2DBSyncRunner(data_source=str(workspace / "api_sync"))
     assert runner.settings.data_source is not None
-    # "Data folder given at start" is the eighth setting; an empty answer clears it
-    keys = "7" + ENTER + "3" + ENTER + "jjjjjjj" + ENTER + CLEAR + ENTER + BACK + BACK
+    # an empty answer clears "Data folder given at start"
+    keys = "7" + ENTER + "3" + ENTER + TO_START_FOLDER + ENTER + CLEAR + ENTER + BACK + BACK
     assert drive(keys, runner, console) == 0
     assert runner.settings.data_source is None
 
 
 def test_advanced_warns_that_the_start_folder_still_wins(workspace: Path, console: Console) -> None:
     runner = JSON2DBSyncRunner(data_source=str(workspace / "api_sync"))
-    keys = "7" + ENTER + "3" + ENTER + "jjjj" + ENTER + "j" + ENTER + BACK + BACK
+    keys = "7" + ENTER + "3" + ENTER + TO_SOURCE_TYPE + ENTER + "j" + ENTER + BACK + BACK
     assert drive(keys, runner, console) == 0
     assert "still comes first" in output(console)
+
+
+# --- the destination, and PostgreSQL ---------------------------------------------------------
+
+SECRET_URL = "postgresql://sync:secret@db.example.com:5432/books"
+SHOWN_URL = "postgresql://sync:***@db.example.com:5432/books"
+
+
+def test_status_panel_names_the_postgresql_destination(
+    workspace: Path, console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # naming the destination needs no server: nothing connects before an option runs
+    monkeypatch.setenv("JSON2DB_DATABASE_URL", SECRET_URL)
+    monkeypatch.setenv("JSON2DB_DATABASE_SCHEMA", "zoho")
+    assert drive(BACK, JSON2DBSyncRunner(), console) == 0
+    text = output(console)
+    assert f"Database PostgreSQL {SHOWN_URL} (schema zoho)" in text
+    assert "not created yet" not in text and "secret" not in text
+
+
+def test_status_panel_names_the_sqlite_file_and_its_size(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    assert drive(BACK, runner, console) == 0
+    assert re.search(rf"Database {re.escape(str(synced))} \(\d+\.\d (KB|MB)\)", output(console))
+
+
+def test_advanced_set_keep_and_clear_the_database_url(workspace: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    pick_url = "7" + ENTER + "3" + ENTER + TO_DATABASE_URL + ENTER
+    keys = (
+        pick_url + "ftp://nowhere" + ENTER + CLEAR + SECRET_URL + ENTER  # a bad URL is asked again
+        + "3" + ENTER + TO_DATABASE_URL + ENTER + ENTER  # pre-filled with the masked URL: Enter keeps it
+        + BACK + BACK
+    )
+    assert drive(keys, runner, console) == 0
+    assert runner.settings.database_url == SECRET_URL
+    assert runner.destination()["kind"] == "postgresql"
+    text = output(console)
+    assert f"database_url is now {SHOWN_URL} for this session." in text
+    assert f"database_url stays {SHOWN_URL}." in text
+    assert f"Runs now write to PostgreSQL {SHOWN_URL} (schema public)." in text
+    assert f"Database PostgreSQL {SHOWN_URL} (schema public)" in text  # the status panel, redrawn
+    assert "secret" not in text
+
+    clear = "7" + ENTER + "3" + ENTER + TO_DATABASE_URL + ENTER + CLEAR + ENTER + BACK + BACK
+    assert drive(clear, runner, console) == 0
+    assert runner.settings.database_url is None
+    assert runner.destination()["kind"] == "sqlite"
+    assert "database_url is now (not set) for this session." in output(console)
+
+
+def test_advanced_clearing_the_url_says_when_the_environment_still_sets_one(
+    workspace: Path, console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JSON2DB_DATABASE_URL", SECRET_URL)
+    runner = JSON2DBSyncRunner()
+    other = "postgresql://other@db2.example.com/books"
+    keys = (
+        "7" + ENTER + "3" + ENTER + TO_DATABASE_URL + ENTER + CLEAR + other + ENTER
+        + "3" + ENTER + TO_DATABASE_URL + ENTER + CLEAR + ENTER
+        + BACK + BACK
+    )
+    assert drive(keys, runner, console) == 0
+    text = output(console)
+    assert f"Runs now write to PostgreSQL {other} (schema public)." in text
+    assert "The Database URL from the environment still applies" in text
+    assert runner.settings.database_url == SECRET_URL and "secret" not in text
+
+
+def test_advanced_change_the_postgresql_schema(workspace: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    too_long = "s" * 64
+    keys = "7" + ENTER + "3" + ENTER + TO_SCHEMA + ENTER + CLEAR + too_long + ENTER + CLEAR + "zoho" + ENTER + BACK + BACK
+    assert drive(keys, runner, console) == 0
+    assert runner.settings.database_schema == "zoho"
+    assert "database_schema is now zoho for this session." in output(console)
+
+
+@pytest.fixture
+def pg_env(pg_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The menu pointed at the test server by the environment; returns how it names it."""
+    from json2db_sync.config import redact_url
+
+    monkeypatch.setenv("JSON2DB_DATABASE_URL", pg_url)
+    monkeypatch.setenv("JSON2DB_DATABASE_SCHEMA", pg_schema)
+    return f"PostgreSQL {redact_url(pg_url)} (schema {pg_schema})"
+
+
+def test_full_workflow_on_postgresql_asks_for_no_file(
+    sample: Path, pg_env: str, pg_query, console: Console, db_path: Path
+) -> None:
+    # 6, cutoff (Enter), skip table creation? (Enter = no): no "Database:" question in between
+    assert drive("6" + ENTER + ENTER + ENTER + BACK, JSON2DBSyncRunner(), console) == 0
+    assert pg_query("SELECT COUNT(*) FROM json_invoices") == [(20,)]
+    assert not db_path.exists()
+    text = output(console)
+    assert f"Database {pg_env}" in text  # the status panel
+    assert f"Database: {pg_env}" in text  # said instead of asking for a file
+    assert "Records read" in text
+
+
+def test_table_recreation_on_postgresql_names_the_schema(
+    sample: Path, pg_env: str, pg_schema: str, pg_query, console: Console
+) -> None:
+    runner = JSON2DBSyncRunner()
+    assert runner.full_sync_workflow()["success"]
+    assert drive("2" + ENTER + "y" + BACK, runner, console) == 0
+    text = output(console)
+    assert f"in {pg_env} will be dropped and created again" in text
+    assert "Only json_* tables in that schema are dropped" in text
+    assert "Table Recreation" in text
+    assert pg_query("SELECT COUNT(*) FROM json_invoices") == [(0,)]
+
+
+def test_verification_and_report_on_postgresql(sample: Path, pg_env: str, console: Console) -> None:
+    runner = JSON2DBSyncRunner()
+    assert runner.full_sync_workflow()["success"]
+    assert drive("4" + ENTER + "5" + ENTER + BACK, runner, console) == 0
+    text = output(console)
+    assert "Table Verification" in text and "Summary Report" in text
+    assert f"Database {pg_env}" in text
+
+
+def test_restore_on_postgresql_gives_the_pg_restore_command(
+    sample: Path, pg_env: str, console: Console
+) -> None:
+    import shutil
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("needs pg_dump on the PATH to make a backup to pick")
+    runner = JSON2DBSyncRunner()
+    assert runner.full_sync_workflow()["success"]
+    made = runner.create_backup()
+    assert made["success"], made["error"]
+    # Backups, Restore, the newest backup: no confirmation is asked, nothing is changed
+    assert drive("7" + ENTER + "4" + ENTER + "jj" + ENTER + ENTER + BACK + BACK, runner, console) == 0
+    text = output(console)
+    assert "Restore failed (database_error)" in text
+    assert "pg_restore --clean --if-exists" in text and "Nothing was changed." in text
+
+
+def test_advanced_enter_on_a_url_from_elsewhere_changes_nothing(
+    workspace: Path, db_path: Path, console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a file given at start beats the environment's URL; keeping the URL must not turn that round
+    monkeypatch.setenv("JSON2DB_DATABASE_URL", SECRET_URL)
+    runner = JSON2DBSyncRunner(db_path=db_path)
+    assert runner.destination()["kind"] == "sqlite"
+    assert drive("7" + ENTER + "3" + ENTER + TO_DATABASE_URL + ENTER + ENTER + BACK + BACK, runner, console) == 0
+    assert runner.destination()["kind"] == "sqlite"
+    assert runner.config.source_of("database_url") == "environment"
+    assert f"database_url stays {SHOWN_URL}." in output(console)
+

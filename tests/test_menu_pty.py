@@ -29,20 +29,27 @@ def sample(sessions_dir: Path) -> Path:
     return sessions_dir
 
 
-@pytest.fixture
-def child(workspace: Path):
-    """The menu, spawned in the workspace; always killed at the end."""
+def spawn(workspace: Path, args: list[str], extra_env: dict[str, str] | None = None):
+    """``python <args>`` in a pseudo-terminal, in the workspace, with no JSON2DB_* variable
+    of the developer's shell (only ``extra_env``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JSON2DB_")}
     env.update({"NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"})
-    spawned = pexpect.spawn(
+    env.update(extra_env or {})
+    return pexpect.spawn(
         sys.executable,
-        ["-m", "json2db_sync.main_json2db_sync"],
+        args,
         cwd=str(workspace / "json2db_sync"),
         env=env,
         dimensions=(40, 120),
         timeout=TIMEOUT,
         encoding="utf-8",
     )
+
+
+@pytest.fixture
+def child(workspace: Path):
+    """The menu, spawned in the workspace; always killed at the end."""
+    spawned = spawn(workspace, ["-m", "json2db_sync.main_json2db_sync"])
     try:
         yield spawned
     finally:
@@ -105,3 +112,93 @@ def test_a_bad_cutoff_is_asked_again(sample: Path, db_path: Path, child) -> None
     child.send("0\r")
     assert finish(child) == 0
     assert invoices_in(db_path) == 20
+
+
+# --- PostgreSQL: no file to ask for; the CLI's confirmation names the destination --------------
+
+
+def _label(pg_url: str, pg_schema: str) -> str:
+    from json2db_sync.config import redact_url
+
+    return f"PostgreSQL {redact_url(pg_url)} (schema {pg_schema})"
+
+
+def test_full_workflow_on_postgresql_asks_no_database_question(
+    sample: Path, db_path: Path, workspace: Path, pg_url: str, pg_schema: str, pg_query
+) -> None:
+    env = {"JSON2DB_DATABASE_URL": pg_url, "JSON2DB_DATABASE_SCHEMA": pg_schema}
+    menu = spawn(workspace, ["-m", "json2db_sync.main_json2db_sync"], env)
+    try:
+        menu.expect("PostgreSQL")
+        menu.expect(MAIN_MENU)
+        menu.send("6\r")
+        # straight to the cutoff: a "Database:" file question would wait here for an answer
+        menu.expect("Cutoff days")
+        assert "Database:" in menu.before  # the configured server, said, not asked
+        menu.send("\r")
+        menu.expect("Skip analysis")
+        menu.send("\r")
+        menu.expect("Records read")
+        menu.expect(MAIN_MENU)
+        menu.send("0\r")
+        menu.expect("Goodbye")
+        assert finish(menu) == 0
+    finally:
+        menu.terminate(force=True)
+    assert pg_query("SELECT COUNT(*) FROM json_invoices") == [(20,)]
+    assert not db_path.exists()
+
+
+def _cli_recreate_declined(workspace: Path, args: list[str], question: str) -> str:
+    """``json2db-sync <args> recreate`` in a terminal, answering n; returns what it showed."""
+    cli = spawn(workspace, ["-m", "json2db_sync", *args, "recreate"])
+    try:
+        cli.expect_exact(question)
+        shown = cli.before
+        cli.send("n\r")
+        cli.expect("Nothing changed.")
+        assert finish(cli) == 0
+    finally:
+        cli.terminate(force=True)
+    return " ".join(shown.split())
+
+
+def test_cli_recreate_confirmation_names_the_sqlite_file(sample: Path, db_path: Path, workspace: Path) -> None:
+    from json2db_sync.runner_json2db_sync import JSON2DBSyncRunner
+
+    assert JSON2DBSyncRunner().full_sync_workflow()["success"]
+    before = invoices_in(db_path)
+    shown = _cli_recreate_declined(workspace, [], f"Drop and recreate these tables in SQLite {db_path}? [y/N]")
+    assert "will be dropped and created again" in shown and "json_invoices" in shown
+    assert invoices_in(db_path) == before
+
+
+def test_cli_recreate_confirmation_names_the_postgresql_schema(
+    sample: Path, workspace: Path, pg_url: str, pg_schema: str, pg_query
+) -> None:
+    from json2db_sync.runner_json2db_sync import JSON2DBSyncRunner
+
+    assert JSON2DBSyncRunner(db_url=pg_url, db_schema=pg_schema).full_sync_workflow()["success"]
+    label = _label(pg_url, pg_schema)
+    shown = _cli_recreate_declined(
+        workspace, ["--db-url", pg_url, "--db-schema", pg_schema], f"Drop and recreate these tables in {label}? [y/N]"
+    )
+    assert f"in {label} will be dropped and created again" in shown
+    assert "Only json_* tables in that schema are dropped" in shown
+    assert pg_query("SELECT COUNT(*) FROM json_invoices") == [(20,)]
+
+
+
+def test_cli_recreate_confirmed_in_a_terminal(sample: Path, db_path: Path, workspace: Path) -> None:
+    from json2db_sync.runner_json2db_sync import JSON2DBSyncRunner
+
+    assert JSON2DBSyncRunner().full_sync_workflow()["success"]
+    cli = spawn(workspace, ["-m", "json2db_sync", "recreate"])
+    try:
+        cli.expect_exact(f"Drop and recreate these tables in SQLite {db_path}? [y/N]")
+        cli.send("y\r")
+        cli.expect("Table Recreation: dropped")
+        assert finish(cli) == 0
+    finally:
+        cli.terminate(force=True)
+    assert invoices_in(db_path) == 0

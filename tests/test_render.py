@@ -375,3 +375,110 @@ def test_debug_level_shows_everything(console: Console) -> None:
         render.remove_log_handler(handler)
     output = text_of(console)
     assert "populate_tables failed" in output and "SELECT 1" in output
+
+
+# --- naming the destination --------------------------------------------------------------------
+
+PG_LABEL = "postgresql://sync:***@db:5432/books (schema zoho)"
+PG_DESTINATION = {"success": True, "operation": "destination", "kind": "postgresql", "db_path": PG_LABEL,
+                  "description": f"PostgreSQL {PG_LABEL}"}
+SQLITE_DESTINATION = {"success": True, "operation": "destination", "kind": "sqlite", "db_path": "/d.db",
+                      "description": "SQLite /d.db"}
+
+DESTINATION_VIEWS = [
+    pytest.param(
+        base("tables_to_drop", db_path=PG_LABEL, destination=f"PostgreSQL {PG_LABEL}", tables=["json_a"], backup_dir="/b"),
+        [f"These 1 table(s) in PostgreSQL {PG_LABEL} will be dropped", "A pg_dump backup goes to /b first",
+         "Only json_* tables in that schema are dropped: other tables and other schemas are left alone."],
+        id="tables-to-drop-postgresql",
+    ),
+    pytest.param(
+        base("tables_to_drop", db_path="/d.db", destination="SQLite /d.db", tables=["json_a"], backup_dir="/b"),
+        ["These 1 table(s) in SQLite /d.db will be dropped", "A backup goes to /b first. Other tables are left alone."],
+        id="tables-to-drop-sqlite",
+    ),
+    pytest.param(
+        base("tables_to_drop", db_path=PG_LABEL, destination=f"PostgreSQL {PG_LABEL}", tables=[], backup_dir="/b"),
+        [f"PostgreSQL {PG_LABEL} has no json_* tables yet"],
+        id="tables-to-drop-postgresql-none",
+    ),
+    pytest.param(
+        dict(REPORT, db_path=PG_LABEL, destination=f"PostgreSQL {PG_LABEL}"),
+        [f"Database          PostgreSQL {PG_LABEL}"],
+        id="report-postgresql",
+    ),
+    pytest.param(
+        base("recreate_json_tables", db_path=PG_LABEL, dropped_tables=[], created_tables=["json_a"], backup_path=None,
+             warnings=["no backup was made: cannot back up ...: pg_dump is not on PATH"]),
+        [PG_LABEL, "none (see the warnings)", "pg_dump is not on PATH"],
+        id="recreation-postgresql-without-pg-dump",
+    ),
+    pytest.param(
+        base("list_backups", db_path=PG_LABEL, backups=[]),
+        [f"No backups of {PG_LABEL} yet."],
+        id="backups-postgresql-none",
+    ),
+]
+
+
+@pytest.mark.parametrize("result, expected", DESTINATION_VIEWS)
+def test_views_name_the_destination_as_given(console: Console, result: dict[str, Any], expected: list[str]) -> None:
+    render.render_result(console, result)
+    output = " ".join(text_of(console).split())
+    missing = [" ".join(piece.split()) for piece in expected if " ".join(piece.split()) not in output]
+    assert missing == [], output
+
+
+@pytest.mark.parametrize(
+    "result, destination, line",
+    [
+        pytest.param(base("full_sync_workflow", statistics=STATISTICS, warnings=["w"]), SQLITE_DESTINATION,
+                     "Full Workflow: 120 records read (100 inserted, 15 updated, 3 unchanged, 2 rejected) from 4 file(s), "
+                     "1 skipped, in 1.5s; destination: SQLite /d.db; 1 warning(s) (--verbose shows them)",
+                     id="workflow-sqlite"),
+        pytest.param(base("verify_tables", summary={"ok": 3, "warning": 0, "error": 0}), PG_DESTINATION,
+                     f"Table Verification: 3 ok, 0 warning(s), 0 error(s); destination: PostgreSQL {PG_LABEL}",
+                     id="verify-postgresql"),
+        pytest.param(base("list_backups", db_path=PG_LABEL, backups=[]), PG_DESTINATION,
+                     f"Backups: 0 backup(s) of {PG_LABEL}", id="names-it-already"),
+        pytest.param(base("create_backup", backup_path="/b/1.db"), None, "Backup: /b/1.db", id="no-destination"),
+    ],
+)
+def test_summary_line_ends_with_the_destination(result: dict[str, Any], destination: Any, line: str) -> None:
+    assert render.summary_line(result, destination=destination) == line
+
+
+def test_failure_on_postgresql_names_it_and_says_what_to_check(console: Console) -> None:
+    result = failed("full_sync_workflow", "database_error", "PostgreSQL server postgresql://u@h:1/db: connection refused")
+    text = render.failure_text(result, destination=PG_DESTINATION)
+    assert text.splitlines() == [
+        "Full Workflow failed (database_error): PostgreSQL server postgresql://u@h:1/db: connection refused",
+        f"Destination: PostgreSQL {PG_LABEL}",
+        f"What to do: {render.POSTGRES_ERROR_HINTS['database_error']}",
+    ]
+    render.render_failure(console, result, destination=PG_DESTINATION)
+    panel = " ".join(text_of(console).replace("│", " ").split())
+    assert f"Destination: PostgreSQL {PG_LABEL}" in panel and "Check that the PostgreSQL server runs" in panel
+    # on SQLite the advice stays the file's
+    assert render.failure_text(result, destination=SQLITE_DESTINATION).endswith(
+        f"What to do: {render.ERROR_HINTS['database_error']}\n"
+    )
+
+
+def test_the_restore_refusal_on_postgresql_is_not_a_server_problem() -> None:
+    refusal = failed("restore_backup", "database_error", "json2db_sync does not restore PostgreSQL backups itself: ...")
+    text = render.failure_text(refusal, destination=PG_DESTINATION)
+    assert text.endswith(f"What to do: {render.POSTGRES_RESTORE_HINT}\n")
+    assert "Nothing was changed." in text
+
+
+def test_the_runners_destination_never_shows_the_password(console: Console) -> None:
+    from json2db_sync.runner_json2db_sync import JSON2DBSyncRunner
+
+    destination = JSON2DBSyncRunner(db_url="postgresql://sync:secret@db.example.com:5432/books", db_schema="zoho").destination()
+    assert destination["success"], destination["error"]
+    line = render.summary_line(base("verify_tables", summary={"ok": 1}), destination=destination)
+    assert line.endswith("; destination: PostgreSQL postgresql://sync:***@db.example.com:5432/books (schema zoho)")
+    text = render.failure_text(failed("verify_tables", "database_error", "x"), destination=destination)
+    render.render_result(console, failed("verify_tables", "database_error", "x"), destination=destination)
+    assert "secret" not in line + text + text_of(console)
