@@ -237,8 +237,8 @@ def test_read_only_database_is_a_database_error_saying_what_to_do(loaded: Path, 
     assert_no_traceback(stderr)
     assert checksum(loaded) == before
     assert not target.exists() or target == loaded
-    code, summary, _ = run_sync_child(workspace / "json2db_sync", env={**drop, "JSON2DB_DATABASE_PATH": str(target)})
-    assert code == 0, summary
+    code, summary, stderr = run_sync_child(workspace / "json2db_sync", env={**drop, "JSON2DB_DATABASE_PATH": str(target)})
+    assert code == 0, (summary, stderr[-2000:])
     assert rows(target, "SELECT COUNT(*) FROM json_contacts WHERE id = 'c9'") == [(1,)]
 
 

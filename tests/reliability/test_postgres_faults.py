@@ -1,0 +1,105 @@
+"""Faults only PostgreSQL has: text that cannot hold NUL, views built on our tables, another
+session holding a table lock. Each run fails with a message naming the cause and what to
+do, and leaves the schema exactly as it was."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from json2db_sync import JSON2DBSyncRunner
+
+# Sessions within the default 30-day cutoff.
+T1 = (datetime.now() - timedelta(days=2)).replace(microsecond=0)
+T2 = (datetime.now() - timedelta(days=1)).replace(microsecond=0)
+
+
+def invoice(invoice_id: str, notes: str = "ok", total: float = 10.5) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "customer_id": "c1",
+        "date": "2026-06-09",
+        "total": total,
+        "notes": notes,
+        "last_modified_time": "2026-06-09T10:00:00-0400",
+        "line_items": [{"line_item_id": f"{invoice_id}-1", "item_total": total}],
+    }
+
+
+@pytest.fixture
+def runner(pg_url: str, pg_schema: str, workspace: Path) -> JSON2DBSyncRunner:
+    return JSON2DBSyncRunner(db_url=pg_url, db_schema=pg_schema)
+
+
+def state(pg_query) -> list[Any]:
+    return [
+        pg_query("SELECT id, notes, total FROM json_invoices ORDER BY id"),
+        pg_query("SELECT parent_id, position FROM json_invoices_line_items ORDER BY 1, 2"),
+        pg_query("SELECT path FROM _json2db_files ORDER BY path"),
+    ]
+
+
+def test_nul_in_a_value_fails_the_run_naming_the_file_and_writes_nothing(runner, make_session, pg_query) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    assert runner.full_sync_workflow()["success"]
+    before = state(pg_query)
+    bad = make_session(T2, {"invoices": [invoice("2"), invoice("3", notes="a\u0000b")]})
+
+    result = runner.populate_tables()
+
+    assert result["success"] is False and result["error_type"] == "database_error"
+    assert str(bad / "invoices.json") in result["error"]
+    assert "NUL" in result["error"] and "remove it from the source data" in result["error"]
+    assert state(pg_query) == before  # invoice 2, from the same file, did not land either
+
+
+def test_a_view_on_a_json_table_stops_recreation_and_every_table_stays(runner, make_session, pg_query) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    assert runner.full_sync_workflow()["success"]
+    pg_query("CREATE VIEW open_invoices AS SELECT id, total FROM json_invoices")
+    before = state(pg_query)
+
+    result = runner.recreate_json_tables()
+
+    assert result["success"] is False and result["error_type"] == "database_error"
+    assert "view open_invoices depends on table json_invoices" in result["error"]
+    assert "drop or change them first" in result["error"]
+    assert state(pg_query) == before
+    assert pg_query("SELECT COUNT(*) FROM open_invoices") == [(1,)]
+
+
+def test_another_session_locking_a_table_times_out_with_advice(
+    runner, make_session, pg_url: str, pg_schema: str, pg_query
+) -> None:
+    make_session(T1, {"invoices": [invoice("1")]})
+    assert runner.full_sync_workflow()["success"]
+    make_session(T2, {"invoices": [invoice("1", notes="changed"), invoice("2")]})
+    before = state(pg_query)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_lock() -> None:
+        with psycopg.connect(pg_url) as conn:  # a transaction, as a long report would hold
+            conn.execute(f'LOCK TABLE "{pg_schema}".json_invoices IN ACCESS EXCLUSIVE MODE')
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        result = runner.populate_tables()
+    finally:
+        release.set()
+        holder.join()
+
+    assert result["success"] is False and result["error_type"] == "database_error"
+    assert "lock timeout" in result["error"] and "JSON2DB_LOCK_TIMEOUT" in result["error"]
+    assert state(pg_query) == before
+    assert runner.populate_tables()["success"]  # once the other session is done
+    assert pg_query("SELECT id, notes FROM json_invoices ORDER BY id") == [("1", "changed"), ("2", "ok")]
