@@ -172,9 +172,8 @@ def _parse_database_url(value: Any) -> str:
     scheme, sep, rest = text.partition("://")
     if sep and scheme.lower() not in URL_SCHEMES:
         raise _Invalid(f"has the scheme {scheme!r}, which is neither postgresql:// nor sqlite://")
-    if sep and scheme.lower() != "sqlite" and not rest.split("/", 1)[0]:
-        raise _Invalid("names no host (postgresql://user@host:5432/database)")
-    return text
+    # (no host, postgresql:///books, is the local socket, as in libpq)
+    return f"{scheme.lower()}://{rest}" if sep else text
 
 
 def _parse_schema(value: Any) -> str:
@@ -191,16 +190,24 @@ def is_postgres_url(value: str | None) -> bool:
     return bool(value) and str(value).split("://", 1)[0].lower() in ("postgresql", "postgres") and "://" in str(value)
 
 
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
+
+
 def redact_url(url: str) -> str:
-    """A URL with its password masked (``postgresql://user:***@host/db``)."""
+    """A URL with its password masked, whether in the user part or in the query:
+    ``postgresql://user:***@host/db``, ``...?user=u&password=***``."""
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
+    if not sep:
         return url
-    credentials, _, host_part = rest.partition("@")
-    if ":" not in credentials:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:{MASK}@{host_part}"
+    authority, slash, tail = rest.partition("/")
+    if "@" in authority:
+        credentials, _, host = authority.rpartition("@")
+        if ":" in credentials:
+            authority = f"{credentials.split(':', 1)[0]}:{MASK}@{host}"
+    tail = _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", tail)
+    if not slash and "?" in authority:  # postgresql://host?password=... (no path)
+        authority = _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", authority)
+    return f"{scheme}{sep}{authority}{slash}{tail}"
 
 
 def _parse_str_map(value: Any) -> dict[str, str]:

@@ -8,19 +8,21 @@ psycopg error that reaches a user passes through :func:`explain_postgres_error`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from .config import redact_url
 from .database import BACKUP_TIME_FORMAT, _ensure_folder
@@ -45,9 +47,25 @@ def _psycopg() -> Any:
     return psycopg
 
 
-def explain_postgres_error(exc: Exception, where: str) -> DatabaseError:
-    """Turn a psycopg error into a DatabaseError naming the server and the remedy."""
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The password of a URL as written and decoded, from its user part or its query
+    (``?password=``): what must never reach a message."""
+    parts = urlsplit(url)
+    found = []
+    if parts.password:
+        found += [parts.password, unquote(parts.password)]
+    for key, value in parse_qsl(parts.query, keep_blank_values=False):
+        if key == "password" and value:
+            found += [value, quote(value)]
+    return tuple(sorted({s for s in found if s}, key=len, reverse=True))
+
+
+def explain_postgres_error(exc: Exception, where: str, secrets: tuple[str, ...] = ()) -> DatabaseError:
+    """Turn a psycopg error into a DatabaseError naming the server and the remedy (libpq
+    may quote the connection string back: any password in it is masked)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
+    for secret in secrets:
+        text = text.replace(secret, "***")
     sqlstate = getattr(exc, "sqlstate", None) or ""
     lowered = text.lower()
     if sqlstate == "55P03" or "lock timeout" in lowered:
@@ -95,15 +113,26 @@ def _bool_as_int_dumper(psycopg: Any) -> type:
 
 
 def _password_to_environment(url: str) -> tuple[str, dict[str, str]]:
-    """The URL without its password, and an environment that carries it (PGPASSWORD)."""
+    """The URL without its password (user part or ``?password=``), and an environment
+    that carries it as PGPASSWORD: never on a command line others can read."""
     parts = urlsplit(url)
     env = dict(os.environ)
-    if parts.password is None:
-        return url, env
-    env["PGPASSWORD"] = unquote(parts.password)
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
-    return urlunsplit((parts.scheme, f"{user}@{netloc}", parts.path, parts.query, parts.fragment)), env
+    netloc = parts.netloc
+    if parts.password is not None:
+        env["PGPASSWORD"] = unquote(parts.password)
+        credentials, _, host = netloc.rpartition("@")
+        netloc = f"{credentials.split(':', 1)[0]}@{host}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    for key, value in query:
+        if key == "password":
+            env["PGPASSWORD"] = value
+    kept = urlencode([(k, v) for k, v in query if k != "password"])
+    return urlunsplit((parts.scheme, netloc, parts.path, kept, parts.fragment)), env
+
+
+def _quoted_pattern(name: str) -> str:
+    """A pg_dump/pg_restore name pattern that matches ``name`` literally."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 class PostgresConnection:
@@ -114,9 +143,10 @@ class PostgresConnection:
     kind = "postgresql"
     dialect = pg
 
-    def __init__(self, raw: Any, where: str) -> None:
+    def __init__(self, raw: Any, where: str, secrets: tuple[str, ...] = ()) -> None:
         self.raw = raw
         self.where = where
+        self.secrets = secrets
         self._psycopg = _psycopg()
         self._stages: dict[tuple[str, tuple[str, ...]], str] = {}
         self._stage_count = 0
@@ -127,14 +157,14 @@ class PostgresConnection:
         try:
             return self.raw.execute(sql, params)
         except self._psycopg.Error as exc:
-            raise explain_postgres_error(exc, self.where) from exc
+            raise explain_postgres_error(exc, self.where, self.secrets) from exc
 
     def executemany(self, sql: str, rows: Any) -> None:
         try:
             with self.raw.cursor() as cursor:
                 cursor.executemany(sql, list(rows))
         except self._psycopg.Error as exc:
-            raise explain_postgres_error(exc, self.where) from exc
+            raise explain_postgres_error(exc, self.where, self.secrets) from exc
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -173,7 +203,7 @@ class PostgresConnection:
                 for row in rows:
                     write(row)
         except self._psycopg.Error as exc:
-            raise explain_postgres_error(exc, self.where) from exc
+            raise explain_postgres_error(exc, self.where, self.secrets) from exc
 
     def schema_changed(self) -> None:
         """A table gained or retyped a column: staging tables shaped before are stale."""
@@ -184,13 +214,20 @@ class PostgresConnection:
         self._stages.clear()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PostgresDestination:
-    """A schema in a PostgreSQL database, reached by URL."""
+    """A schema in a PostgreSQL database, reached by URL.
+
+    While :meth:`writer_lock` holds the lock, :meth:`open` for writing hands out the very
+    connection that holds it: the run's transaction and the lock live and die together,
+    so a connection the server or the network drops cannot leave a second writer free to
+    start while the first still writes.
+    """
 
     url: str
     schema: str = "public"
     kind: str = "postgresql"
+    _held: PostgresConnection | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -201,32 +238,59 @@ class PostgresDestination:
         return f"PostgreSQL {self.label}"
 
     def exists(self) -> bool:
-        """A server is always worth asking: a missing schema reads as empty."""
-        return True
+        """Whether the schema exists (the server is asked; an unreachable one raises)."""
+        conn = self._connect_raw(busy_timeout=5.0, purpose="check")
+        try:
+            return conn.execute(pg.SCHEMA_EXISTS, (self.schema,)).fetchone() is not None
+        finally:
+            conn.close()
 
-    def connect(self, *, readonly: bool = False, busy_timeout: float = 5.0, purpose: str = "run") -> PostgresConnection:
+    def _connect_raw(self, *, busy_timeout: float, purpose: str) -> PostgresConnection:
         psycopg = _psycopg()
+        secrets = url_secrets(self.url)
         try:
             raw = psycopg.connect(
                 self.url,
                 autocommit=True,
-                connect_timeout=max(1, int(busy_timeout) or 10),
+                connect_timeout=10,
                 application_name=f"json2db_sync {purpose} pid {os.getpid()} on {socket.gethostname()}"[:63],
+                # a dead peer is noticed within about a minute instead of hanging the run
+                keepalives=1,
+                keepalives_idle=30,
+                keepalives_interval=10,
+                keepalives_count=3,
             )
         except psycopg.Error as exc:
-            raise explain_postgres_error(exc, f"server {redact_url(self.url)}") from exc
+            raise explain_postgres_error(exc, f"server {redact_url(self.url)}", secrets) from exc
         raw.adapters.register_dumper(bool, _bool_as_int_dumper(psycopg))
         # NUMERIC columns read back as float, as SQLite's REAL does (results stay plain JSON)
         from psycopg.types.numeric import FloatLoader
 
         raw.adapters.register_loader("numeric", FloatLoader)
-        conn = PostgresConnection(raw, f"{redact_url(self.url)} schema {self.schema}")
+        conn = PostgresConnection(raw, f"{redact_url(self.url)} schema {self.schema}", secrets)
         try:
-            if not readonly:
+            conn.execute(pg.SET_TIME_ZONE_UTC)
+            conn.execute(pg.DISABLE_IDLE_TIMEOUTS)
+            conn.execute(pg.SET_LOCK_TIMEOUT, (f"{int(max(busy_timeout, 0.0) * 1000)}ms",))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def connect(self, *, readonly: bool = False, busy_timeout: float = 5.0, purpose: str = "run") -> PostgresConnection:
+        """A connection whose search_path is the schema. Writing creates the schema when it
+        is missing (only then: an existing schema needs no CREATE right on the database);
+        reading a schema that does not exist is an error, as a missing SQLite file is."""
+        conn = self._connect_raw(busy_timeout=busy_timeout, purpose=purpose)
+        try:
+            if conn.execute(pg.SCHEMA_EXISTS, (self.schema,)).fetchone() is None:
+                if readonly:
+                    raise DatabaseError(
+                        f"schema {self.schema} does not exist in {redact_url(self.url)} yet; run a "
+                        "population or the full workflow first, or check JSON2DB_DATABASE_SCHEMA"
+                    )
                 conn.execute(pg.create_schema(self.schema))
             conn.execute(pg.SET_SEARCH_PATH, (pg.search_path_value(self.schema),))
-            conn.execute(pg.SET_TIME_ZONE_UTC)
-            conn.execute(pg.SET_LOCK_TIMEOUT, (f"{int(max(busy_timeout, 0.0) * 1000)}ms",))
         except BaseException:
             conn.close()
             raise
@@ -234,6 +298,11 @@ class PostgresDestination:
 
     @contextlib.contextmanager
     def open(self, *, readonly: bool = False, busy_timeout: float = 5.0) -> Iterator[PostgresConnection]:
+        held = self._held
+        if held is not None and not readonly:
+            held.execute(pg.SET_LOCK_TIMEOUT, (f"{int(max(busy_timeout, 0.0) * 1000)}ms",))
+            yield held  # the lock's own connection; closed when the lock is released
+            return
         conn = self.connect(readonly=readonly, busy_timeout=busy_timeout)
         try:
             yield conn
@@ -245,9 +314,10 @@ class PostgresDestination:
 
     @contextlib.contextmanager
     def writer_lock(self, *, operation: str, timeout_seconds: float = 0) -> Iterator[None]:
-        """The single-writer lock: a session advisory lock on a connection of its own,
-        which the server drops when the process dies (no stale lock after a kill)."""
-        conn = self.connect(readonly=True, purpose=f"{operation} lock")
+        """The single-writer lock: a session advisory lock per schema, which the server
+        drops with the connection when the process dies (no stale lock after a kill).
+        The run writes through that same connection (see :meth:`open`)."""
+        conn = self.connect(purpose=operation)
         key = self.lock_key()
         try:
             deadline = time.monotonic() + max(0.0, timeout_seconds)
@@ -256,7 +326,11 @@ class PostgresDestination:
                     raise LockHeldError(self._describe_holder(conn, key, timeout_seconds))
                 time.sleep(0.1)
             logger.debug("writer lock %s taken for %s", key, operation)
-            yield
+            self._held = conn
+            try:
+                yield
+            finally:
+                self._held = None
             with contextlib.suppress(DatabaseError):
                 conn.execute(pg.ADVISORY_UNLOCK, key)
         finally:
@@ -282,8 +356,14 @@ class PostgresDestination:
         return Path.cwd() / "backups"
 
     def _backup_stem(self) -> str:
+        """``<database>-<schema>``, made safe for a file name; when that changed anything,
+        a short hash keeps two destinations (schemas ``a.b`` and ``a_b``) apart."""
         database = urlsplit(self.url).path.lstrip("/") or "postgres"
-        return "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{database}-{self.schema}")
+        raw = f"{database}-{self.schema}"
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in raw)
+        if safe != raw:
+            safe += "-" + hashlib.sha1(raw.encode()).hexdigest()[:6]
+        return safe
 
     def backup(self, backup_dir: Path, *, keep: int) -> Path | None:
         """``pg_dump`` of the schema (custom format) when pg_dump is on PATH; otherwise a
@@ -302,7 +382,8 @@ class PostgresDestination:
         while target.exists():
             target = backup_dir / f"{self._backup_stem()}-{stamp}-{counter}.dump"
             counter += 1
-        command = [pg_dump, "--format=custom", f"--schema={self.schema}", f"--file={target}", "--no-password"]
+        # --schema takes a pattern: quoted, the name is matched exactly (case, '.', '*' and all)
+        command = [pg_dump, "--format=custom", f"--schema={_quoted_pattern(self.schema)}", f"--file={target}", "--no-password"]
         url, env = _password_to_environment(self.url)  # never on a command line others can read
         completed = subprocess.run([*command, "--dbname", url], capture_output=True, text=True, check=False, env=env)
         if completed.returncode != 0:
@@ -331,7 +412,8 @@ class PostgresDestination:
         raise DatabaseError(
             f"json2db_sync does not restore PostgreSQL backups itself: restoring replaces what other "
             f"users of the server see, so do it with the server's tools, e.g. "
-            f"`pg_restore --clean --if-exists --schema={self.schema} --dbname=<url> {backup}`"
+            f"`pg_restore --clean --if-exists --schema={shlex.quote(_quoted_pattern(self.schema))} "
+            f"--dbname=<url> {shlex.quote(str(backup))}`"
         )
 
     def size_bytes(self, conn: Any) -> int | None:

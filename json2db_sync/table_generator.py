@@ -308,16 +308,17 @@ def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
         name = spec.name.lower()
         if name not in table.declared:
             continue
-        kinds = table.kinds.get(spec.path, ())
+        kinds = set(table.kinds.get(spec.path, ()))
+        if spec.sql_type == sd.INTEGER:
+            # Text in a number column is a conflict, kept in the overflow JSON: only the
+            # numbers decide how wide the column must be.
+            kinds.discard(KIND_TEXT)
         wanted = sd.BOOLEAN if only_booleans(kinds) else sql_type_for(kinds)
         have = table.declared[name] or sd.TEXT
-        if wanted in (sd.UNTYPED, have):
+        if wanted in (sd.UNTYPED, have) or (have, wanted) == (sd.INTEGER, sd.BOOLEAN):
             continue
-        if spec.sql_type == sd.INTEGER:
-            if wanted == sd.TEXT or (have, wanted) == (sd.INTEGER, sd.BOOLEAN):
-                continue  # text is a conflict (kept in the overflow JSON), not a retype
-            if wanted == sd.REAL:
-                spec.sql_type = sd.REAL  # the column map records the wider type
+        if spec.sql_type == sd.INTEGER and wanted == sd.REAL:
+            spec.sql_type = sd.REAL  # the column map records the wider type
         statement = conn.dialect.retype_column(table.name, spec.name, have, wanted)
         conn.execute(statement)
         statements.append(statement)

@@ -646,7 +646,6 @@ def test_plain_paths_and_sqlite_urls_name_a_sqlite_file(cwd: Path) -> None:
     ("value", "complaint"),
     [
         ("mysql://u:pw@h/db", "neither postgresql:// nor sqlite://"),
-        ("postgresql:///db", "names no host"),
         ("   ", "is empty"),
     ],
 )
@@ -666,3 +665,14 @@ def test_schema_names_are_checked(cwd: Path) -> None:
         JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": "é" * 40 + "a"})
     odd = JSON2DBConfig(environ={"JSON2DB_DATABASE_SCHEMA": 'Zoho "Books"; drop'})
     assert odd.settings.database_schema == 'Zoho "Books"; drop'  # quoted wherever it is used
+
+
+def test_url_forms_libpq_knows_are_accepted_and_masked(cwd: Path) -> None:
+    upper = JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "POSTGRESQL://bob:S3cret@h:5432/db"})
+    assert upper.destination() == ("postgresql", "postgresql://bob:S3cret@h:5432/db")  # libpq wants lower case
+    socket = JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "postgresql:///books"})
+    assert socket.destination() == ("postgresql", "postgresql:///books")  # the local socket
+    query = JSON2DBConfig(environ={"JSON2DB_DATABASE_URL": "postgresql://h/db?user=bob&password=S3cret&sslmode=require"})
+    shown = {row["key"]: row["value"] for row in query.describe()}
+    assert shown["database_url"] == "postgresql://h/db?user=bob&password=***&sslmode=require"
+    assert "S3cret" not in repr(upper.describe()) + repr(query.describe())

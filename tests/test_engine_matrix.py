@@ -539,6 +539,53 @@ def test_overflow_value_is_dropped_once_the_column_holds_a_number_again(backend:
     assert rate == 2.0 and json.loads(overflow or "{}") == {}
 
 
+def test_overflow_emptied_by_a_later_record_is_an_empty_object_on_both(backend: Backend, runner, make_session) -> None:
+    """json_patch semantics on both databases: a key set to null goes, the others stay."""
+    make_session(T1, {"items": [{"item_id": "1", "rate": 1.5, "qty": 2, "last_modified_time": "2026-06-01T00:00:00+0000"}]})
+    make_session(T2, {"items": [{"item_id": "1", "rate": "n/a", "qty": "many", "last_modified_time": "2026-06-02T00:00:00+0000"}]})
+    synced(runner)
+    [(overflow,)] = rows(backend, "SELECT _overflow_json FROM json_items")
+    assert json.loads(overflow) == {"rate": "n/a", "qty": "many"}
+    make_session(T3, {"items": [{"item_id": "1", "rate": 3.0, "qty": 4, "last_modified_time": "2026-06-03T00:00:00+0000"}]})
+    synced(runner)
+    assert [(r, q, json.loads(o)) for r, q, o in rows(backend, "SELECT rate, qty, _overflow_json FROM json_items")] == [
+        (3.0, 4, {})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [((1, "N/A", 10.25), [1, None, 10.25]), ((True, "maybe", 5), [1, None, 5])],
+    ids=["whole-text-fraction", "boolean-text-number"],
+)
+def test_numbers_after_a_text_conflict_still_load_exactly(
+    backend: Backend, runner, make_session, values: tuple[Any, ...], expected: list[Any]
+) -> None:
+    """Text in a number column goes to the overflow JSON; a later fraction (or a number
+    other than 0/1 in a true/false column) must still land: PostgreSQL widens the column."""
+    for when, (number, value) in zip((T1, T2, T3), enumerate(values, 1)):
+        make_session(when, {"contacts": [{"contact_id": str(number), "amt": value}]})
+    result = synced(runner)
+    assert result["statistics"]["records_inserted"] == 3
+    stored = rows(backend, "SELECT id, amt, _overflow_json FROM json_contacts ORDER BY id")
+    assert [amt for _, amt, _ in stored] == expected
+    assert json.loads(stored[1][2]) == {"amt": values[1]}
+
+
+def test_wide_records_of_short_texts_load(backend: Backend, runner, make_session) -> None:
+    """395 fields of 21 characters: more than one 8 kB PostgreSQL row holds inline; the
+    fields past the column limit go to the overflow JSON and nothing is lost."""
+    wide = {"contact_id": "1", **{f"field_{i:03d}": f"value-{i:03d}-abcdefghij" for i in range(395)}}
+    make_session(T1, {"contacts": [wide]})
+    synced(runner)
+    columns = list(backend.columns("json_contacts"))
+    [row] = backend.query("SELECT * FROM json_contacts")
+    stored = dict(zip(columns, row))
+    overflow = json.loads(stored.get("_overflow_json") or "{}")
+    found = {k: stored[k] for k in stored if k.startswith("field_")} | overflow
+    assert found == {k: v for k, v in wide.items() if k != "contact_id"}
+
+
 def test_long_field_names_get_distinct_columns(backend: Backend, runner, make_session) -> None:
     """Two 70-character field names that share their first 63 characters: both kept, each
     value in its own column (PostgreSQL would cut both names to the same 63 bytes)."""

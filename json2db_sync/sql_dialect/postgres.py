@@ -58,10 +58,11 @@ MAX_IDENTIFIER_BYTES: int | None = 63
 # Columns are strictly typed: a float never goes into a BIGINT column (it would be
 # rounded), and an untyped column is retyped when its values settle.
 STRICT_TYPES = True
-# PostgreSQL allows 1600 columns, but a row must fit in one 8 kB page: a thousand BIGINTs,
-# or several hundred short texts (too short to be moved out of line), do not. Past 400
-# columns a table's further fields go to the overflow JSON column, as on SQLite past 2000.
-MAX_COLUMNS = 400
+# PostgreSQL allows 1600 columns, but a row must fit in one 8 kB page, and values of up to
+# about 24 bytes are never moved out of line: a thousand BIGINTs, or 330 short texts, do not
+# fit. At 300 columns (284 for data) a row of short values stays within the page; further
+# fields go to the overflow JSON column, as on SQLite past 2000.
+MAX_COLUMNS = 300
 
 # NUMERIC for numbers with fractions: money stays exact (0.1 is 0.1, and SUM adds in
 # decimal); psycopg reads it back as float, like SQLite's REAL.
@@ -135,7 +136,14 @@ def search_path_value(schema: str) -> str:
 
 SET_TIME_ZONE_UTC = "SET TIME ZONE 'UTC'"
 SET_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %s, false)"
-SCHEMA_EXISTS = "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s"
+# pg_namespace, not information_schema.schemata, which hides schemas the role may not use
+SCHEMA_EXISTS = "SELECT 1 FROM pg_namespace WHERE nspname = %s"
+# A server may close idle sessions (idle_session_timeout, PostgreSQL 14+): never ours, since
+# the writer lock lives as long as its connection. Settings the server lacks are skipped.
+DISABLE_IDLE_TIMEOUTS = (
+    "SELECT set_config(name, '0', false) FROM pg_settings "
+    "WHERE name IN ('idle_session_timeout', 'idle_in_transaction_session_timeout')"
+)
 SERVER_VERSION = "SHOW server_version"
 
 # The single-writer lock: a session advisory lock that the server drops with the
@@ -383,18 +391,23 @@ def _upsert_updates(table: str, columns: Sequence[str]) -> list[str]:
         if column == "created_at":
             updates.append(f"{q(column)} = COALESCE({q(table)}.{q(column)}, EXCLUDED.{q(column)})")
         elif column == OVERFLOW_COLUMN:
-            # json_patch as on SQLite: what a record carries replaces, what it lacks stays,
-            # a key set to null goes (the overflow object is flat: one key per path).
-            stored = f"{q(table)}.{q(column)}"
-            merged = f"COALESCE(CAST({stored} AS jsonb), '{{}}'::jsonb) || CAST(EXCLUDED.{q(column)} AS jsonb)"
-            updates.append(
-                f"{q(column)} = CASE WHEN EXCLUDED.{q(column)} IS NULL THEN {stored} ELSE "
-                f"(SELECT CAST(jsonb_object_agg(m.key, m.value) AS text) FROM jsonb_each({merged}) AS m "
-                f"WHERE jsonb_typeof(m.value) <> 'null') END"
-            )
+            updates.append(f"{q(column)} = {_json_patch(f'{q(table)}.{q(column)}', f'EXCLUDED.{q(column)}')}")
         else:
             updates.append(f"{q(column)} = EXCLUDED.{q(column)}")
     return updates
+
+
+def _json_patch(stored: str, patch: str) -> str:
+    """SQLite's ``json_patch`` on the flat overflow object: what the patch carries replaces,
+    what it lacks stays, a key it sets to null goes (nulls already stored stay), and an
+    object left empty is ``{}``. The text is jsonb's (``{"a": 1}``): same JSON, other spaces."""
+    nulls = f"ARRAY(SELECT n.key FROM jsonb_each(CAST({patch} AS jsonb)) AS n WHERE jsonb_typeof(n.value) = 'null')"
+    values = (
+        f"COALESCE((SELECT jsonb_object_agg(v.key, v.value) FROM jsonb_each(CAST({patch} AS jsonb)) AS v "
+        f"WHERE jsonb_typeof(v.value) <> 'null'), '{{}}'::jsonb)"
+    )
+    merged = f"(COALESCE(CAST({stored} AS jsonb), '{{}}'::jsonb) - {nulls}) || {values}"
+    return f"CASE WHEN {patch} IS NULL THEN {stored} ELSE CAST({merged} AS text) END"
 
 
 def _newest_wins_guard(table: str) -> str:

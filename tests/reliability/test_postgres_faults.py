@@ -103,3 +103,94 @@ def test_another_session_locking_a_table_times_out_with_advice(
     assert state(pg_query) == before
     assert runner.populate_tables()["success"]  # once the other session is done
     assert pg_query("SELECT id, notes FROM json_invoices ORDER BY id") == [("1", "changed"), ("2", "ok")]
+
+
+def test_a_role_that_owns_its_schema_needs_no_create_right_on_the_database(
+    pg_url: str, pg_schema: str, workspace: Path, make_session, pg_query
+) -> None:
+    """Least privilege: CREATE SCHEMA is only tried when the schema is missing (PUBLIC has
+    no CREATE right on a database by default, so the role could not create one)."""
+    import uuid
+
+    role = f"j2d_owner_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'CREATE SCHEMA "{pg_schema}" AUTHORIZATION "{role}"')
+    try:
+        url = pg_url.replace("://", f"://{role}@", 1) if "@" not in pg_url else (
+            pg_url.split("://", 1)[0] + f"://{role}@" + pg_url.split("@", 1)[1]
+        )
+        make_session(T1, {"invoices": [invoice("1")]})
+        result = JSON2DBSyncRunner(db_url=url, db_schema=pg_schema).full_sync_workflow()
+        assert result["success"], result["error"]
+        assert pg_query("SELECT id FROM json_invoices") == [("1",)]
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
+
+
+def test_losing_the_lock_connection_ends_the_run_with_nothing_written(
+    runner, make_session, pg_url: str, pg_query
+) -> None:
+    """The run writes through the connection that holds the writer lock: when the server
+    drops it (idle timeout, network, an administrator), the run's transaction goes with it,
+    so no second writer can ever work beside it."""
+    make_session(T1, {"invoices": [invoice("1")]})
+    assert runner.full_sync_workflow()["success"]
+    before = state(pg_query)
+    make_session(T2, {"invoices": [invoice(str(n)) for n in range(2, 40)]})
+
+    def drop_the_lock_holder(event: Any) -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks AS l "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
+            )
+
+    runner.progress = drop_the_lock_holder
+    result = runner.populate_tables()
+
+    assert result["success"] is False and result["error_type"] == "database_error"
+    assert state(pg_query) == before
+    runner.progress = lambda event: None
+    assert runner.populate_tables()["success"]
+    assert len(pg_query("SELECT id FROM json_invoices")) == 39
+
+
+def test_verifying_a_schema_that_does_not_exist_is_an_error(pg_url: str, workspace: Path) -> None:
+    runner = JSON2DBSyncRunner(db_url=pg_url, db_schema="no_such_schema_for_json2db")
+    for result in (runner.verify_tables(), runner.generate_summary_report()):
+        assert result["success"] is False and result["error_type"] == "database_error"
+        assert "schema no_such_schema_for_json2db does not exist" in result["error"]
+        assert "JSON2DB_DATABASE_SCHEMA" in result["error"]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pg_dump"), reason="pg_dump is not on PATH")
+def test_backup_of_a_mixed_case_schema_dumps_exactly_that_schema(pg_url: str, workspace: Path, make_session) -> None:
+    import subprocess
+    import uuid
+
+    schema = f"Zoho.Books_{uuid.uuid4().hex[:6]}"
+    runner = JSON2DBSyncRunner(db_url=pg_url, db_schema=schema)
+    try:
+        make_session(T1, {"invoices": [invoice("1")]})
+        assert runner.full_sync_workflow()["success"]
+        backup = runner.create_backup()
+        assert backup["success"], backup["error"]
+        listing = subprocess.run(["pg_restore", "--list", backup["backup_path"]], capture_output=True, text=True, check=True)
+        assert f"TABLE {schema} json_invoices" in listing.stdout.replace('"', "")
+        assert [b["path"] for b in runner.list_backups()["backups"]] == [backup["backup_path"]]
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_a_password_in_the_query_string_never_shows(pg_url: str, workspace: Path) -> None:
+    runner = JSON2DBSyncRunner(db_url="postgresql://127.0.0.1:1/books?user=bob&password=S3cretPW")
+    destination = runner.destination()
+    failed = runner.populate_tables()
+    assert "password=***" in destination["db_path"]
+    assert failed["success"] is False
+    assert "S3cretPW" not in repr(destination) + repr(failed)
