@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -445,7 +446,8 @@ def _cmd_restore(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
 def _no_postgres_backup(listing: dict[str, Any], runner: JSON2DBSyncRunner) -> dict[str, Any]:
     """``restore latest`` on PostgreSQL without a single .dump file: the same refusal the
     runner gives for a backup file, with the same advice (exit status 1)."""
-    schema = runner.settings.database_schema
+    name = runner.settings.database_schema
+    schema = shlex.quote('"' + name.replace('"', '""') + '"')  # a pg_restore pattern, taken literally
     return {
         "success": False,
         "operation": "restore_backup",

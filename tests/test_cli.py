@@ -372,7 +372,7 @@ def test_restore_on_postgresql_refuses_with_the_pg_restore_command(
     # no backup yet: still exit 1 (not a question, not a usage error) with the advice
     none_yet = run_cli(cwd, *pg, "restore", "latest")
     assert (none_yet.code, none_yet.out) == (1, "")
-    assert "pg_restore --clean --if-exists" in none_yet.err and f"--schema={pg_schema}" in none_yet.err
+    assert "pg_restore --clean --if-exists" in none_yet.err and f"""--schema='"{pg_schema}"'""" in none_yet.err
     assert "Nothing was changed." in none_yet.err
 
     # a backup file: the runner's own refusal, naming that file
@@ -381,7 +381,7 @@ def test_restore_on_postgresql_refuses_with_the_pg_restore_command(
     explicit = run_cli(cwd, *pg, "restore", str(dump))
     assert (explicit.code, explicit.out) == (1, "")
     assert "does not restore PostgreSQL backups itself" in explicit.err
-    assert f"pg_restore --clean --if-exists --schema={pg_schema} --dbname=<url> {dump}" in explicit.err
+    assert f"""pg_restore --clean --if-exists --schema='"{pg_schema}"' --dbname=<url> {dump}""" in explicit.err
     as_json = run_cli(cwd, *pg, "restore", str(dump), "--json")
     assert as_json.code == 1
     assert (as_json.json["success"], as_json.json["error_type"]) == (False, "database_error")
