@@ -12,9 +12,26 @@ wall time and peak RSS (each case runs in its own process) for:
   all             full_sync_workflow over every entity (throughput only)
 
 a, b and c alternate (--repeat times) so that machine drift cancels; medians are reported
-with the ratios b/a, c/a, d/b, e/b. Usage:
+with the ratios b/a, c/a, d/b, e/b.
+
+With --postgres-url (default: $JSON2DB_BENCH_POSTGRES_URL) the same is measured against a
+PostgreSQL server, each case into a fresh schema bench_<case>_<size>. Outside the timed
+processes, a schema is dropped before its case and right after it, except pg_full_sync's,
+which is vacuumed and analysed instead and kept for pg_rerun and pg_incremental (so that
+autovacuum on one case's tables neither slows the next case nor holds locks against it):
+
+  pg_floor        benchmarks/floor_copy_postgres.py (orjson + flatten + COPY, one transaction)
+  pg_full_sync    full_sync_workflow(entity_filter=["invoices"]) with db_url/db_schema
+  pg_populate     populate_tables(entity_filter=["invoices"]) likewise
+  pg_rerun        pg_full_sync again on pg_full_sync's schema, nothing new
+  pg_incremental  pg_full_sync's schema plus a session with 1% changed invoices
+
+with the ratios pg_populate/pg_floor, pg_full_sync/pg_floor, pg_rerun/pg_full_sync and
+pg_incremental/pg_full_sync. --only sqlite|postgres runs one of the two. Usage:
 
     python benchmarks/bench_sync.py --sizes 20000 100000 --repeat 3 [--big] [--work DIR]
+    python benchmarks/bench_sync.py --sizes 100000 --repeat 2 --only postgres \
+        --postgres-url postgresql://user@127.0.0.1:5432/db
 """
 
 from __future__ import annotations
@@ -49,6 +66,23 @@ print(json.dumps({"success": result["success"], "error": result["error"],
                   "rows": stats.get("total_records", 0) + stats.get("child_rows_written", 0),
                   "records": stats.get("total_records", 0), "peak_rss": peak_rss()}))
 """
+
+PG_CASE_SCRIPT = r"""
+import json, sys
+from json2db_sync import JSON2DBSyncRunner
+case, url, schema, data = sys.argv[1:5]
+runner = JSON2DBSyncRunner(db_url=url, db_schema=schema, data_source=data)
+if case == "populate":
+    result = runner.populate_tables(cutoff_days=3650, entity_filter=["invoices"])
+else:
+    result = runner.full_sync_workflow(cutoff_days=3650, entity_filter=["invoices"])
+stats = result.get("statistics", {})
+print(json.dumps({"success": result["success"], "error": result["error"],
+                  "rows": stats.get("total_records", 0) + stats.get("child_rows_written", 0),
+                  "records": stats.get("total_records", 0), "peak_rss": peak_rss()}))
+"""
+
+PG_CASES = ("pg_floor", "pg_full_sync", "pg_populate")
 
 # Peak RSS of this process image only: /proc/self/status VmHWM belongs to the memory map
 # created by exec, whereas ru_maxrss would also count the benchmark process it was forked
@@ -102,6 +136,65 @@ def floor(db: Path, files: list[Path]) -> tuple[float, int, dict]:
     return run_process(
         [sys.executable, "-c", PEAK_RSS + FLOOR_SCRIPT, str(HERE / "floor_loader.py"), str(db), "invoices", *map(str, files)]
     )
+
+
+def pg_ours(case: str, url: str, schema: str, data: Path) -> tuple[float, int, dict]:
+    return run_process([sys.executable, "-c", PEAK_RSS + PG_CASE_SCRIPT, case, url, schema, str(data)])
+
+
+def pg_floor(url: str, schema: str, files: list[Path]) -> tuple[float, int, dict]:
+    return run_process([sys.executable, str(HERE / "floor_copy_postgres.py"), url, schema, *map(str, files)])
+
+
+def pg_admin(url: str, *statements: str) -> None:
+    """Statements run in the benchmark process (outside any timed case), autocommit."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def pg_fresh(url: str, schema: str) -> str:
+    """Drop the schema (the case creates it again), then a CHECKPOINT so that no case pays
+    for writing out the dirty pages of the one before (skipped without the privilege)."""
+    import psycopg
+
+    pg_admin(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    try:
+        pg_admin(url, "CHECKPOINT")
+    except psycopg.errors.InsufficientPrivilege:
+        pass
+    return schema
+
+
+def pg_settle(url: str, schema: str, *, keep: bool) -> None:
+    """After a case, untimed: autovacuum would start on the freshly loaded tables within a
+    minute, take CPU from the next case and, worse, hold locks that a later run waits for
+    (json2db_sync's lock timeout is 1 s: the rerun then fails). So the schema is dropped,
+    or, when it is kept for the rerun and incremental cases, vacuumed and analysed now, as
+    a nightly run would find it."""
+    if not keep:
+        pg_admin(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,)
+        )]
+        for table in tables:
+            conn.execute(f'VACUUM ANALYZE "{schema}"."{table}"')
+
+
+def pg_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        fsync = conn.execute("SHOW fsync").fetchone()[0]
+        sync_commit = conn.execute("SHOW synchronous_commit").fetchone()[0]
+    return f"PostgreSQL {version} (fsync {fsync}, synchronous_commit {sync_commit})"
 
 
 def fresh(path: Path) -> Path:
@@ -248,6 +341,70 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
     return result
 
 
+def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
+    print(f"\n== {invoices} invoices, PostgreSQL ==", flush=True)
+    data = generate(work, invoices)
+    files = invoice_files(data)
+    json_bytes = sum(f.stat().st_size for f in files)
+    times: dict[str, list[float]] = {case: [] for case in PG_CASES}
+    rss: dict[str, list[int]] = {case: [] for case in PG_CASES}
+    rows: dict[str, int] = {}
+    schemas = {case: f"bench_{case}_{invoices}" for case in PG_CASES}
+    for round_ in range(repeat):
+        for case in PG_CASES:
+            schema = pg_fresh(url, schemas[case])
+            if case == "pg_floor":
+                elapsed, peak, payload = pg_floor(url, schema, files)
+            else:
+                elapsed, peak, payload = pg_ours(case[3:], url, schema, data)
+            times[case].append(elapsed)
+            rss[case].append(peak)
+            rows[case] = payload.get("rows", 0)
+            pg_settle(url, schema, keep=case == "pg_full_sync")
+            print(f"  round {round_ + 1} {case:<14} {elapsed:7.2f}s  {rows[case] / elapsed:9,.0f} rows/s"
+                  f"  {mib(peak):>9}  rows {rows[case]}", flush=True)
+    first_load = median(times["pg_full_sync"])
+    full_schema = schemas["pg_full_sync"]
+    rerun_t, rerun_rss, _ = pg_ours("full_sync", url, full_schema, data)
+    print(f"  pg_rerun             {rerun_t:7.2f}s  {mib(rerun_rss):>9}", flush=True)
+    changed, session = add_incremental_session(data)
+    try:
+        incr_t, incr_rss, incr_payload = pg_ours("full_sync", url, full_schema, data)
+    finally:
+        shutil.rmtree(session)
+    print(f"  pg_incremental       {incr_t:7.2f}s  {mib(incr_rss):>9}  rows {incr_payload.get('rows', 0)}", flush=True)
+    seconds = {k: median(v) for k, v in times.items()}
+    result = {
+        "invoices": invoices,
+        "json_mb_invoice_files": round(json_bytes / 1e6, 1),
+        "rows": rows,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "rows_per_second": {k: round(rows[k] / seconds[k]) for k in PG_CASES},
+        "peak_rss_mib": {k: round(max(v) / 2**20) for k, v in rss.items()},
+        "rerun_seconds": round(rerun_t, 3),
+        "rerun_peak_rss_mib": round(rerun_rss / 2**20),
+        "incremental_seconds": round(incr_t, 3),
+        "incremental_peak_rss_mib": round(incr_rss / 2**20),
+        "incremental_changed_invoices": changed,
+        "ratios": {
+            "pg_populate/pg_floor": round(seconds["pg_populate"] / seconds["pg_floor"], 3),
+            "pg_full_sync/pg_floor": round(seconds["pg_full_sync"] / seconds["pg_floor"], 3),
+            "pg_rerun/pg_full_sync": round(rerun_t / first_load, 4),
+            "pg_incremental/pg_full_sync": round(incr_t / first_load, 4),
+        },
+    }
+    print("  median   " + "  ".join(f"{case} {seconds[case]:.2f}s" for case in PG_CASES))
+    print("  rows/s   " + "  ".join(f"{case} {rows[case] / seconds[case]:,.0f}" for case in PG_CASES))
+    print("  MB/s     " + "  ".join(f"{case} {json_bytes / 1e6 / seconds[case]:.1f}" for case in PG_CASES))
+    print(f"  ratio pg_full_sync / pg_floor       {seconds['pg_full_sync'] / seconds['pg_floor']:.2f}")
+    print(f"  ratio pg_populate / pg_floor        {seconds['pg_populate'] / seconds['pg_floor']:.2f}")
+    print(f"  ratio pg_rerun / pg_full_sync       {rerun_t / first_load:.3f}  ({rerun_t:.2f}s, {mib(rerun_rss)})")
+    print(f"  ratio pg_incremental / pg_full_sync {incr_t / first_load:.3f}"
+          f"  ({incr_t:.2f}s, {changed} invoices, {mib(incr_rss)})")
+    print("  peak RSS " + "  ".join(f"{case} {mib(max(rss[case]))}" for case in PG_CASES))
+    return result
+
+
 def bench_big(work: Path, template: Path, target_bytes: int) -> dict:
     print(f"\n== one file of {target_bytes / 1e9:.1f} GB ==", flush=True)
     data = make_big_file(work, template, target_bytes)
@@ -278,17 +435,34 @@ def main() -> int:
     parser.add_argument("--big-bytes", type=float, default=1e9)
     parser.add_argument("--work", type=Path, default=Path("/tmp/json2db_bench"))
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("JSON2DB_BENCH_POSTGRES_URL"),
+        help="PostgreSQL server for the pg_* cases (default: $JSON2DB_BENCH_POSTGRES_URL); "
+        "its schemas bench_pg_*_<size> are dropped and re-created",
+    )
+    parser.add_argument("--only", choices=("sqlite", "postgres"), help="run only the SQLite or the PostgreSQL cases")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    run_sqlite = args.only != "postgres"
+    run_postgres = args.only != "sqlite"
+    if run_postgres and not args.postgres_url:
+        print("note: PostgreSQL cases skipped (no --postgres-url and JSON2DB_BENCH_POSTGRES_URL is not set)")
+        run_postgres = False
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}")
+          f"SQLite {__import__('sqlite3').sqlite_version}"
+          + (f", {pg_version(args.postgres_url)}" if run_postgres else ""))
     figures: dict = {"sizes": []}
     for size in args.sizes:
-        figures["sizes"].append(bench_size(args.work, size, args.repeat))
-    if args.big:
+        if run_sqlite:
+            figures["sizes"].append(bench_size(args.work, size, args.repeat))
+        if run_postgres:
+            figures.setdefault("postgres", []).append(bench_postgres(args.work, size, args.repeat, args.postgres_url))
+    if args.big and run_sqlite:
         figures["big"] = bench_big(args.work, generate(args.work, args.sizes[0]), int(args.big_bytes))
-    figures["help_seconds"] = round(help_time(), 3)
-    print(f"\njson2db-sync --help: {figures['help_seconds']:.3f}s")
+    if run_sqlite:
+        figures["help_seconds"] = round(help_time(), 3)
+        print(f"\njson2db-sync --help: {figures['help_seconds']:.3f}s")
     if args.out:
         args.out.write_text(json.dumps(figures, indent=2))
     return 0

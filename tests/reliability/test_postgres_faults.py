@@ -132,7 +132,7 @@ def test_a_role_that_owns_its_schema_needs_no_create_right_on_the_database(
 
 
 def test_losing_the_lock_connection_ends_the_run_with_nothing_written(
-    runner, make_session, pg_url: str, pg_query
+    runner, make_session, pg_url: str, pg_schema: str, pg_query
 ) -> None:
     """The run writes through the connection that holds the writer lock: when the server
     drops it (idle timeout, network, an administrator), the run's transaction goes with it,
@@ -142,11 +142,16 @@ def test_losing_the_lock_connection_ends_the_run_with_nothing_written(
     before = state(pg_query)
     make_session(T2, {"invoices": [invoice(str(n)) for n in range(2, 40)]})
 
+    from json2db_sync.postgres_database import PostgresDestination
+
+    key = PostgresDestination(pg_url, pg_schema).lock_key()  # this schema's lock, no other run's
+
     def drop_the_lock_holder(event: Any) -> None:
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(
-                "SELECT pg_terminate_backend(l.pid) FROM pg_locks AS l "
-                "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks AS l WHERE l.locktype = 'advisory' "
+                "AND l.granted AND l.classid::bigint = %s AND l.objid::bigint = %s",
+                key,
             )
 
     runner.progress = drop_the_lock_holder
