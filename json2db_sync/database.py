@@ -81,11 +81,17 @@ class SQLiteConnection(sqlite3.Connection):
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         self.executemany(sqlite_dialect.insert_rows(table, columns), rows)
 
+    def delete_children(self, table: str, parent_ids: list[str]) -> None:
+        """Delete the child rows of these parents (in chunks: SQLite binds at most 999)."""
+        for start in range(0, len(parent_ids), 900):
+            chunk = parent_ids[start : start + 900]
+            self.execute(sqlite_dialect.delete_children(table, len(chunk)), chunk)
+
     def schema_changed(self) -> None:
         """Nothing is cached per table shape here (PostgreSQL keeps staging tables)."""
 
     def rolled_back(self) -> None:
-        """Nothing to forget after a rollback (see PostgresConnection.rolled_back)."""
+        """Nothing to forget before a rollback (see PostgresConnection.rolled_back)."""
 
 
 def connect(
@@ -181,9 +187,9 @@ def atomic(conn: Any, db_path: Path | str) -> Iterator[Any]:
         yield conn
         conn.execute(dialect.COMMIT)
     except BaseException:
+        conn.rolled_back()
         with contextlib.suppress(Exception):
             conn.execute(dialect.ROLLBACK)
-        conn.rolled_back()
         raise
 
 
@@ -195,9 +201,9 @@ def savepoint(conn: Any, name: str) -> Iterator[None]:
     try:
         yield
     except BaseException:
+        conn.rolled_back()
         conn.execute(dialect.rollback_to_savepoint(name))
         conn.execute(dialect.release_savepoint(name))
-        conn.rolled_back()
         raise
     conn.execute(dialect.release_savepoint(name))
 

@@ -532,22 +532,24 @@ class EntityPlan:
 
     def observe_flat(
         self, scalars: dict[Path_, Any], arrays: Mapping[str, Any], *, check_ints: bool = True
-    ) -> dict[str, list[Any]]:
-        """Vote a flattened record into the plan and return its child arrays.
+    ) -> dict[str, list[tuple[Any, dict[Path_, Any]]]]:
+        """Vote a flattened record into the plan and return its child arrays, each element
+        with its flattened scalars (flattened once: the writer uses them too).
 
         ``scalars`` is completed in place: arrays stored as JSON text join it, and
         fields that are child tables leave it (``""`` there means absent).
         """
-        children: dict[str, list[Any]] = {}
+        children: dict[str, list[tuple[Any, dict[Path_, Any]]]] = {}
         for field_name, value in arrays.items():
             kind = self.classify_array(field_name, value)
             if kind == "child":
                 if field_name not in self.children:
                     self.main.forget_placeholder((field_name,))
                 child = self.child_plan(field_name)
-                for element in value:
-                    child.observe(_element_scalars(element), check_ints=check_ints)
-                children[field_name] = value
+                elements = [(element, _element_scalars(element)) for element in value]
+                for _, element_flat in elements:
+                    child.observe(element_flat, check_ints=check_ints)
+                children[field_name] = elements
             elif kind == "json":
                 self.json_array_fields.add(field_name)
                 scalars[(field_name,)] = value

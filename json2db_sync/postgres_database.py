@@ -32,6 +32,7 @@ from .sql_dialect import postgres as pg
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'json2db_sync[postgres]'"
+MIN_WRITE_LOCK_WAIT = 3.0  # seconds a writing connection waits for a table lock, at least
 # First key of the advisory lock: "J2DB" in ASCII, fits a signed int4.
 LOCK_CLASS = 0x4A324442 & 0x7FFFFFFF
 
@@ -173,8 +174,15 @@ class PostgresConnection:
     # --- bulk writes -------------------------------------------------------------------
 
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """Plain inserts through ``COPY`` (child rows)."""
+        """Plain inserts through ``COPY`` (new records, child rows)."""
         self._copy(pg.copy_rows(table, columns), rows)
+
+    def delete_children(self, table: str, parent_ids: list[str]) -> None:
+        """One statement with the ids as one array: its text never changes, so the server
+        keeps a plan that uses the (parent_id, position) index, even on tables created in
+        this very run, whose statistics are still empty."""
+        if parent_ids:
+            self.execute(pg.delete_children_of(table), (parent_ids,))
 
     def upsert_rows(
         self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, newest_wins: bool = False
@@ -210,7 +218,8 @@ class PostgresConnection:
         self._stages.clear()
 
     def rolled_back(self) -> None:
-        """Staging tables created inside the undone part are gone."""
+        """A rollback is about to happen: staging tables created inside the undone part
+        will be gone."""
         self._stages.clear()
 
 
@@ -298,6 +307,10 @@ class PostgresDestination:
 
     @contextlib.contextmanager
     def open(self, *, readonly: bool = False, busy_timeout: float = 5.0) -> Iterator[PostgresConnection]:
+        if not readonly:
+            # autovacuum gives way to a waiting lock after deadlock_timeout (1 s by default):
+            # wait longer than that, or a run after a big load fails against it
+            busy_timeout = max(busy_timeout, MIN_WRITE_LOCK_WAIT)
         held = self._held
         if held is not None and not readonly:
             held.execute(pg.SET_LOCK_TIMEOUT, (f"{int(max(busy_timeout, 0.0) * 1000)}ms",))

@@ -207,16 +207,35 @@ def plan_ddl(
     return statements
 
 
-def index_statements(table: TablePlan, plan: EntityPlan, dialect: ModuleType = sd) -> list[str]:
-    """Indexes for newest-wins lookups and the usual reporting joins."""
-    statements: list[str] = []
+def index_columns(table: TablePlan, plan: EntityPlan) -> list[list[str]]:
+    """The indexed column lists: newest-wins lookups and the usual reporting joins."""
+    wanted: list[list[str]] = []
     names = {spec.name for spec in table.columns.values()}
     if table.parent is None:
-        statements.append(dialect.create_index(table.name, ["updated_at"]))
+        wanted.append(["updated_at"])
     for column in REFERENCE_COLUMNS:
         if column in names and column != plan.id_field:
-            statements.append(dialect.create_index(table.name, [column]))
-    return statements
+            wanted.append([column])
+    return wanted
+
+
+def index_statements(table: TablePlan, plan: EntityPlan, dialect: ModuleType = sd) -> list[str]:
+    return [dialect.create_index(table.name, columns) for columns in index_columns(table, plan)]
+
+
+def _create_missing_indexes(conn: Connection, table: TablePlan, plan: EntityPlan, existing: set[str]) -> None:
+    """Only the indexes that are missing: even ``CREATE INDEX IF NOT EXISTS`` takes a lock on
+    the table in PostgreSQL, which a running autovacuum or a long report would hold up."""
+    dialect = conn.dialect
+    for columns in index_columns(table, plan):
+        name = dialect.index_name(table.name, columns)
+        if name not in existing:
+            conn.execute(dialect.create_index(table.name, columns))
+            existing.add(name)
+
+
+def existing_indexes(conn: Connection) -> set[str]:
+    return {row[0] for row in conn.execute(conn.dialect.LIST_INDEXES)}
 
 
 def apply_plan(
@@ -261,8 +280,7 @@ def apply_plan(
         table.pending_null_fixups.clear()
         _save_mapping(conn, plan, table)
         if include_indexes:
-            for statement in index_statements(table, plan, dialect):
-                conn.execute(statement)
+            _create_missing_indexes(conn, table, plan, existing_indexes(conn))
     if executed:
         conn.schema_changed()
         logger.info("schema for %s: %d statement(s)", plan.entity, len(executed))
@@ -336,12 +354,13 @@ def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str], dialect: Mod
 
 
 def ensure_indexes(conn: Connection, plans: Iterable[EntityPlan]) -> None:
-    """Build secondary indexes once, after the rows are in (cheaper than row by row)."""
+    """Build the missing secondary indexes once, after the rows are in (cheaper than row by
+    row)."""
+    existing = existing_indexes(conn)
     for plan in plans:
         for table in plan.tables():
             if table.exists:
-                for statement in index_statements(table, plan, conn.dialect):
-                    conn.execute(statement)
+                _create_missing_indexes(conn, table, plan, existing)
 
 
 def _register_table(conn: Connection, plan: EntityPlan, table: TablePlan) -> None:

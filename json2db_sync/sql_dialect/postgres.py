@@ -463,6 +463,15 @@ def delete_children(table: str, count: int) -> str:
     return f"DELETE FROM {q(table)} WHERE {q('parent_id')} IN ({_placeholders(count)})"
 
 
+def delete_children_of(table: str) -> str:
+    """The children of every parent id in one array parameter (one statement text per
+    table, so its cached plan keeps using the index)."""
+    return f"DELETE FROM {q(table)} WHERE {q('parent_id')} = ANY(%s)"
+
+
+LIST_INDEXES = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+
+
 def _utc_text(column: str) -> str:
     """A TIMESTAMPTZ column as the tool's UTC text (``YYYY-MM-DD HH:MM:SS``)."""
     return f"to_char({q(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"

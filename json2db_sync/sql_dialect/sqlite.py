@@ -279,6 +279,9 @@ def index_name(table: str, columns: Sequence[str]) -> str:
     return "idx_" + table + "__" + "__".join(columns)
 
 
+LIST_INDEXES = "SELECT name FROM sqlite_master WHERE type = 'index'"
+
+
 def create_index(table: str, columns: Sequence[str]) -> str:
     return (
         f"CREATE INDEX IF NOT EXISTS {q(index_name(table, columns))} "
