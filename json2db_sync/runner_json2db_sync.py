@@ -39,6 +39,7 @@ from .sources import DataDir, Discovery
 from .table_generator import (
     apply_plan,
     data_tables,
+    ensure_foreign_keys,
     ensure_indexes,
     ensure_internal_tables,
     existing_tables,
@@ -531,6 +532,7 @@ class JSON2DBSyncRunner:
                 for entity in sorted(plans):
                     apply_plan(conn, plans[entity], custom_columns=custom, include_indexes=True)
                     created.extend(t.name for t in plans[entity].tables())
+                ensure_foreign_keys(conn, plans.values())
             return {
                 "db_path": path.label,
                 "dropped_tables": dropped,
@@ -608,6 +610,7 @@ class JSON2DBSyncRunner:
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
                 stats = populator.load_dirs(found.dirs, entity_filter)
+                stats.ddl.extend(ensure_foreign_keys(conn, plans.values()))
                 if completes_reload:
                     conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
                 if build_indexes:

@@ -197,6 +197,8 @@ def plan_ddl(
         table_statements: list[str] = []
         if not table.exists:
             table_statements.append(plan_ddl_for_table(table, custom, dialect))
+            if table.parent is not None and dialect.DEFERRED_FOREIGN_KEYS:
+                table_statements.append(dialect.add_foreign_key(table.name, table.parent))
         else:
             for name, declaration in _table_columns_ddl(table, custom, for_add=True, dialect=dialect):
                 if name.lower() not in table.existing_columns:
@@ -351,6 +353,24 @@ def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str], dialect: Mod
     if table.parent is None:
         return dialect.create_main_table(table.name, columns)
     return dialect.create_child_table(table.name, table.parent, columns)
+
+
+def ensure_foreign_keys(conn: Connection, plans: Iterable[EntityPlan]) -> list[str]:
+    """Where the dialect adds child tables' foreign keys after their rows (PostgreSQL),
+    add those still missing; every run that may create a child table calls this before it
+    commits. Returns the statements run (none on SQLite, which declares them inline)."""
+    dialect = conn.dialect
+    if not dialect.DEFERRED_FOREIGN_KEYS:
+        return []
+    linked = {row[0] for row in conn.execute(dialect.TABLES_WITH_FOREIGN_KEYS)}
+    statements = []
+    for plan in plans:
+        for table in plan.children.values():
+            if table.exists and table.name not in linked:
+                statement = dialect.add_foreign_key(table.name, plan.main.name)
+                conn.execute(statement)
+                statements.append(statement)
+    return statements
 
 
 def ensure_indexes(conn: Connection, plans: Iterable[EntityPlan]) -> None:

@@ -586,6 +586,31 @@ def test_wide_records_of_short_texts_load(backend: Backend, runner, make_session
     assert found == {k: v for k, v in wide.items() if k != "contact_id"}
 
 
+def foreign_keys(backend: Backend, table: str) -> list[tuple[str, str]]:
+    """(referenced table, on-delete action) of each foreign key of ``table``."""
+    if backend.kind == "sqlite":
+        return [(r[2], r[6]) for r in backend.query(f'PRAGMA foreign_key_list("{table}")')]
+    actions = {"c": "CASCADE", "a": "NO ACTION", "r": "RESTRICT", "n": "SET NULL", "d": "SET DEFAULT"}
+    found = backend.query(
+        "SELECT p.relname, k.confdeltype FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+        "JOIN pg_class AS p ON p.oid = k.confrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE k.contype = 'f' AND n.nspname = current_schema() AND c.relname = ?",
+        (table,),
+    )
+    return [(parent, actions[str(action)]) for parent, action in found]
+
+
+def test_child_tables_reference_their_parent_after_load_and_recreate(backend: Backend, runner, make_session) -> None:
+    make_session(T1, {"invoices": [invoice("1", lines=[line("L1", 1.0)])]})
+    synced(runner)
+    assert foreign_keys(backend, "json_invoices_line_items") == [("json_invoices", "CASCADE")]
+    recreated = runner.recreate_json_tables()
+    assert recreated["success"], recreated["error"]
+    assert foreign_keys(backend, "json_invoices_line_items") == [("json_invoices", "CASCADE")]
+    synced(runner)
+    assert foreign_keys(backend, "json_invoices_line_items") == [("json_invoices", "CASCADE")]
+
+
 def test_long_field_names_get_distinct_columns(backend: Backend, runner, make_session) -> None:
     """Two 70-character field names that share their first 63 characters: both kept, each
     value in its own column (PostgreSQL would cut both names to the same 63 bytes)."""

@@ -58,6 +58,10 @@ MAX_IDENTIFIER_BYTES: int | None = 63
 # Columns are strictly typed: a float never goes into a BIGINT column (it would be
 # rounded), and an untyped column is retyped when its values settle.
 STRICT_TYPES = True
+# A child table's foreign key is added once its first rows are in (ALTER TABLE ... ADD
+# CONSTRAINT checks them all in one join, instead of one parent lookup per row), inside the
+# same transaction: no other session ever sees the table without it.
+DEFERRED_FOREIGN_KEYS = True
 # PostgreSQL allows 1600 columns, but a row must fit in one 8 kB page, and values of up to
 # about 24 bytes are never moved out of line: a thousand BIGINTs, or 330 short texts, do not
 # fit. At 300 columns (284 for data) a row of short values stays within the page; further
@@ -324,7 +328,7 @@ def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str
     """DDL for a child table ``json_<entity>_<field>``: one row per array element,
     replaced as a whole when its parent is written."""
     lines = [
-        f"{q('parent_id')} TEXT NOT NULL REFERENCES {q(parent)}({q('id')}) ON DELETE CASCADE",
+        f"{q('parent_id')} TEXT NOT NULL",  # its foreign key: add_foreign_key, after the rows
         f"{q('position')} BIGINT NOT NULL",
         f"{q('id')} TEXT",
         f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
@@ -335,6 +339,22 @@ def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str
     lines.append(f"PRIMARY KEY ({q('parent_id')}, {q('position')})")
     body = ",\n  ".join(lines)
     return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+
+
+def add_foreign_key(child: str, parent: str) -> str:
+    """The child table's link to its parent, as SQLite declares it inline."""
+    name = fit_identifier(f"fk_{child}__parent", MAX_IDENTIFIER_BYTES)
+    return (
+        f"ALTER TABLE {q(child)} ADD CONSTRAINT {q(name)} FOREIGN KEY ({q('parent_id')}) "
+        f"REFERENCES {q(parent)}({q('id')}) ON DELETE CASCADE"
+    )
+
+
+# Tables of the schema that have a foreign key already.
+TABLES_WITH_FOREIGN_KEYS = (
+    "SELECT DISTINCT c.relname FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+    "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE k.contype = 'f' AND n.nspname = current_schema()"
+)
 
 
 def add_column(table: str, column: str, declaration: str) -> str:

@@ -19,6 +19,8 @@ MAX_IDENTIFIER_BYTES: int | None = None
 # SQLite stores each value with its own type, so a float in an INTEGER column or a number
 # in an untyped one keeps its meaning; PostgreSQL's columns are strict (see .postgres).
 STRICT_TYPES = False
+# Child tables declare their foreign key inline (SQLite cannot add one later).
+DEFERRED_FOREIGN_KEYS = False
 
 # SQLite's compiled default is 2000 columns per table; keep a margin for the
 # standard and custom columns, and put what does not fit into one JSON column.
