@@ -298,12 +298,22 @@ class PostgresDestination:
                         f"schema {self.schema} does not exist in {redact_url(self.url)} yet; run a "
                         "population or the full workflow first, or check JSON2DB_DATABASE_SCHEMA"
                     )
-                conn.execute(pg.create_schema(self.schema))
+                self._create_schema(conn)
             conn.execute(pg.SET_SEARCH_PATH, (pg.search_path_value(self.schema),))
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _create_schema(self, conn: PostgresConnection) -> None:
+        """CREATE SCHEMA IF NOT EXISTS is not safe against a second run doing the same at
+        the same moment (one of them fails on pg_namespace's unique index): whoever loses
+        finds the schema there, which is all it wanted."""
+        try:
+            conn.execute(pg.create_schema(self.schema))
+        except DatabaseError:
+            if conn.execute(pg.SCHEMA_EXISTS, (self.schema,)).fetchone() is None:
+                raise
 
     @contextlib.contextmanager
     def open(self, *, readonly: bool = False, busy_timeout: float = 5.0) -> Iterator[PostgresConnection]:

@@ -199,3 +199,33 @@ def test_a_password_in_the_query_string_never_shows(pg_url: str, workspace: Path
     assert "password=***" in destination["db_path"]
     assert failed["success"] is False
     assert "S3cretPW" not in repr(destination) + repr(failed)
+
+
+def test_runs_starting_together_on_a_new_schema_never_trip_over_its_creation(
+    pg_url: str, workspace: Path, make_session
+) -> None:
+    """Both runs see the schema missing and create it: CREATE SCHEMA IF NOT EXISTS is not
+    safe against that (found by CI: 'duplicate key value violates unique constraint
+    pg_namespace_nspname_index'). Whoever loses must find the schema there and go on."""
+    import uuid
+
+    make_session(T1, {"invoices": [invoice("1")]})
+    for _ in range(8):
+        schema = f"race_{uuid.uuid4().hex[:10]}"
+        results: list[dict[str, Any]] = []
+
+        def run() -> None:
+            results.append(JSON2DBSyncRunner(db_url=pg_url, db_schema=schema).populate_tables())
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        assert any(r["success"] for r in results)
+        for failed in (r for r in results if not r["success"]):
+            assert "is busy" in failed["error"], failed["error"]
