@@ -268,12 +268,24 @@ def _acquire(fd: int, path: Path, timeout_seconds: float) -> None:
         time.sleep(0.1)
 
 
+def _read_holder(fd: int) -> dict[str, object]:
+    """The holder's note in the lock file. It writes the note just after taking the lock,
+    so a run refused at that very moment reads an empty file: it looks again for up to
+    half a second before it gives up on naming the holder."""
+    for _ in range(10):
+        try:
+            raw = os.pread(fd, 4096, 0)
+            info = json.loads(raw.decode() or "{}")
+        except (OSError, ValueError):
+            info = {}  # half-written: look again
+        if info:
+            return info
+        time.sleep(0.05)
+    return {}
+
+
 def _describe_holder(fd: int, path: Path, timeout_seconds: float) -> str:
-    try:
-        raw = os.pread(fd, 4096, 0)
-        info = json.loads(raw.decode() or "{}")
-    except (OSError, ValueError):
-        info = {}
+    info = _read_holder(fd)
     who = (
         f"process {info.get('pid', '?')} on {info.get('host', '?')} "
         f"({info.get('operation', 'a run')} since {info.get('started_at', '?')} UTC)"

@@ -660,3 +660,28 @@ def test_postgres_without_psycopg_names_the_extra_to_install(workspace: Path, ma
     assert result["success"] is False and result["error_type"] == "config_error"
     assert "pip install 'json2db_sync[postgres]'" in result["error"]
     assert "pw@" not in out
+
+
+def test_a_run_refused_while_the_holder_writes_its_note_still_names_it(tmp_path: Path) -> None:
+    """The holder writes who it is just after taking the lock; a run refused in between
+    used to name 'process ? on ?' (found by the engine matrix starting two runs at once)."""
+    import fcntl
+    import threading
+    import time
+
+    from json2db_sync.database import lock_path_for
+    from json2db_sync.errors import LockHeldError
+
+    db = tmp_path / "x.db"
+    fd = os.open(lock_path_for(db), os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held, its note not written yet
+        note = json.dumps({"pid": 4242, "host": "books-host", "started_at": "now", "operation": "populate_tables"})
+        writer = threading.Thread(target=lambda: (time.sleep(0.1), os.pwrite(fd, note.encode(), 0)))
+        writer.start()
+        with pytest.raises(LockHeldError, match="process 4242 on books-host"):
+            with writer_lock(db, operation="full_sync_workflow"):
+                pass
+        writer.join()
+    finally:
+        os.close(fd)
