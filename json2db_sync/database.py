@@ -308,13 +308,7 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | Non
     """
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
-    _ensure_folder(backup_dir)
-    stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
-    target = backup_dir / f"{db_path.stem}-{stamp}.db"
-    counter = 2
-    while target.exists():
-        target = backup_dir / f"{db_path.stem}-{stamp}-{counter}.db"
-        counter += 1
+    target = new_backup_path(backup_dir, db_path.stem, ".db")
     try:
         with open_connection(db_path, readonly=True) as source, contextlib.closing(
             sqlite3.connect(str(target))
@@ -332,23 +326,45 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | Non
     return target
 
 
-def list_backups(db_path: Path, backup_dir: Path) -> list[Path]:
-    """Backups of this database (``<stem>-YYYYmmdd-HHMMSS[-n].db``, never another
-    database's that shares a prefix), oldest first."""
+def new_backup_path(backup_dir: Path, stem: str, suffix: str) -> Path:
+    """``<stem>-YYYYmmdd-HHMMSS<suffix>`` in a folder made safe, with ``-2``, ``-3``… when
+    two backups fall in the same second (both destinations name backups this way)."""
+    _ensure_folder(backup_dir)
+    stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
+    target = backup_dir / f"{stem}-{stamp}{suffix}"
+    counter = 2
+    while target.exists():
+        target = backup_dir / f"{stem}-{stamp}-{counter}{suffix}"
+        counter += 1
+    return target
+
+
+def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
+    """Backups named by :func:`new_backup_path` for this stem (never another database's
+    that shares a prefix), oldest first."""
     if not backup_dir.is_dir():
         return []
-    pattern = re.compile(re.escape(db_path.stem) + r"-\d{8}-\d{6}(?:-\d+)?\.db")
+    pattern = re.compile(re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?" + re.escape(suffix))
     found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name)]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def prune_backups(db_path: Path, backup_dir: Path, *, keep: int) -> list[Path]:
-    backups = list_backups(db_path, backup_dir)
+def prune_backup_files(backups: list[Path], *, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` (at least one) of ``backups`` (oldest first)."""
     removed = backups[: max(0, len(backups) - max(keep, 1))]
     for path in removed:
         with contextlib.suppress(OSError):
             path.unlink()
     return removed
+
+
+def list_backups(db_path: Path, backup_dir: Path) -> list[Path]:
+    """Backups of this SQLite database (``<stem>-YYYYmmdd-HHMMSS[-n].db``), oldest first."""
+    return backup_files(backup_dir, db_path.stem, ".db")
+
+
+def prune_backups(db_path: Path, backup_dir: Path, *, keep: int) -> list[Path]:
+    return prune_backup_files(list_backups(db_path, backup_dir), keep=keep)
 
 
 def restore_backup(backup: Path, db_path: Path) -> None:

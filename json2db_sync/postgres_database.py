@@ -19,13 +19,12 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from .config import redact_url
-from .database import BACKUP_TIME_FORMAT, _ensure_folder
+from .database import backup_files, new_backup_path, prune_backup_files
 from .errors import ConfigError, DatabaseError, LockHeldError
 from .sql_dialect import postgres as pg
 
@@ -398,13 +397,7 @@ class PostgresDestination:
                 "to the server's own tools (pg_dump, pg_basebackup, your provider's snapshots); "
                 "install the PostgreSQL client tools or turn JSON2DB_BACKUP_BEFORE_OPERATIONS off"
             )
-        _ensure_folder(backup_dir)
-        stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
-        target = backup_dir / f"{self._backup_stem()}-{stamp}.dump"
-        counter = 2
-        while target.exists():
-            target = backup_dir / f"{self._backup_stem()}-{stamp}-{counter}.dump"
-            counter += 1
+        target = new_backup_path(backup_dir, self._backup_stem(), ".dump")
         # --schema takes a pattern: quoted, the name is matched exactly (case, '.', '*' and all)
         command = [pg_dump, "--format=custom", f"--schema={_quoted_pattern(self.schema)}", f"--file={target}", "--no-password"]
         url, env = _password_to_environment(self.url)  # never on a command line others can read
@@ -417,19 +410,11 @@ class PostgresDestination:
         with contextlib.suppress(OSError):
             target.chmod(0o600)
         logger.info("backup written to %s", target)
-        for old in self.list_backups(backup_dir)[: -max(keep, 1)]:
-            with contextlib.suppress(OSError):
-                old.unlink()
+        prune_backup_files(self.list_backups(backup_dir), keep=keep)
         return target
 
     def list_backups(self, backup_dir: Path) -> list[Path]:
-        import re
-
-        if not backup_dir.is_dir():
-            return []
-        pattern = re.compile(re.escape(self._backup_stem()) + r"-\d{8}-\d{6}(?:-\d+)?\.dump")
-        found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name)]
-        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+        return backup_files(backup_dir, self._backup_stem(), ".dump")
 
     def restore(self, backup: Path) -> None:
         raise DatabaseError(

@@ -22,6 +22,7 @@ import pytest
 
 from conftest import Backend
 from json2db_sync import JSON2DBSyncRunner
+from test_runner import invoice, line  # the same record builders as the SQLite-only tests
 
 NOW = datetime.now().replace(microsecond=0)
 T1 = NOW - timedelta(days=3)
@@ -35,38 +36,6 @@ TYPES = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL", "time": "TEXT"},
     "postgresql": {"text": "text", "int": "bigint", "real": "numeric", "time": "timestamp with time zone"},
 }
-
-
-# --- records ------------------------------------------------------------------------------
-
-
-def invoice(
-    invoice_id: str,
-    modified: str = "2026-06-09T16:48:58-0400",
-    *,
-    lines: list[dict[str, Any]] | None = None,
-    **fields: Any,
-) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "invoice_id": invoice_id,
-        "invoice_number": f"INV-{invoice_id}",
-        "customer_id": "c1",
-        "date": "2026-06-09",
-        "status": "sent",
-        "created_time": "2026-06-09T10:00:00-0400",
-        "last_modified_time": modified,
-        "billing_address": {"city": "New York", "zip": "10001"},
-    }
-    if lines is not None:
-        record["line_items"] = lines
-        record["sub_total"] = round(sum(line["item_total"] for line in lines), 2)
-        record["total"] = record["sub_total"]
-    record.update(fields)
-    return record
-
-
-def line(line_id: str, total: float, item_id: str = "it1") -> dict[str, Any]:
-    return {"line_item_id": line_id, "item_id": item_id, "rate": total, "quantity": 1, "item_total": total}
 
 
 # --- looking inside either database ---------------------------------------------------------

@@ -38,7 +38,7 @@ from .sqlite import (  # the names both dialects share
     TYPE_NAMES,
     UNTYPED,
     Scope,
-    custom_declaration_for_add as _sqlite_custom_declaration_for_add,
+    custom_declaration_for_add,  # the same rule: the populator fills non-constant defaults
     fit_identifier,
     is_non_constant_default,
     parse_custom_declaration,
@@ -47,7 +47,7 @@ from .sqlite import (  # the names both dialects share
 __all__ = [
     "BOOLEAN", "COLUMNS_TABLE", "DATA_TABLE_PREFIX", "FILES_TABLE", "INT64_MAX", "INT64_MIN", "INTEGER",
     "INTERNAL_PREFIX", "OVERFLOW_COLUMN", "REAL", "REJECTED_TABLE", "RUNS_TABLE", "STATE_TABLE",
-    "TABLES_TABLE", "TEXT", "TYPE_NAMES", "UNTYPED", "Scope", "is_non_constant_default",
+    "TABLES_TABLE", "TEXT", "TYPE_NAMES", "UNTYPED", "Scope", "custom_declaration_for_add", "is_non_constant_default",
     "parse_custom_declaration", "fit_identifier",
 ]
 
@@ -360,12 +360,6 @@ TABLES_WITH_FOREIGN_KEYS = (
 def add_column(table: str, column: str, declaration: str) -> str:
     """``ALTER TABLE ... ADD COLUMN``: schema evolution only ever adds."""
     return f"ALTER TABLE {q(table)} ADD COLUMN {_column_definition(column, declaration)}"
-
-
-def custom_declaration_for_add(declaration: str) -> str:
-    """PostgreSQL adds columns with any default (CURRENT_TIMESTAMP included); the
-    populator still fills the columns it knows, as on SQLite."""
-    return _sqlite_custom_declaration_for_add(declaration)
 
 
 def retype_column(table: str, column: str, old: str, new: str) -> str:
