@@ -13,11 +13,12 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timezone
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from . import sql_dialect as sd
@@ -26,6 +27,7 @@ from .zoho_entities import KNOWN_CHILD_ID_FIELDS, KNOWN_ID_FIELDS
 logger = logging.getLogger(__name__)
 
 Path_ = tuple[str, ...]
+_UNSEEN = object()  # a cache miss, where None is a cached answer
 
 MAIN_OWNED_COLUMNS = ("id", "data_source", "created_at", "updated_at")
 CHILD_OWNED_COLUMNS = ("parent_id", "position", *MAIN_OWNED_COLUMNS)
@@ -238,29 +240,66 @@ def flatten(
 
     Nested objects recurse; arrays become values (stored as JSON text) except, when
     ``split_children`` is set, top-level arrays, which are returned apart so the plan
-    can decide whether they are child tables. (Hot path: ``type() is`` checks.)
+    can decide whether they are child tables.
+
+    Hot path (every record and every child element): records of one shape (the same
+    keys with values of the same types) flatten the same way, so the steps are worked
+    out once per shape (see :func:`_flatten_steps`) and then applied with C-speed
+    ``dict.update(zip(...))`` over runs of plain values. Paths keep the record's order.
     """
     scalars: dict[Path_, Any] = {}
     arrays: dict[str, list[Any]] = {}
-    for key, value in record.items():
-        kind = type(value)
-        if kind is dict:
-            if value:
-                _flatten_into(scalars, (key,), value)
-        elif kind is list and split_children:
-            arrays[key] = value
-        else:
-            scalars[(key,)] = value
+    _flatten_into(scalars, arrays if split_children else None, (), record)
     return scalars, arrays
 
 
-def _flatten_into(out: dict[Path_, Any], prefix: Path_, obj: Mapping[str, Any]) -> None:
-    for key, value in obj.items():
-        if type(value) is dict:
+# (prefix, keys, value types, split?) → steps; bounded like the plans' shape caches.
+_FLATTEN_STEPS: dict[tuple[Any, ...], tuple[tuple[int, int, int, Any], ...]] = {}
+_FLATTEN_STEPS_LIMIT = 4096
+_RUN, _OBJECT, _ARRAY = 0, 1, 2
+
+
+def _flatten_into(
+    out: dict[Path_, Any], arrays: dict[str, list[Any]] | None, prefix: Path_, obj: Mapping[str, Any]
+) -> None:
+    values = list(obj.values())
+    types = tuple(map(type, values))
+    shape = (prefix, tuple(obj), types, arrays is not None)
+    steps = _FLATTEN_STEPS.get(shape)
+    if steps is None:
+        if len(_FLATTEN_STEPS) >= _FLATTEN_STEPS_LIMIT:
+            _FLATTEN_STEPS.clear()
+        steps = _FLATTEN_STEPS[shape] = _flatten_steps(prefix, shape[1], types, split=arrays is not None)
+    for step, start, stop, paths in steps:
+        if step == _RUN:
+            out.update(zip(paths, values[start:stop]))
+        elif step == _OBJECT:
+            value = values[start]
             if value:
-                _flatten_into(out, (*prefix, key), value)
+                _flatten_into(out, None, paths, value)
         else:
-            out[(*prefix, key)] = value
+            arrays[paths] = values[start]  # type: ignore[index]  # split: arrays is a dict
+
+
+def _flatten_steps(
+    prefix: Path_, keys: tuple[str, ...], types: tuple[type, ...], *, split: bool
+) -> tuple[tuple[int, int, int, Any], ...]:
+    """How to flatten one shape: runs of plain values (with their paths), nested objects
+    (with their prefix) and, when splitting, top-level arrays (with their field name)."""
+    steps: list[tuple[int, int, int, Any]] = []
+    run_start = 0
+    for index, (key, kind) in enumerate(zip(keys, types)):
+        if kind is dict or (kind is list and split):
+            if run_start < index:
+                steps.append((_RUN, run_start, index, tuple((*prefix, k) for k in keys[run_start:index])))
+            if kind is dict:
+                steps.append((_OBJECT, index, index + 1, (*prefix, key)))
+            else:
+                steps.append((_ARRAY, index, index + 1, key))
+            run_start = index + 1
+    if run_start < len(keys):
+        steps.append((_RUN, run_start, len(keys), tuple((*prefix, k) for k in keys[run_start:])))
+    return tuple(steps)
 
 
 def path_key(path: Path_) -> str:
@@ -310,8 +349,11 @@ class TablePlan:
     conflict_paths: set[Path_] = dc_field(default_factory=set)
     new_conflicts: list[str] = dc_field(default_factory=list)
     pending_null_fixups: set[str] = dc_field(default_factory=set)
-    # Record shapes (keys, value types) already voted → positions still worth a look.
-    voted_shapes: dict[tuple[Any, ...], tuple[int, ...]] = dc_field(default_factory=dict)
+    # Record shapes (keys, value types) already voted → a getter of the values still worth
+    # a look (None: none is).
+    voted_shapes: dict[tuple[Any, ...], Callable[[list[Any]], tuple[Any, ...]] | None] = dc_field(
+        default_factory=dict
+    )
 
     def observe(self, scalars: Mapping[Path_, Any], *, check_ints: bool = True) -> None:
         """Vote every value's kind and give every new path a column.
@@ -324,22 +366,22 @@ class TablePlan:
         """
         keys = tuple(scalars)
         shape = (keys, tuple(map(type, scalars.values())))
-        watch = self.voted_shapes.get(shape)
-        if watch is not None and not check_ints:
-            if not watch:
-                return
-            values = list(scalars.values())
-            if all(values[position] == "" for position in watch):
+        watch = self.voted_shapes.get(shape, _UNSEEN)
+        if watch is not _UNSEEN and not check_ints:
+            # The watched values are all strings: any() is true when one is not "".
+            if watch is None or not any(watch(list(scalars.values()))):
                 return
         self._observe_values(scalars)
         if len(self.voted_shapes) > 4096:
             self.voted_shapes.clear()
         kinds = self.kinds
-        self.voted_shapes[shape] = tuple(
+        positions = [
             position
             for position, (path, value_type) in enumerate(zip(keys, shape[1]))
             if value_type is str and KIND_TEXT not in kinds.get(path, ())
-        )
+        ]
+        # itemgetter of two or more positions returns a tuple (one position is given twice).
+        self.voted_shapes[shape] = itemgetter(*positions, positions[0]) if positions else None
 
     def _observe_values(self, scalars: Mapping[Path_, Any]) -> None:
         """Vote value by value (see :meth:`observe`)."""

@@ -138,6 +138,42 @@ def test_flatten_nested_objects_and_arrays() -> None:
     assert arrays == {"tags": ["a", "b"], "line_items": [{"line_item_id": "L1"}]}
 
 
+def _flatten_by_hand(record: dict, split: bool, prefix: tuple = ()) -> tuple[dict, dict]:
+    """The rule flatten implements, written the plain way, to compare with its cached steps."""
+    scalars: dict = {}
+    arrays: dict = {}
+    for key, value in record.items():
+        if type(value) is dict:
+            if value:
+                scalars.update(_flatten_by_hand(value, False, (*prefix, key))[0])
+        elif type(value) is list and split:
+            arrays[key] = value
+        else:
+            scalars[(*prefix, key)] = value
+    return scalars, arrays
+
+
+def test_flatten_follows_each_shape_whatever_came_before() -> None:
+    """flatten reuses its steps per shape (keys and value types): records that share the
+    keys but not the types, the same object under two prefixes, and keys in another order
+    must each flatten as if seen first, with the paths in the record's order."""
+    records = [
+        {"id": "1", "a": {"b": 1, "c": [1]}, "d": [{"x": 1}], "e": 2},
+        {"id": "2", "a": "", "d": "", "e": 2},
+        {"id": "3", "a": {}, "d": [], "e": None},
+        {"id": "4", "a": {"b": {"c": {"d": True}}}, "d": [{"x": 1}], "e": {"b": 1, "c": [1]}},
+        {"e": 2, "id": "5", "d": [1], "a": {"c": [1], "b": 1}},
+        {"id": "6", "a": {"b": 1, "c": [1]}, "d": [{"x": 1}], "e": 2},
+    ]
+    for split in (True, False):
+        for record in records * 2:
+            scalars, arrays = flatten(record, split_children=split)
+            expected_scalars, expected_arrays = _flatten_by_hand(record, split)
+            assert scalars == expected_scalars
+            assert list(scalars) == list(expected_scalars)
+            assert arrays == expected_arrays
+
+
 def test_plan_columns_children_and_reserved_names() -> None:
     records = [
         {
