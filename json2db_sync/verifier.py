@@ -110,6 +110,11 @@ class TableInfo:
         kind = dict(zip(self.columns, self.types)).get(column, "")
         return kind.upper() in ("", sd.TEXT)
 
+    def holds_numbers(self, column: str) -> bool:
+        """Typed INTEGER or REAL (the database may or may not enforce it: see the checks)."""
+        kind = dict(zip(self.columns, self.types)).get(column, "")
+        return kind.upper() in (sd.INTEGER, sd.REAL)
+
     @property
     def label(self) -> str | None:
         """The column that names a row in examples (None: use the rowid)."""
@@ -648,11 +653,17 @@ def check_numeric_values(ctx: VerifyContext) -> Check:
             if not table.has(column):
                 continue
             where = f"{table.name}.{column}"
-            query = ctx.dialect.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
-            count, examples = count_and_examples(ctx.conn, query)
-            findings.add(count, examples, f"{where}: {_plural(count, 'value')} not a number")
+            # A number column of a database that enforces types (PostgreSQL) holds
+            # nothing else: no need to read it for text, and it compares as it is.
+            typed = ctx.dialect.STRICT_TYPES and table.holds_numbers(column)
+            if not typed:
+                query = ctx.dialect.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
+                count, examples = count_and_examples(ctx.conn, query)
+                findings.add(count, examples, f"{where}: {_plural(count, 'value')} not a number")
             if column in NON_NEGATIVE_COLUMNS and not signed:
-                query = ctx.dialect.offending_negatives(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.offending_negatives(
+                    table.name, column, table.label, ctx.scope_of(table), typed=typed
+                )
                 count, examples = count_and_examples(ctx.conn, query)
                 findings.add(count, examples, f"{where}: {_plural(count, 'negative value')}")
     ok = "quantities, rates and amounts are non-negative numbers"
@@ -670,7 +681,8 @@ def check_document_arithmetic(ctx: VerifyContext) -> Check:
         if child.has("item_total") and child.has("parent_id"):
             pairs.append((parent, child))
     for parent, child in pairs:
-        query = ctx.dialect.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent))
+        typed = ctx.dialect.STRICT_TYPES and parent.holds_numbers("sub_total") and child.holds_numbers("item_total")
+        query = ctx.dialect.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent), typed=typed)
         rows = ctx.conn.execute(query, (SUBTOTAL_TOLERANCE + _FLOAT_SLACK,)).fetchall()
         if rows:
             worst_id, sub_total, items_total, _ = rows[0]

@@ -354,3 +354,31 @@ def test_summary_measures_the_schema_without_a_size(loaded: JSON2DBSyncRunner, p
     assert report["db_path"] == "label"
     assert isinstance(report["database_size_bytes"], int) and report["database_size_bytes"] > 0
     assert "| json_invoices | 2 |" in report_to_markdown(report)
+
+
+DATE_EDGES = [
+    "2026-01-01", "2026-12-28", "2026-02-28", "2026-02-29", "2024-02-29", "2100-02-29", "2000-02-29",
+    "2026-04-30", "2026-04-31", "2026-12-31", "2026-13-01", "2026-00-10", "2026-01-00", "2026-01-32",
+    "0000-01-01", "0001-01-01", "2026-1-01", "2026-01-1", "26-01-01", "2026/01/01", "2026-01-0a",
+    "2026-01-01 ", " 2026-01-01", "２026-01-01", "2026-01-01T00:00:00", "2026-0101-1", "2026--01-01",
+]
+
+
+def test_sql_date_check_agrees_with_python(pg_url: str, pg_schema: str, pg_query: Query) -> None:
+    """The PostgreSQL date check takes a cheap pass (LIKE, translate, day ≤ 28) before its
+    regex and day arithmetic. Its rows are candidates that the check then judges in Python
+    (which also accepts other shapes): on every edge, no value Python rejects may slip
+    through, and the plain dates are judged right in SQL already."""
+    from json2db_sync.sql_dialect import postgres as pg
+    from json2db_sync.verifier import is_valid_date
+
+    pg_query(f'CREATE SCHEMA IF NOT EXISTS "{pg_schema}"')
+    pg_query("CREATE TABLE json_probe (id TEXT PRIMARY KEY, date TEXT)")
+    for index, value in enumerate(DATE_EDGES):
+        pg_query("INSERT INTO json_probe (id, date) VALUES (%s, %s)", (f"R-{index:02d}", value))
+    flagged = {value for _, value in pg_query(pg.nonstandard_dates("json_probe", "date", "id"))}
+    rejected = {value for value in DATE_EDGES if not is_valid_date(value)}
+    assert rejected <= flagged
+    assert flagged - rejected == {"2026-01-01T00:00:00"}  # an ISO timestamp: Python accepts it
+    assert {"2026-02-29", "2026-04-31", "0000-01-01"} <= flagged
+    assert not {"2024-02-29", "2026-12-28", "2026-12-31"} & flagged

@@ -128,6 +128,23 @@ def _is_valid_iso_date(expr: str) -> str:
     )
 
 
+def _digits(expr: str, start: int, low: str, high: str) -> str:
+    """The two characters of ``expr`` at ``start`` lie between ``low`` and ``high`` (byte
+    order, so "07" <= "12"; they are known to be digits where this is used)."""
+    return f"substr({expr}, {start}, 2) COLLATE \"C\" BETWEEN '{low}' AND '{high}'"
+
+
+def _surely_valid_date(expr: str) -> str:
+    """True for ``YYYY-MM-DD`` with digits in place, a year above 0, a month 01-12 and a
+    day 01-28 (every month has those days). No regex: a pass that most rows take at half
+    the cost, so the regex and the day arithmetic only run for the rest. (For timestamps
+    the same trick measured no faster than the regex.)"""
+    return (
+        f"({expr} LIKE '____-__-__' AND translate({expr}, '0123456789', '') = '--' "
+        f"AND left({expr}, 4) <> '0000' AND {_digits(expr, 6, '01', '12')} AND {_digits(expr, 9, '01', '28')})"
+    )
+
+
 # --- scopes -------------------------------------------------------------------------
 
 
@@ -239,7 +256,8 @@ def nonstandard_dates(table: str, column: str, label: str | None, scope: Scope |
     value = _text(f"t.{q(column)}")
     return (
         f"SELECT {_label(label, 't')}, {value} FROM {_rows(table, scope, 't')} "
-        f"WHERE {value} <> '' AND NOT ({_is_valid_iso_date(value)}) {_by_label(label)}"
+        f"WHERE {value} <> '' AND NOT (CASE WHEN {_surely_valid_date(value)} THEN true "
+        f"ELSE {_is_valid_iso_date(value)} END) {_by_label(label)}"
     )
 
 
@@ -270,24 +288,34 @@ def offending_non_numbers(table: str, column: str, label: str | None, scope: Sco
     )
 
 
-def offending_negatives(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
+def offending_negatives(
+    table: str, column: str, label: str | None, scope: Scope | None = None, *, typed: bool = False
+) -> str:
     """Rows whose numeric value is below zero (text is never counted, as on SQLite,
-    where a TEXT column stores its numbers as text)."""
+    where a TEXT column stores its numbers as text). ``typed``: the column is declared a
+    number type, so it is compared as it is (no conversion per row)."""
     c = f"t.{q(column)}"
-    return (
-        f"SELECT {_label(label, 't')} FROM {_rows(table, scope, 't')} "
-        f"WHERE CASE WHEN {_is_numeric_type(c)} THEN CAST({_text(c)} AS numeric) < 0 ELSE false END"
+    below_zero = f"{c} < 0" if typed else (
+        f"CASE WHEN {_is_numeric_type(c)} THEN CAST({_text(c)} AS numeric) < 0 ELSE false END"
     )
+    return f"SELECT {_label(label, 't')} FROM {_rows(table, scope, 't')} WHERE {below_zero}"
 
 
-def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None) -> str:
+def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None, *, typed: bool = False) -> str:
     """(id, sub_total, sum of item_total, difference) of parents whose ``sub_total``
     differs from their line items by more than ``%s``, worst first.
 
     Only a numeric ``sub_total`` is compared (as on SQLite); line items add what is a
-    number (SQLite's TOTAL reads text as 0, NULL and "" add nothing either way)."""
-    sub_total = f"CASE WHEN {_is_numeric_type('p.' + q('sub_total'))} THEN CAST({_text('p.' + q('sub_total'))} AS numeric) END"
-    item_total = _as_number(q("item_total"))
+    number (SQLite's TOTAL reads text as 0, NULL and "" add nothing either way).
+    ``typed``: both columns are declared number types, so they are used as they are."""
+    if typed:
+        sub_total, item_total = f"p.{q('sub_total')}", q("item_total")
+    else:
+        sub_total = (
+            f"CASE WHEN {_is_numeric_type('p.' + q('sub_total'))} "
+            f"THEN CAST({_text('p.' + q('sub_total'))} AS numeric) END"
+        )
+        item_total = _as_number(q("item_total"))
     difference = f"ABS({sub_total} - s.items_total)"
     return (
         f"SELECT p.{q('id')}, {sub_total}, s.items_total, {difference} AS difference "

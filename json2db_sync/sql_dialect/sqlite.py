@@ -536,8 +536,11 @@ def offending_non_numbers(table: str, column: str, label: str | None, scope: Sco
     )
 
 
-def offending_negatives(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
-    """Rows whose numeric value is below zero."""
+def offending_negatives(
+    table: str, column: str, label: str | None, scope: Scope | None = None, *, typed: bool = False
+) -> str:
+    """Rows whose numeric value is below zero (``typed`` is for databases that enforce
+    declared types; SQLite does not, so the value's own type is always looked at)."""
     c = q(column)
     return (
         f"SELECT {_label(label)} FROM {_rows(table, scope)} "
@@ -545,9 +548,10 @@ def offending_negatives(table: str, column: str, label: str | None, scope: Scope
     )
 
 
-def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None) -> str:
+def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None, *, typed: bool = False) -> str:
     """(id, sub_total, sum of item_total, difference) of parents whose ``sub_total``
-    differs from their line items by more than ``?``, worst first."""
+    differs from their line items by more than ``?``, worst first (``typed``: see
+    :func:`offending_negatives`)."""
     return (
         f"SELECT p.{q('id')}, p.{q('sub_total')}, s.items_total, "
         f"ABS(p.{q('sub_total')} - s.items_total) AS difference FROM {_rows(parent, scope)} AS p "
