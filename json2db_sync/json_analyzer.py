@@ -151,12 +151,40 @@ _ZOHO_TIME = re.compile(
 )
 
 
+# Zoho's usual timestamp with a whole-hour offset, cut where converting it to UTC needs
+# it: what the offset changes (date and hour), what it does not (minutes, seconds), and
+# the offset itself. ASCII digits only: anything else takes the general path.
+_USUAL_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2})(:[0-5][0-9]:[0-5][0-9])([+-][0-9]{2}00)")
+_UTC_HOURS: dict[tuple[str, str], str] = {}  # (date and hour, offset) → UTC "YYYY-MM-DD HH", "" if invalid
+_UTC_HOURS_LIMIT = 65536
+
+
 def to_utc_text(value: Any) -> str | None:
     """A Zoho timestamp (``2026-06-09T16:48:58-0400``, ``...+05:30``, ``...Z``, a bare
     date) as UTC ``YYYY-MM-DD HH:MM:SS``; None for "", null or anything unparseable.
-    A timestamp without an offset is taken as UTC."""
+    A timestamp without an offset is taken as UTC.
+
+    Hot path (two or three per record): the usual shape with a whole-hour offset only
+    moves the date and hour, so those are converted once per (hour, offset) and the
+    minutes and seconds are copied (the same answer as the general path, tested so)."""
     if type(value) is not str or not value:
         return None
+    usual = _USUAL_TIME.fullmatch(value)
+    if usual is None:
+        return _general_to_utc_text(value)
+    hour, minutes_seconds, offset = usual.groups()
+    utc_hour = _UTC_HOURS.get((hour, offset))
+    if utc_hour is None:
+        converted = _general_to_utc_text(f"{hour}:00:00{offset}")
+        utc_hour = converted[:13] if converted else ""
+        if len(_UTC_HOURS) >= _UTC_HOURS_LIMIT:
+            _UTC_HOURS.clear()
+        _UTC_HOURS[(hour, offset)] = utc_hour
+    return utc_hour + minutes_seconds if utc_hour else None
+
+
+def _general_to_utc_text(value: str) -> str | None:
+    """:func:`to_utc_text` for any accepted shape (regex, then ``fromisoformat``)."""
     text = value.strip()
     if not _ZOHO_TIME.match(text):
         return None

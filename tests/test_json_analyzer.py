@@ -97,6 +97,28 @@ def test_zoho_times_become_utc(raw: object, expected: str | None) -> None:
     assert to_utc_text(raw) == expected
 
 
+def test_usual_timestamps_take_a_shortcut_with_the_same_answers() -> None:
+    """Whole-hour offsets reuse one conversion per (hour, offset): across day, month,
+    year and leap-day boundaries and invalid parts, the answer is the general path's,
+    whether the hour was seen before or not."""
+    from json2db_sync.json_analyzer import _general_to_utc_text
+
+    values = [
+        f"{day}T{hour}:{minute}:{second}{offset}"
+        for day in ("2026-12-31", "2027-01-01", "2024-02-28", "2024-02-29", "2026-02-29", "2026-13-01")
+        for hour in ("00", "03", "23", "24")
+        for minute in ("00", "59", "60")
+        for second in ("07", "61")
+        for offset in ("+0000", "-0400", "+1400", "-1200", "+0530", "+2400", "-0000")
+    ]
+    values += ["2026-06-09T16:48:58-0400 ", "２026-06-09T16:48:58-0400", "2026-06-09T16:48:58"]
+    for _round in range(2):  # the second round answers from the cache
+        for value in values:
+            assert to_utc_text(value) == _general_to_utc_text(value), value
+    assert to_utc_text("2026-12-31T23:59:07-0400") == "2027-01-01 03:59:07"
+    assert to_utc_text("2024-02-29T01:00:00+0400") == "2024-02-28 21:00:00"
+
+
 # The type lattice of DESIGN.md, one row per rule.
 @pytest.mark.parametrize(
     ("values", "expected"),
