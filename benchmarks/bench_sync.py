@@ -125,6 +125,7 @@ def run_process(argv: list[str]) -> tuple[float, int, dict]:
             payload = {}
     if payload.get("success") is False:
         raise SystemExit(f"{argv[:4]} failed: {payload.get('error')}")
+    payload["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the process's own CPU (user + system)
     return elapsed, int(payload.get("peak_rss") or usage.ru_maxrss * 1024), payload
 
 
@@ -347,6 +348,7 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
     files = invoice_files(data)
     json_bytes = sum(f.stat().st_size for f in files)
     times: dict[str, list[float]] = {case: [] for case in PG_CASES}
+    cpu: dict[str, list[float]] = {case: [] for case in PG_CASES}
     rss: dict[str, list[int]] = {case: [] for case in PG_CASES}
     rows: dict[str, int] = {}
     schemas = {case: f"bench_{case}_{invoices}" for case in PG_CASES}
@@ -358,11 +360,16 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
             else:
                 elapsed, peak, payload = pg_ours(case[3:], url, schema, data)
             times[case].append(elapsed)
+            cpu[case].append(payload["cpu_seconds"])
             rss[case].append(peak)
             rows[case] = payload.get("rows", 0)
             pg_settle(url, schema, keep=case == "pg_full_sync")
             print(f"  round {round_ + 1} {case:<14} {elapsed:7.2f}s  {rows[case] / elapsed:9,.0f} rows/s"
-                  f"  {mib(peak):>9}  rows {rows[case]}", flush=True)
+                  f"  {mib(peak):>9}  rows {rows[case]}  client CPU {payload['cpu_seconds']:.2f}s", flush=True)
+        # The machine is shared: the cases of one round ran back to back, so their ratio
+        # is the least disturbed by load that comes and goes.
+        print(f"  round {round_ + 1} ratios: full_sync/floor {times['pg_full_sync'][-1] / times['pg_floor'][-1]:.2f}"
+              f"  populate/floor {times['pg_populate'][-1] / times['pg_floor'][-1]:.2f}", flush=True)
     first_load = median(times["pg_full_sync"])
     full_schema = schemas["pg_full_sync"]
     rerun_t, rerun_rss, _ = pg_ours("full_sync", url, full_schema, data)
@@ -380,6 +387,8 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
         "rows": rows,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "rows_per_second": {k: round(rows[k] / seconds[k]) for k in PG_CASES},
+        "client_cpu_seconds": {k: round(median(v), 3) for k, v in cpu.items()},
+        "round_ratios_full_sync_floor": [round(f / a, 3) for f, a in zip(times["pg_full_sync"], times["pg_floor"])],
         "peak_rss_mib": {k: round(max(v) / 2**20) for k, v in rss.items()},
         "rerun_seconds": round(rerun_t, 3),
         "rerun_peak_rss_mib": round(rerun_rss / 2**20),
@@ -402,6 +411,7 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
     print(f"  ratio pg_incremental / pg_full_sync {incr_t / first_load:.3f}"
           f"  ({incr_t:.2f}s, {changed} invoices, {mib(incr_rss)})")
     print("  peak RSS " + "  ".join(f"{case} {mib(max(rss[case]))}" for case in PG_CASES))
+    print("  client CPU (median) " + "  ".join(f"{case} {median(cpu[case]):.2f}s" for case in PG_CASES))
     return result
 
 
