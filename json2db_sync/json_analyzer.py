@@ -271,9 +271,11 @@ def flatten(
     can decide whether they are child tables.
 
     Hot path (every record and every child element): records of one shape (the same
-    keys with values of the same types) flatten the same way, so the steps are worked
-    out once per shape (see :func:`_flatten_steps`) and then applied with C-speed
-    ``dict.update(zip(...))`` over runs of plain values. Paths keep the record's order.
+    keys with values of the same types) flatten the same way, so a shape seen twice gets
+    its steps worked out (see :func:`_flatten_steps`), then applied with C-speed
+    ``dict.update(zip(...))`` over runs of plain values. A shape met once is flattened
+    key by key: data whose every record has a shape of its own costs little more than
+    without the steps. Paths keep the record's order.
     """
     scalars: dict[Path_, Any] = {}
     arrays: dict[str, list[Any]] = {}
@@ -281,9 +283,11 @@ def flatten(
     return scalars, arrays
 
 
-# (prefix, keys, value types, split?) → steps; bounded like the plans' shape caches.
-_FLATTEN_STEPS: dict[tuple[Any, ...], tuple[tuple[int, int, int, Any], ...]] = {}
+# (prefix, keys, value types, split?) → steps, or _SEEN_ONCE; bounded like the plans'
+# shape caches.
+_FLATTEN_STEPS: dict[tuple[Any, ...], Any] = {}
 _FLATTEN_STEPS_LIMIT = 4096
+_SEEN_ONCE = object()
 _RUN, _OBJECT, _ARRAY = 0, 1, 2
 
 
@@ -294,9 +298,13 @@ def _flatten_into(
     types = tuple(map(type, values))
     shape = (prefix, tuple(obj), types, arrays is not None)
     steps = _FLATTEN_STEPS.get(shape)
-    if steps is None:
+    if steps is None or steps is _SEEN_ONCE:
         if len(_FLATTEN_STEPS) >= _FLATTEN_STEPS_LIMIT:
             _FLATTEN_STEPS.clear()
+        if steps is None:
+            _FLATTEN_STEPS[shape] = _SEEN_ONCE
+            _flatten_key_by_key(out, arrays, prefix, obj)
+            return
         steps = _FLATTEN_STEPS[shape] = _flatten_steps(prefix, shape[1], types, split=arrays is not None)
     for step, start, stop, paths in steps:
         if step == _RUN:
@@ -307,6 +315,21 @@ def _flatten_into(
                 _flatten_into(out, None, paths, value)
         else:
             arrays[paths] = values[start]  # type: ignore[index]  # split: arrays is a dict
+
+
+def _flatten_key_by_key(
+    out: dict[Path_, Any], arrays: dict[str, list[Any]] | None, prefix: Path_, obj: Mapping[str, Any]
+) -> None:
+    """The same result as the steps, one key at a time (for a shape met the first time)."""
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is dict:
+            if value:
+                _flatten_into(out, None, (*prefix, key), value)
+        elif kind is list and arrays is not None:
+            arrays[key] = value
+        else:
+            out[(*prefix, key)] = value
 
 
 def _flatten_steps(
