@@ -154,7 +154,9 @@ _ZOHO_TIME = re.compile(
 # Zoho's usual timestamp with a whole-hour offset, cut where converting it to UTC needs
 # it: what the offset changes (date and hour), what it does not (minutes, seconds), and
 # the offset itself. ASCII digits only: anything else takes the general path.
-_USUAL_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2})(:[0-5][0-9]:[0-5][0-9])([+-][0-9]{2}00)")
+# (Hours 00-23 only: newer Pythons read T24:00:00 as the next midnight, which copying the
+# minutes and seconds would wrongly extend to T24:30:00.)
+_USUAL_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]))(:[0-5][0-9]:[0-5][0-9])([+-][0-9]{2}00)")
 _UTC_HOURS: dict[tuple[str, str], str] = {}  # (date and hour, offset) → UTC "YYYY-MM-DD HH", "" if invalid
 _UTC_HOURS_LIMIT = 65536
 
@@ -190,10 +192,10 @@ def _general_to_utc_text(value: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=0).isoformat(sep=" ")
 
 

@@ -116,6 +116,12 @@ def test_usual_timestamps_take_a_shortcut_with_the_same_answers() -> None:
         for value in values:
             assert to_utc_text(value) == _general_to_utc_text(value), value
     assert to_utc_text("2026-12-31T23:59:07-0400") == "2027-01-01 03:59:07"
+    # beyond the calendar in UTC: unparseable, not a crash
+    assert to_utc_text("9999-12-31T23:00:00-0200") is None
+    assert to_utc_text("0001-01-01T00:00:00+0100") is None
+    assert to_utc_text("9999-12-31T21:00:00-0200") == "9999-12-31 23:00:00"
+    # hour 24 never takes the shortcut (Python 3.14 reads T24:00:00 as the next midnight)
+    assert to_utc_text("2026-01-01T24:30:00+0000") is None
     assert to_utc_text("2024-02-29T01:00:00+0400") == "2024-02-28 21:00:00"
 
 

@@ -382,3 +382,15 @@ def test_sql_date_check_agrees_with_python(pg_url: str, pg_schema: str, pg_query
     assert flagged - rejected == {"2026-01-01T00:00:00"}  # an ISO timestamp: Python accepts it
     assert {"2026-02-29", "2026-04-31", "0000-01-01"} <= flagged
     assert not {"2024-02-29", "2026-12-28", "2026-12-31"} & flagged
+
+
+def test_arithmetic_stays_exact_whatever_the_number_types(loaded: JSON2DBSyncRunner, pg_query: Query) -> None:
+    """The typed arithmetic reads number columns as numeric: with integer columns (a DBA's
+    change), a sub_total near the end of BIGINT's range minus its line items is a mismatch
+    to report, not an "out of range" error."""
+    pg_query("ALTER TABLE json_invoices ALTER COLUMN sub_total TYPE bigint USING round(sub_total)::bigint")
+    pg_query("ALTER TABLE json_invoices_line_items ALTER COLUMN item_total TYPE integer USING round(item_total)::integer")
+    pg_query("UPDATE json_invoices SET sub_total = -9223372036854775800 WHERE id = 'INV-1'")
+    found = problems(checks_of(loaded.verify_tables()))
+    assert found["document_arithmetic"][:2] == ("warning", 1)
+    assert found["document_arithmetic"][2] == ["INV-1"]

@@ -293,9 +293,10 @@ def offending_negatives(
 ) -> str:
     """Rows whose numeric value is below zero (text is never counted, as on SQLite,
     where a TEXT column stores its numbers as text). ``typed``: the column is declared a
-    number type, so it is compared as it is (no conversion per row)."""
+    number type, so it is read as numeric directly (no round trip through text per row;
+    still numeric, so a domain or an integer type compares exactly)."""
     c = f"t.{q(column)}"
-    below_zero = f"{c} < 0" if typed else (
+    below_zero = f"CAST({c} AS numeric) < 0" if typed else (
         f"CASE WHEN {_is_numeric_type(c)} THEN CAST({_text(c)} AS numeric) < 0 ELSE false END"
     )
     return f"SELECT {_label(label, 't')} FROM {_rows(table, scope, 't')} WHERE {below_zero}"
@@ -307,9 +308,11 @@ def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None, *, 
 
     Only a numeric ``sub_total`` is compared (as on SQLite); line items add what is a
     number (SQLite's TOTAL reads text as 0, NULL and "" add nothing either way).
-    ``typed``: both columns are declared number types, so they are used as they are."""
+    ``typed``: both columns are declared number types, so they are read as numeric
+    directly (no round trip through text per row; the sums stay exact numeric whatever the
+    columns' own types, which could overflow or round)."""
     if typed:
-        sub_total, item_total = f"p.{q('sub_total')}", q("item_total")
+        sub_total, item_total = f"CAST(p.{q('sub_total')} AS numeric)", f"CAST({q('item_total')} AS numeric)"
     else:
         sub_total = (
             f"CASE WHEN {_is_numeric_type('p.' + q('sub_total'))} "
