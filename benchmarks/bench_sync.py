@@ -25,9 +25,13 @@ autovacuum on one case's tables neither slows the next case nor holds locks agai
   pg_populate     populate_tables(entity_filter=["invoices"]) likewise
   pg_rerun        pg_full_sync again on pg_full_sync's schema, nothing new
   pg_incremental  pg_full_sync's schema plus a session with 1% changed invoices
+  pg_floor_typed  (with --typed-floor) the floor writing typed tables with json2db_sync's
+                  indexes and foreign keys (floor_copy_postgres.py --types; its schema is
+                  derived once beforehand, untimed)
 
 with the ratios pg_populate/pg_floor, pg_full_sync/pg_floor, pg_rerun/pg_full_sync and
-pg_incremental/pg_full_sync. --only sqlite|postgres runs one of the two. Usage:
+pg_incremental/pg_full_sync (and pg_full_sync/pg_floor_typed). --only sqlite|postgres runs
+one of the two. Usage:
 
     python benchmarks/bench_sync.py --sizes 20000 100000 --repeat 3 [--big] [--work DIR]
     python benchmarks/bench_sync.py --sizes 100000 --repeat 2 --only postgres \
@@ -143,8 +147,9 @@ def pg_ours(case: str, url: str, schema: str, data: Path) -> tuple[float, int, d
     return run_process([sys.executable, "-c", PEAK_RSS + PG_CASE_SCRIPT, case, url, schema, str(data)])
 
 
-def pg_floor(url: str, schema: str, files: list[Path]) -> tuple[float, int, dict]:
-    return run_process([sys.executable, str(HERE / "floor_copy_postgres.py"), url, schema, *map(str, files)])
+def pg_floor(url: str, schema: str, files: list[Path], types_file: Path | None = None) -> tuple[float, int, dict]:
+    typed = ["--types", str(types_file)] if types_file is not None else []
+    return run_process([sys.executable, str(HERE / "floor_copy_postgres.py"), *typed, url, schema, *map(str, files)])
 
 
 def pg_admin(url: str, *statements: str) -> None:
@@ -342,21 +347,28 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
     return result
 
 
-def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
+def bench_postgres(work: Path, invoices: int, repeat: int, url: str, typed_floor: bool = False) -> dict:
     print(f"\n== {invoices} invoices, PostgreSQL ==", flush=True)
     data = generate(work, invoices)
     files = invoice_files(data)
     json_bytes = sum(f.stat().st_size for f in files)
-    times: dict[str, list[float]] = {case: [] for case in PG_CASES}
-    cpu: dict[str, list[float]] = {case: [] for case in PG_CASES}
-    rss: dict[str, list[int]] = {case: [] for case in PG_CASES}
+    cases = PG_CASES + (("pg_floor_typed",) if typed_floor else ())
+    types_file = work / f"floor_types_{invoices}.json"
+    if typed_floor:  # the typed floor's "hand-written" schema, derived once and not timed
+        run_process([sys.executable, str(HERE / "floor_copy_postgres.py"), "--derive-types", str(types_file),
+                     *map(str, files)])
+    times: dict[str, list[float]] = {case: [] for case in cases}
+    cpu: dict[str, list[float]] = {case: [] for case in cases}
+    rss: dict[str, list[int]] = {case: [] for case in cases}
     rows: dict[str, int] = {}
-    schemas = {case: f"bench_{case}_{invoices}" for case in PG_CASES}
+    schemas = {case: f"bench_{case}_{invoices}" for case in cases}
     for round_ in range(repeat):
-        for case in PG_CASES:
+        for case in cases:
             schema = pg_fresh(url, schemas[case])
             if case == "pg_floor":
                 elapsed, peak, payload = pg_floor(url, schema, files)
+            elif case == "pg_floor_typed":
+                elapsed, peak, payload = pg_floor(url, schema, files, types_file)
             else:
                 elapsed, peak, payload = pg_ours(case[3:], url, schema, data)
             times[case].append(elapsed)
@@ -369,7 +381,9 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
         # The machine is shared: the cases of one round ran back to back, so their ratio
         # is the least disturbed by load that comes and goes.
         print(f"  round {round_ + 1} ratios: full_sync/floor {times['pg_full_sync'][-1] / times['pg_floor'][-1]:.2f}"
-              f"  populate/floor {times['pg_populate'][-1] / times['pg_floor'][-1]:.2f}", flush=True)
+              f"  populate/floor {times['pg_populate'][-1] / times['pg_floor'][-1]:.2f}"
+              + (f"  full_sync/floor_typed {times['pg_full_sync'][-1] / times['pg_floor_typed'][-1]:.2f}"
+                 if typed_floor else ""), flush=True)
     first_load = median(times["pg_full_sync"])
     full_schema = schemas["pg_full_sync"]
     rerun_t, rerun_rss, _ = pg_ours("full_sync", url, full_schema, data)
@@ -386,7 +400,7 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
         "json_mb_invoice_files": round(json_bytes / 1e6, 1),
         "rows": rows,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "rows_per_second": {k: round(rows[k] / seconds[k]) for k in PG_CASES},
+        "rows_per_second": {k: round(rows[k] / seconds[k]) for k in cases},
         "client_cpu_seconds": {k: round(median(v), 3) for k, v in cpu.items()},
         "round_ratios_full_sync_floor": [round(f / a, 3) for f, a in zip(times["pg_full_sync"], times["pg_floor"])],
         "peak_rss_mib": {k: round(max(v) / 2**20) for k, v in rss.items()},
@@ -402,16 +416,20 @@ def bench_postgres(work: Path, invoices: int, repeat: int, url: str) -> dict:
             "pg_incremental/pg_full_sync": round(incr_t / first_load, 4),
         },
     }
-    print("  median   " + "  ".join(f"{case} {seconds[case]:.2f}s" for case in PG_CASES))
-    print("  rows/s   " + "  ".join(f"{case} {rows[case] / seconds[case]:,.0f}" for case in PG_CASES))
-    print("  MB/s     " + "  ".join(f"{case} {json_bytes / 1e6 / seconds[case]:.1f}" for case in PG_CASES))
+    print("  median   " + "  ".join(f"{case} {seconds[case]:.2f}s" for case in cases))
+    print("  rows/s   " + "  ".join(f"{case} {rows[case] / seconds[case]:,.0f}" for case in cases))
+    print("  MB/s     " + "  ".join(f"{case} {json_bytes / 1e6 / seconds[case]:.1f}" for case in cases))
     print(f"  ratio pg_full_sync / pg_floor       {seconds['pg_full_sync'] / seconds['pg_floor']:.2f}")
     print(f"  ratio pg_populate / pg_floor        {seconds['pg_populate'] / seconds['pg_floor']:.2f}")
     print(f"  ratio pg_rerun / pg_full_sync       {rerun_t / first_load:.3f}  ({rerun_t:.2f}s, {mib(rerun_rss)})")
     print(f"  ratio pg_incremental / pg_full_sync {incr_t / first_load:.3f}"
           f"  ({incr_t:.2f}s, {changed} invoices, {mib(incr_rss)})")
-    print("  peak RSS " + "  ".join(f"{case} {mib(max(rss[case]))}" for case in PG_CASES))
-    print("  client CPU (median) " + "  ".join(f"{case} {median(cpu[case]):.2f}s" for case in PG_CASES))
+    if typed_floor:
+        typed_ratio = seconds["pg_full_sync"] / seconds["pg_floor_typed"]
+        result["ratios"]["pg_full_sync/pg_floor_typed"] = round(typed_ratio, 3)
+        print(f"  ratio pg_full_sync / pg_floor_typed {typed_ratio:.2f}  (a second yardstick: see floor_copy_postgres.py)")
+    print("  peak RSS " + "  ".join(f"{case} {mib(max(rss[case]))}" for case in cases))
+    print("  client CPU (median) " + "  ".join(f"{case} {median(cpu[case]):.2f}s" for case in cases))
     return result
 
 
@@ -452,6 +470,8 @@ def main() -> int:
         "its schemas bench_pg_*_<size> are dropped and re-created",
     )
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="run only the SQLite or the PostgreSQL cases")
+    parser.add_argument("--typed-floor", action="store_true",
+                        help="PostgreSQL: also time the typed floor (floor_copy_postgres.py --types)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     run_sqlite = args.only != "postgres"
@@ -467,7 +487,7 @@ def main() -> int:
         if run_sqlite:
             figures["sizes"].append(bench_size(args.work, size, args.repeat))
         if run_postgres:
-            figures.setdefault("postgres", []).append(bench_postgres(args.work, size, args.repeat, args.postgres_url))
+            figures.setdefault("postgres", []).append(bench_postgres(args.work, size, args.repeat, args.postgres_url, args.typed_floor))
     if args.big and run_sqlite:
         figures["big"] = bench_big(args.work, generate(args.work, args.sizes[0]), int(args.big_bytes))
     if run_sqlite:

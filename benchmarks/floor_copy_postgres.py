@@ -18,7 +18,19 @@ stay) and its child rows are replaced. Written the fastest straightforward way:
 
 No ledger, no newest-wins, no type inference, no quarantine, no verification.
 
+A second yardstick, the *typed* floor (``--types FILE``): the same loader writing typed
+tables, as a hand-written loader with a hand-written schema would. The schema comes from
+``--derive-types``, run once beforehand and not timed (it stands for the schema someone
+wrote by hand): per column BOOLEAN, BIGINT, NUMERIC, TIMESTAMPTZ for ``*_time`` columns
+holding Zoho timestamps, else TEXT, judged on the values that are not "" or null. The timed
+load then sends "" as NULL in typed columns (the server refuses "" there), and after the
+rows builds what json2db_sync builds: an index on each reference column it indexes and on
+the modification time, and each child table's foreign key (ON DELETE CASCADE). Still no
+ledger, newest-wins, quarantine or verification, and whole files in memory.
+
 Usage: python benchmarks/floor_copy_postgres.py URL SCHEMA FILE [FILE ...]
+       python benchmarks/floor_copy_postgres.py --types TYPES.json URL SCHEMA FILE [FILE ...]
+       python benchmarks/floor_copy_postgres.py --derive-types TYPES.json FILE [FILE ...]
 Prints one JSON line: {"rows": ..., "records": ..., "peak_rss": ...}.
 """
 
@@ -26,6 +38,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +50,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from floor_loader import ID_FIELDS, flatten, q  # noqa: E402  (the same rows and columns)
 
 ENTITY = "invoices"
+# Typed floor: table → column → declared type (empty: the TEXT floor).
+TYPES: dict[str, dict[str, str]] = {}
+# The columns json2db_sync indexes in these tables (references, and the modification time).
+INDEXED = ("customer_id", "account_id", "item_id", "bill_id", "last_modified_time")
+_ZOHO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}")
 
 
 def peak_rss() -> int:
@@ -55,20 +73,41 @@ def is_child_array(value: Any) -> bool:
 class Table:
     def __init__(self, cur: psycopg.Cursor, name: str, ddl_head: str, tail: str = "") -> None:
         self.cur, self.name, self.columns = cur, name, set()
+        self.types = TYPES.get(name, {})
         cur.execute(f"CREATE TABLE IF NOT EXISTS {q(name)} ({ddl_head}{tail})")
 
     def ensure(self, keys: tuple[str, ...]) -> None:
         missing = [k for k in keys if k not in self.columns]
         if missing:
-            adds = ", ".join(f"ADD COLUMN {q(k)} TEXT" for k in missing)
+            adds = ", ".join(f"ADD COLUMN {q(k)} {self.types.get(k, 'TEXT')}" for k in missing)
             self.cur.execute(f"ALTER TABLE {q(self.name)} {adds}")
             self.columns.update(missing)
 
     def copy(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]], into: str | None = None) -> None:
+        typed = [i for i, column in enumerate(columns) if self.types.get(column, "TEXT") != "TEXT"]
         with self.cur.copy(f"COPY {q(into or self.name)} ({', '.join(map(q, columns))}) FROM STDIN") as copy:
             write = copy.write_row
-            for row in rows:
-                write(row)
+            if not typed:
+                for row in rows:
+                    write(row)
+                return
+            for row in rows:  # typed floor: "" is no value for a typed column
+                values = list(row)
+                for i in typed:
+                    if values[i] == "":
+                        values[i] = None
+                write(values)
+
+    def build_like_json2db_sync(self, parent: Table | None) -> None:
+        """Typed floor, after the rows: the indexes and the foreign key json2db_sync builds."""
+        for column in INDEXED:
+            if column in self.columns:
+                self.cur.execute(f"CREATE INDEX ON {q(self.name)} ({q(column)})")
+        if parent is not None:
+            self.cur.execute(
+                f"ALTER TABLE {q(self.name)} ADD FOREIGN KEY (parent_id) REFERENCES {q(parent.name)} (id) "
+                "ON DELETE CASCADE"
+            )
 
 
 def load(url: str, schema: str, files: list[str], entity: str = ENTITY) -> tuple[int, int]:
@@ -90,7 +129,53 @@ def load(url: str, schema: str, files: list[str], entity: str = ENTITY) -> tuple
             rows += write_file(cur, main, children, entity, id_field, batch)
             del data, batch
         gc.enable()
+        if TYPES:
+            main.build_like_json2db_sync(None)
+            for child in children.values():
+                child.build_like_json2db_sync(main)
     return rows, records
+
+
+def derive_types(files: list[str], entity: str = ENTITY) -> dict[str, dict[str, str]]:
+    """The typed floor's schema, from the values (see the module docstring); not timed."""
+    seen: dict[str, dict[str, set[str]]] = {}
+
+    def vote(table: str, flat: dict[str, Any]) -> None:
+        kinds = seen.setdefault(table, {})
+        for column, value in flat.items():
+            votes = kinds.setdefault(column, set())
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                votes.add("bool")
+            elif isinstance(value, int):
+                votes.add("int")
+            elif isinstance(value, float):
+                votes.add("float")
+            elif isinstance(value, str) and column.endswith("_time") and _ZOHO_TIMESTAMP.fullmatch(value):
+                votes.add("time")
+            else:
+                votes.add("text")
+
+    for file in files:
+        data = orjson.loads(Path(file).read_bytes())
+        for record in data[entity] if isinstance(data, dict) else data:
+            vote(f"floor_{entity}", flatten({k: v for k, v in record.items() if not is_child_array(v)}))
+            for key, value in record.items():
+                if is_child_array(value):
+                    for element in value:
+                        vote(f"floor_{entity}_{key}", flatten(element))
+    declared = {
+        frozenset({"bool"}): "BOOLEAN",
+        frozenset({"int"}): "BIGINT",
+        frozenset({"float"}): "NUMERIC",
+        frozenset({"int", "float"}): "NUMERIC",
+        frozenset({"time"}): "TIMESTAMPTZ",
+    }
+    return {
+        table: {column: declared.get(frozenset(votes), "TEXT") for column, votes in kinds.items()}
+        for table, kinds in seen.items()
+    }
 
 
 def write_file(
@@ -173,7 +258,14 @@ def write_file(
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
+    args = sys.argv[1:]
+    if args[:1] == ["--derive-types"] and len(args) >= 3:
+        Path(args[1]).write_text(json.dumps(derive_types(args[2:]), indent=1))
+        raise SystemExit(0)
+    if args[:1] == ["--types"] and len(args) >= 2:
+        TYPES.update(json.loads(Path(args[1]).read_text()))
+        args = args[2:]
+    if len(args) < 3:
         raise SystemExit(__doc__)
-    loaded_rows, loaded_records = load(sys.argv[1], sys.argv[2], sys.argv[3:])
+    loaded_rows, loaded_records = load(args[0], args[1], args[2:])
     print(json.dumps({"rows": loaded_rows, "records": loaded_records, "peak_rss": peak_rss()}))
