@@ -130,11 +130,6 @@ def _password_to_environment(url: str) -> tuple[str, dict[str, str]]:
     return urlunsplit((parts.scheme, netloc, parts.path, kept, parts.fragment)), env
 
 
-def _quoted_pattern(name: str) -> str:
-    """A pg_dump/pg_restore name pattern that matches ``name`` literally."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 class PostgresConnection:
     """One psycopg connection in autocommit mode (transactions are explicit, as on
     SQLite), with the SQLite connection's ``execute``/``executemany`` and bulk writes
@@ -398,8 +393,10 @@ class PostgresDestination:
                 "install the PostgreSQL client tools or turn JSON2DB_BACKUP_BEFORE_OPERATIONS off"
             )
         target = new_backup_path(backup_dir, self._backup_stem(), ".dump")
-        # --schema takes a pattern: quoted, the name is matched exactly (case, '.', '*' and all)
-        command = [pg_dump, "--format=custom", f"--schema={_quoted_pattern(self.schema)}", f"--file={target}", "--no-password"]
+        # --schema takes a pattern: quoted as an identifier, the name is matched exactly
+        # (case, '.', '*' and all)
+        schema = pg.quote_identifier(self.schema)
+        command = [pg_dump, "--format=custom", f"--schema={schema}", f"--file={target}", "--no-password"]
         url, env = _password_to_environment(self.url)  # never on a command line others can read
         completed = subprocess.run([*command, "--dbname", url], capture_output=True, text=True, check=False, env=env)
         if completed.returncode != 0:
@@ -420,7 +417,7 @@ class PostgresDestination:
         raise DatabaseError(
             f"json2db_sync does not restore PostgreSQL backups itself: restoring replaces what other "
             f"users of the server see, so do it with the server's tools, e.g. "
-            f"`pg_restore --clean --if-exists --schema={shlex.quote(_quoted_pattern(self.schema))} "
+            f"`pg_restore --clean --if-exists --schema={shlex.quote(pg.quote_identifier(self.schema))} "
             f"--dbname=<url> {shlex.quote(str(backup))}`"
         )
 

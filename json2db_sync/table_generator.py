@@ -255,6 +255,7 @@ def apply_plan(
     custom = dict(custom_columns or {})
     dialect = conn.dialect
     executed: list[str] = []
+    indexes: set[str] | None = None  # the schema's index names, listed once when needed
     for table in plan.tables():
         table.resolve_types_for_new()
         if not table.exists:
@@ -282,7 +283,9 @@ def apply_plan(
         table.pending_null_fixups.clear()
         _save_mapping(conn, plan, table)
         if include_indexes:
-            _create_missing_indexes(conn, table, plan, existing_indexes(conn))
+            if indexes is None:
+                indexes = existing_indexes(conn)
+            _create_missing_indexes(conn, table, plan, indexes)
     if executed:
         conn.schema_changed()
         logger.info("schema for %s: %d statement(s)", plan.entity, len(executed))

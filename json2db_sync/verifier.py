@@ -102,18 +102,20 @@ class TableInfo:
     def has(self, column: str) -> bool:
         return column in self.columns
 
+    def type_of(self, column: str) -> str:
+        """The column's logical type in upper case ("" when untyped or absent)."""
+        return dict(zip(self.columns, self.types)).get(column, "").upper()
+
     def holds_text(self, column: str) -> bool:
         """Of logical type TEXT (or untyped, as older tables may be): a column the
         analyzer typed INTEGER or REAL holds numbers or flags whatever its name says
         (``stop_reminder_until_payment_expected_date`` is a boolean), and a column the
         database types as a timestamp holds nothing a text check could find."""
-        kind = dict(zip(self.columns, self.types)).get(column, "")
-        return kind.upper() in ("", sd.TEXT)
+        return self.type_of(column) in ("", sd.TEXT)
 
     def holds_numbers(self, column: str) -> bool:
         """Typed INTEGER or REAL (the database may or may not enforce it: see the checks)."""
-        kind = dict(zip(self.columns, self.types)).get(column, "")
-        return kind.upper() in (sd.INTEGER, sd.REAL)
+        return self.type_of(column) in (sd.INTEGER, sd.REAL)
 
     @property
     def label(self) -> str | None:
@@ -654,7 +656,7 @@ def check_numeric_values(ctx: VerifyContext) -> Check:
                 continue
             where = f"{table.name}.{column}"
             # A number column of a database that enforces types (PostgreSQL) holds
-            # nothing else: no need to read it for text, and it compares as it is.
+            # nothing else: no need to read it for text, and it is read as a number as it is.
             typed = ctx.dialect.STRICT_TYPES and table.holds_numbers(column)
             if not typed:
                 query = ctx.dialect.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
