@@ -100,6 +100,8 @@ class LoadStats:
     written_ids: dict[str, set[str]] | None = field(default_factory=dict)
     tracked_ids: int = 0
     max_tracked_ids: int = MAX_TRACKED_IDS
+    # The report views the run made and skipped (report_views.create_report_views).
+    report_views: dict[str, Any] = field(default_factory=dict)
 
     def track(self, table: str, ids: Iterable[str]) -> None:
         if self.written_ids is None:

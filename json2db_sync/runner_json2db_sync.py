@@ -34,6 +34,7 @@ from .errors import (
 )
 from .json_analyzer import EntityPlan, analyze_records, describe_plan, id_field_candidates
 from .progress import ProgressCallback, ProgressEvent, null_progress
+from .report_views import create_report_views, drop_report_views
 from .reader import iter_record_batches
 from .sources import DataDir, Discovery
 from .table_generator import (
@@ -533,10 +534,12 @@ class JSON2DBSyncRunner:
                     apply_plan(conn, plans[entity], custom_columns=custom, include_indexes=True)
                     created.extend(t.name for t in plans[entity].tables())
                 ensure_foreign_keys(conn, plans.values())
+                views = create_report_views(conn)
             return {
                 "db_path": path.label,
                 "dropped_tables": dropped,
                 "created_tables": created,
+                "report_views": views,
                 "backup_path": str(backup_path) if backup_path else None,
             }
 
@@ -581,6 +584,7 @@ class JSON2DBSyncRunner:
                 "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": _statistics(stats, started),
+                "report_views": stats.report_views,
             }
 
         return self._run("populate_tables", body)
@@ -607,6 +611,8 @@ class JSON2DBSyncRunner:
             backup = self.settings.backup_before_operations
             with self._writing(path, operation, backup=backup, warnings=warnings) as (conn, _):
                 ensure_internal_tables(conn)
+                # No view may depend on a table or column this run changes (see report_views).
+                drop_report_views(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
                 stats = populator.load_dirs(found.dirs, entity_filter)
@@ -615,6 +621,7 @@ class JSON2DBSyncRunner:
                     conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
+                stats.report_views = create_report_views(conn)
                 warnings.extend(stats.warnings)
                 _record_run(conn, operation, started_at, "success", stats, None)
         except LockHeldError:
@@ -929,7 +936,13 @@ def _schema_steps(stats: LoadStats, plans: Mapping[str, EntityPlan], skipped: bo
         if entity in plans
     }
     analysis = _step("analyze_json_files", entities=entities, total_records=stats.total_records, skipped=skipped)
-    creation = _step("create_tables", statements=list(stats.ddl), indexes_built=not skipped, skipped=skipped)
+    creation = _step(
+        "create_tables",
+        statements=list(stats.ddl),
+        indexes_built=not skipped,
+        skipped=skipped,
+        report_views=stats.report_views,
+    )
     if skipped:
         creation["warnings"].append(
             "skip_table_creation: indexes were left as they are; tables and columns that "

@@ -27,6 +27,7 @@ from .json_analyzer import (
     path_key,
     sql_type_for,
 )
+from .report_views import drop_report_views
 
 logger = logging.getLogger(__name__)
 
@@ -454,8 +455,10 @@ def _type_fits(declared: str, wanted: str) -> bool:
 def recreate_tables(conn: Connection) -> list[str]:
     """Drop every ``json_*`` table (children first) and forget their mapping and ledger.
 
-    Never touches any other table. Returns the dropped table names.
+    The report views go first (the caller makes them again once the tables exist);
+    never touches any other table or view. Returns the dropped table names.
     """
+    drop_report_views(conn)  # PostgreSQL refuses to drop a table a view reads
     tables = data_tables(conn)
     children = [t for t in tables if _is_child(conn, t)]
     parents = [t for t in tables if t not in children]

@@ -549,3 +549,46 @@ def stage_name(number: int) -> str:
 
 # The verifier's read-only queries (same names as the SQLite dialect's last section).
 from .postgres_checks import *  # noqa: E402,F401,F403
+
+
+# --- report views ------------------------------------------------------------------------
+# The hooks sql_dialect/views.py builds the finance views with (same names as .sqlite).
+
+VIEW_PREFIX = "json2db_"
+LIST_VIEWS = (
+    "SELECT table_name FROM information_schema.views "
+    "WHERE table_schema = current_schema() ORDER BY table_name"
+)
+# A calendar-shaped date: the cast below never meets text it cannot read (short of a
+# 31 February, which the verifier's date check reports).
+_DATE_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+
+
+def drop_view(name: str) -> str:
+    return f"DROP VIEW IF EXISTS {q(name)}"
+
+
+def create_view(name: str, select: str) -> str:
+    return f"CREATE VIEW {q(name)} AS\n{select}"
+
+
+def select_all(name: str) -> str:
+    return f"SELECT * FROM {q(name)}"
+
+
+def view_date(column: str) -> str:
+    c = q(column)
+    return f"(CASE WHEN {c} ~ '{_DATE_PATTERN}' THEN substr({c}, 1, 10) END)"
+
+
+def view_days_past(date_expr: str) -> str:
+    return f"(CURRENT_DATE - CAST({date_expr} AS DATE))"
+
+
+def view_money(expr: str) -> str:
+    return f"ROUND(CAST({expr} AS NUMERIC), 2)"
+
+
+def view_json_integer(column: str, key: str) -> str:
+    c = q(column)
+    return f"(CASE WHEN left({c}, 1) = '{{' THEN CAST(CAST({c} AS JSONB) ->> '{key}' AS BIGINT) END)"

@@ -577,3 +577,47 @@ def select_ids_in(table: str, count: int) -> str:
     """The ids among ``count`` bound ids that have a row (for the source-count check)."""
     placeholders = ", ".join("?" for _ in range(count))
     return f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IN ({placeholders})"
+
+
+# --- report views ------------------------------------------------------------------------
+# The finance views (see sql_dialect/views.py for their shared text and report_views.py for
+# which are made). These hooks are the only places the two dialects' view SQL differs.
+
+VIEW_PREFIX = "json2db_"
+LIST_VIEWS = "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name"
+
+
+def drop_view(name: str) -> str:
+    return f"DROP VIEW IF EXISTS {q(name)}"
+
+
+def create_view(name: str, select: str) -> str:
+    return f"CREATE VIEW {q(name)} AS\n{select}"
+
+
+def select_all(name: str) -> str:
+    """Every row of a view (or table), in its own order."""
+    return f"SELECT * FROM {q(name)}"
+
+
+def view_date(column: str) -> str:
+    """The ``YYYY-MM-DD`` start of a text date column, NULL when it is not a date (so a
+    bad value never fails the view; the verifier's date check reports it)."""
+    c = q(column)
+    return f"(CASE WHEN {c} LIKE '____-__-__%' AND julianday(substr({c}, 1, 10)) IS NOT NULL THEN substr({c}, 1, 10) END)"
+
+
+def view_days_past(date_expr: str) -> str:
+    """Whole days from a ``YYYY-MM-DD`` expression to today (UTC); negative before it."""
+    return f"CAST(julianday(CURRENT_DATE) - julianday({date_expr}) AS INTEGER)"
+
+
+def view_money(expr: str) -> str:
+    """An amount rounded to cents."""
+    return f"ROUND({expr}, 2)"
+
+
+def view_json_integer(column: str, key: str) -> str:
+    """An integer member of a JSON text column (NULL when absent or not JSON)."""
+    c = q(column)
+    return f"(CASE WHEN json_valid({c}) THEN CAST(json_extract({c}, '$.{key}') AS INTEGER) END)"
