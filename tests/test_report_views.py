@@ -220,8 +220,14 @@ def sync(backend: Backend, **kwargs: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def aged_sample(sessions_dir: Path) -> dict[str, list[Path]]:
-    """Four months of daily invoice and bill exports, so every aging bucket has money."""
-    generate_sample_data(sessions_dir, days=130, seed=11, invoices=40, entities=("invoices", "bills"))
+    """Invoice and bill exports from five points over the last four months (two days of
+    sessions each, own seeds), so that every aging bucket holds money."""
+    now = datetime.now().replace(microsecond=0)
+    for weeks_back, seed in ((17, 11), (12, 12), (8, 13), (4, 14), (0, 15)):
+        generate_sample_data(
+            sessions_dir, days=2, seed=seed, invoices=16, now=now - timedelta(weeks=weeks_back),
+            entities=("invoices", "bills"),
+        )
     return {
         entity: sorted(sessions_dir.glob(f"sync_session_*/raw_json/*/{entity}.json"))
         for entity in ("invoices", "bills")
@@ -261,10 +267,12 @@ def test_views_match_python_figures_on_sample_data(backend: Backend, aged_sample
 
 
 def real_sessions(real_samples: Path, sessions_dir: Path) -> dict[str, list[Path]]:
-    """One session per capture, a minute apart, in name order (as test_real_samples does)."""
+    """One session per invoice or bill capture (what the views read), a minute apart, in
+    name order (as test_real_samples does with every capture)."""
     start = datetime.now() - timedelta(hours=2)
     files: dict[str, list[Path]] = defaultdict(list)
-    for index, sample in enumerate(sorted(real_samples.glob("*.json"))):
+    captures = [p for p in sorted(real_samples.glob("*.json")) if p.name.split("__", 1)[0] in ("invoices", "bills")]
+    for index, sample in enumerate(captures):
         entity = sample.name.split("__", 1)[0]
         when = (start + timedelta(minutes=index)).strftime(SESSION_FMT)
         folder = sessions_dir / f"sync_session_{when}" / "raw_json" / when
