@@ -143,8 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("verify", "check the tables (exit status 1 when a check is an error)")
 
     report = add("report", "summary of the database: tables, records, sessions, runs, freshness")
-    report.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                        help="table (default), json or markdown")
+    report.add_argument("--format", choices=("table", "json", "markdown", "html"), default="table",
+                        help="table (default), json, markdown, or html: one self-contained page with charts "
+                        "(needs --out and pip install 'json2db_sync[report]')")
+    report.add_argument("--out", metavar="FILE", help="the file --format html writes (e.g. report.html)")
 
     sync = add("sync", "the full workflow: analyse, create or extend tables, load, verify, report")
     _add_json_dir(sync)
@@ -370,6 +372,12 @@ def _cmd_verify(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
+    if args.format == "html" or args.out:
+        if args.format != "html":
+            raise UsageError("--out writes the HTML report; add --format html (or leave --out out)")
+        if not args.out:
+            raise UsageError("--format html needs --out FILE, e.g. --out report.html")
+        return _output(args, runner.generate_html_report(args.out))
     result = runner.generate_summary_report()
     if args.format == "json" and result.get("success") and not args.json:
         if not args.quiet:

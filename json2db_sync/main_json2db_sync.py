@@ -313,9 +313,19 @@ def table_verification(session: MenuSession) -> None:
 
 
 def summary_report(session: MenuSession) -> None:
-    """5: the summary of one database."""
+    """5: the summary of one database; then, if wanted, the HTML report with charts."""
     db = ask_db(session, must_exist=True)
-    show(session, session.runner.generate_summary_report(db))
+    result = session.runner.generate_summary_report(db)
+    show(session, result)
+    if not result.get("success"):
+        return
+    if not ask(questionary.confirm("Also write the HTML report with charts (one file, opens offline)?", default=False)):
+        return
+    dest = destination(session)
+    on_file = dest is not None and dest.get("kind") == "sqlite" and result.get("db_path")
+    default = str(Path(str(result["db_path"])).with_suffix(".html")) if on_file else "report.html"
+    out = str(ask(questionary.text("HTML file to write:", default=default, validate=_path_validator))).strip()
+    show(session, session.runner.generate_html_report(out, db))
 
 
 def full_workflow(session: MenuSession) -> None:

@@ -68,6 +68,7 @@ OPERATION_TITLES = {
     "populate_tables": "Data Population",
     "verify_tables": "Table Verification",
     "generate_summary_report": "Summary Report",
+    "generate_html_report": "HTML Report",
     "full_sync_workflow": "Full Workflow",
     "list_sessions": "Sessions",
     "create_backup": "Backup",
@@ -688,7 +689,23 @@ def render_configuration(console: Console, result: Result) -> None:
     console.print(table)
 
 
+def render_html_report(console: Console, result: Result) -> None:
+    """Where the page went, and how many rows each finance view gave it."""
+    if not result.get("out_path"):
+        return
+    console.print(Text(f"HTML report: {result['out_path']} ({human_size(result.get('size_bytes'))})", style="bold"))
+    views: Mapping[str, Any] = result.get("views") or {}
+    table = Table(title="Finance views in the report", title_justify="left")
+    table.add_column("View")
+    table.add_column("Rows", justify="right")
+    for name, count in views.items():
+        table.add_row(Text(name), Text("not in the database" if count is None else str(count)))
+    console.print(table)
+    console.print(Text("Open the file in any browser; it needs no network."))
+
+
 RENDERERS: dict[str, Callable[[Console, Result], None]] = {
+    "generate_html_report": render_html_report,
     "analyze_json_files": render_analysis,
     "generate_table_schemas": render_schemas,
     "recreate_json_tables": render_recreation,
@@ -749,6 +766,8 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
         if records is None:
             records = sum(int(t.get("record_count") or 0) for t in tables if not t.get("is_child"))
         text = f"{title}: {len(tables)} table(s), {records} records, {human_size(result.get('database_size_bytes'))}"
+    elif operation == "generate_html_report":
+        text = f"{title}: wrote {result.get('out_path')} ({human_size(result.get('size_bytes'))}); open it in a browser"
     elif operation == "list_sessions":
         text = f"{title}: {len(result.get('sessions') or [])} data folder(s) in {result.get('json_dir')}"
     elif operation == "create_backup":

@@ -713,6 +713,48 @@ class JSON2DBSyncRunner:
 
         return self._run("generate_summary_report", body)
 
+    def generate_html_report(
+        self, out_path: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None
+    ) -> Result:
+        """Write the summary and the finance views, with charts, into one self-contained
+        HTML file (needs the ``[report]`` extra: Plotly). Read-only on the database."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            from .html_report import CHARTS, render_html_report, require_plotly
+            from .report_views import VIEW_NAMES, existing_views, read_view
+            from .summary_reporter import entity_freshness, summarize_database
+
+            plotly_version = require_plotly()
+            target = _report_target(out_path)
+            path = self._db(db_path)
+            max_age = self.settings.session_max_age_hours
+            with path.open(readonly=True) as conn:
+                report = summarize_database(
+                    conn, db_path=path.label, size_bytes=path.size_bytes(conn), session_max_age_hours=max_age
+                )
+                present = existing_views(conn)
+                finance: dict[str, Any] = {name: read_view(conn, name, present=present) for name in VIEW_NAMES}
+                finance["entity_freshness"] = entity_freshness(conn, session_max_age_hours=max_age)
+            report["destination"] = path.describe()
+            missing = [name for name in VIEW_NAMES if finance[name] is None]
+            if missing:
+                warnings.append(
+                    f"no {', '.join(missing)} view(s) in the database: run a sync to create them "
+                    "(a view needs its table and columns; see docs/usage.md)"
+                )
+            page = render_html_report(report, finance, generated_at=utc_now_text())
+            _write_atomically(target, page)
+            return {
+                "db_path": path.label,
+                "out_path": str(target),
+                "size_bytes": target.stat().st_size,
+                "charts": list(CHARTS),
+                "views": {name: None if finance[name] is None else len(finance[name]) for name in VIEW_NAMES},
+                "plotly_version": plotly_version,
+            }
+
+        return self._run("generate_html_report", body)
+
     # --- the full workflow -------------------------------------------------------
 
     def full_sync_workflow(
@@ -988,6 +1030,29 @@ def _record_run(
             error,
         ),
     )
+
+
+def _report_target(out_path: str | os.PathLike[str]) -> Path:
+    """The report's file, checked before any work: its folder must exist, and it must not
+    be a folder itself."""
+    if not str(out_path).strip():
+        raise ConfigError("the HTML report needs a file to write: pass --out FILE (e.g. --out report.html)")
+    target = Path(out_path).expanduser().resolve()
+    if target.is_dir():
+        raise ConfigError(f"{target} is a folder; give the report a file name, e.g. {target / 'report.html'}")
+    if not target.parent.is_dir():
+        raise ConfigError(f"the folder {target.parent} does not exist; create it or write the report elsewhere")
+    return target
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write beside the target, then rename: a reader never sees half a report."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _mtime_text(path: Path) -> str:

@@ -19,6 +19,7 @@ from .verifier import (
     TableInfo,
     assess_freshness,
     dialect_of,
+    local_now,
     parse_db_time,
     read_catalog,
     read_rows,
@@ -161,6 +162,38 @@ def _total_records(statistics: object) -> int | None:
         return None
     value = parsed.get("total_records") if isinstance(parsed, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def entity_freshness(
+    conn: Any, *, session_max_age_hours: float = 24, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per entity: the newest data folder time loaded (local, as the ledger keeps it), its
+    age in hours, whether that is within ``session_max_age_hours``, and the files loaded.
+    The same rule as the overall freshness (:func:`verifier.assess_freshness`), per entity."""
+    catalog = read_catalog(conn)
+    newest: dict[str, datetime | None] = {}
+    files: dict[str, int] = {}
+    for row in read_rows(conn, catalog, sd.FILES_TABLE, ("entity", "data_timestamp")):
+        entity = str(row["entity"] or "")
+        moment = parse_db_time(row["data_timestamp"])
+        files[entity] = files.get(entity, 0) + 1
+        known = newest.get(entity)
+        newest[entity] = moment if known is None or (moment is not None and moment > known) else known
+    reference = local_now(now)
+    result = []
+    for entity in sorted(files):
+        moment = newest.get(entity)
+        age = round((reference - moment).total_seconds() / 3600, 2) if moment is not None else None
+        result.append(
+            {
+                "entity": entity,
+                "newest_data_timestamp": moment.strftime("%Y-%m-%d %H:%M:%S") if moment else None,
+                "age_hours": age,
+                "is_fresh": age is not None and age <= session_max_age_hours,
+                "files": files[entity],
+            }
+        )
+    return result
 
 
 def database_size(db_path: Path) -> int:
