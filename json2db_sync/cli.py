@@ -67,6 +67,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return value
+
+
 def _entity_list(text: str) -> list[str]:
     entities = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not entities:
@@ -166,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--days", metavar="N", type=_positive_int, default=3, help="days of sessions (default 3)")
     sample.add_argument("--seed", metavar="S", type=int, default=42, help="random seed (default 42)")
     sample.add_argument("--invoices", metavar="N", type=_positive_int, default=40, help="invoices in total (default 40)")
+
+    browse = add("browse", "browse the SQLite database in a web browser with Datasette on 127.0.0.1 "
+                 "(needs pip install 'json2db_sync[browse]'; Ctrl-C stops it)")
+    browse.add_argument("--port", metavar="N", type=_port, default=8001, help="the port to serve on (default 8001)")
 
     backup = add("backup", "copy the database into the backup folder now")
     backup.add_argument("--list", action="store_true", help="list the backups instead, newest first")
@@ -471,7 +482,48 @@ def _no_postgres_backup(listing: dict[str, Any], runner: JSON2DBSyncRunner) -> d
     }
 
 
+class _Stopped(Exception):
+    """SIGTERM while Datasette runs: stop it and end normally."""
+
+
+def _cmd_browse(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
+    """Generate the metadata, then run Datasette in the foreground until Ctrl-C or SIGTERM
+    (either stops Datasette too: subprocess.run kills its child on any exception)."""
+    import signal
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="json2db-browse-") as folder:
+        result = runner.browse_database(folder, port=args.port)
+        if not result.get("success"):
+            return _output(args, result)
+        if args.json:
+            _print_json(result)
+        elif not args.quiet:
+            sys.stdout.write(
+                f"Serving {result['db_path']} with Datasette at {result['url']} (this machine only); "
+                "Ctrl-C stops it.\n"
+            )
+            sys.stdout.flush()
+
+        def stop(signum: int, frame: Any) -> None:
+            raise _Stopped()
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            completed = subprocess.run(result["command"], check=False)
+        except (_Stopped, KeyboardInterrupt):
+            return EXIT_OK
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if completed.returncode != 0:
+            sys.stderr.write(f"{PROG} browse: Datasette stopped with status {completed.returncode}\n")
+            return EXIT_FAILED
+        return EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "browse": _cmd_browse,
     "analyze": _cmd_analyze,
     "recreate": _cmd_recreate,
     "populate": _cmd_populate,

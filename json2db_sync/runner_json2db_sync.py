@@ -9,6 +9,7 @@ sqlite3 errors to ``database_error``, OS errors to ``file_error`` and anything e
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -754,6 +755,47 @@ class JSON2DBSyncRunner:
             }
 
         return self._run("generate_html_report", body)
+
+    def browse_database(
+        self,
+        metadata_dir: str | os.PathLike[str],
+        port: int = 8001,
+        db_path: str | os.PathLike[str] | None = None,
+    ) -> Result:
+        """Prepare ``json2db-sync browse``: Datasette metadata generated from the tool's own
+        tables, written into ``metadata_dir``, and the command that serves the SQLite
+        database on 127.0.0.1:``port`` (needs the ``[browse]`` extra). Starts nothing:
+        the caller runs ``command`` for as long as it wants the server."""
+
+        def body(warnings: list[str]) -> dict[str, Any]:
+            from .browse import HOST, build_metadata, check_port_free, database_name, datasette_command, require_datasette
+
+            require_datasette()
+            path = self._db(db_path)
+            if path.kind != "sqlite":
+                raise ConfigError(
+                    "browse serves a SQLite database (Datasette reads SQLite only); on PostgreSQL "
+                    "read the same json_* tables and json2db_* report views with psql or any PostgreSQL client"
+                )
+            if not path.exists():
+                raise DataFileError(f"database {path.label} does not exist; run a sync first (json2db-sync sync)")
+            check_port_free(port)
+            with path.open(readonly=True) as conn:
+                metadata = build_metadata(conn, path.path)
+            target = Path(metadata_dir) / "datasette-metadata.json"
+            target.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+            name = database_name(path.path)
+            database = metadata["databases"][name]
+            return {
+                "db_path": path.label,
+                "url": f"http://{HOST}:{port}/{name}",
+                "metadata_path": str(target),
+                "command": datasette_command(path.path, target, port=port),
+                "tables": len(database["tables"]),
+                "canned_queries": sorted(database["queries"]),
+            }
+
+        return self._run("browse_database", body)
 
     # --- the full workflow -------------------------------------------------------
 

@@ -621,3 +621,46 @@ def view_json_integer(column: str, key: str) -> str:
     """An integer member of a JSON text column (NULL when absent or not JSON)."""
     c = q(column)
     return f"(CASE WHEN json_valid({c}) THEN CAST(json_extract({c}, '$.{key}') AS INTEGER) END)"
+
+
+# --- Datasette canned queries (json2db-sync browse; Datasette reads SQLite only) ---------------
+
+SELECT_COLUMN_DESCRIPTIONS = (
+    f"SELECT table_name, json_path, column_name, sql_type, kinds, is_json_array FROM {COLUMNS_TABLE}"
+)
+
+# name -> (title, description, the tables and columns it needs, SQL with :named parameters)
+CANNED_QUERIES: dict[str, tuple[str, str, dict[str, tuple[str, ...]], str]] = {
+    "overdue_invoices": (
+        "Overdue invoices",
+        "Invoices with an open balance past their due date (today, UTC), oldest first.",
+        {"json_invoices": ("invoice_number", "customer_name", "status", "date", "due_date", "total", "balance")},
+        "SELECT invoice_number, customer_name, status, date, due_date, total, balance,\n"
+        "  CAST(julianday(CURRENT_DATE) - julianday(substr(due_date, 1, 10)) AS INTEGER) AS days_past_due\n"
+        "FROM json_invoices\n"
+        "WHERE balance > 0 AND substr(due_date, 1, 10) < CURRENT_DATE AND COALESCE(status, '') NOT IN ('draft', 'void')\n"
+        "ORDER BY due_date, invoice_number",
+    ),
+    "invoice_lines": (
+        "Lines of one invoice",
+        "Every line item of the invoice with the number you give (e.g. INV-000001).",
+        {"json_invoices": ("invoice_number",), "json_invoices_line_items": ("parent_id", "position")},
+        "SELECT i.invoice_number, i.customer_name, l.*\n"
+        "FROM json_invoices_line_items AS l JOIN json_invoices AS i ON i.id = l.parent_id\n"
+        "WHERE i.invoice_number = :invoice_number\n"
+        "ORDER BY l.position",
+    ),
+    "files_per_entity": (
+        "Files and records loaded per entity",
+        "What the file ledger holds per entity: files, records and the newest data folder.",
+        {FILES_TABLE: ("entity", "records", "data_timestamp")},
+        f"SELECT entity, COUNT(*) AS files, SUM(records) AS records, MAX(data_timestamp) AS newest_data\n"
+        f"FROM {FILES_TABLE} GROUP BY entity ORDER BY entity",
+    ),
+    "rejected_records": (
+        "Rejected records",
+        "Records quarantined because they had no usable id, newest first.",
+        {REJECTED_TABLE: ("entity", "source_file", "reason", "rejected_at")},
+        f"SELECT entity, source_file, reason, rejected_at, raw_json FROM {REJECTED_TABLE} ORDER BY rejected_id DESC",
+    ),
+}
