@@ -69,6 +69,7 @@ OPERATION_TITLES = {
     "verify_tables": "Table Verification",
     "generate_summary_report": "Summary Report",
     "generate_html_report": "HTML Report",
+    "browse_database": "Browse",
     "full_sync_workflow": "Full Workflow",
     "list_sessions": "Sessions",
     "create_backup": "Backup",
@@ -704,8 +705,21 @@ def render_html_report(console: Console, result: Result) -> None:
     console.print(Text("Open the file in any browser; it needs no network."))
 
 
+def render_browse(console: Console, result: Result) -> None:
+    """What browse will serve: the address, the metadata and the canned queries."""
+    if not result.get("url"):
+        return
+    console.print(generic_table("Browse", {
+        "Database": result.get("db_path"),
+        "Address": result.get("url"),
+        "Tables and views described": result.get("tables"),
+        "Canned queries": result.get("canned_queries"),
+    }))
+
+
 RENDERERS: dict[str, Callable[[Console, Result], None]] = {
     "generate_html_report": render_html_report,
+    "browse_database": render_browse,
     "analyze_json_files": render_analysis,
     "generate_table_schemas": render_schemas,
     "recreate_json_tables": render_recreation,

@@ -21,6 +21,9 @@ CORE_MODULES = [
     "json2db_sync.postgres_database",
     "json2db_sync.verifier",
     "json2db_sync.summary_reporter",
+    "json2db_sync.report_views",
+    "json2db_sync.html_report",
+    "json2db_sync.browse",
     "json2db_sync.sample_data",
 ]
 
@@ -49,3 +52,10 @@ def test_sqlite_users_never_load_the_postgres_driver() -> None:
     for module in CORE_MODULES:
         loaded = _loaded_after_import(module)
         assert "psycopg" not in loaded, module
+
+
+def test_optional_extras_are_imported_only_when_used() -> None:
+    """Plotly and Datasette are extras: importing the modules that use them loads neither."""
+    for module in ("json2db_sync.html_report", "json2db_sync.browse", "json2db_sync.runner_json2db_sync"):
+        loaded = _loaded_after_import(module)
+        assert not {name for name in loaded if name.split(".")[0] in {"plotly", "datasette"}}, module

@@ -232,7 +232,7 @@ def test_no_arguments_without_a_terminal_prints_usage_and_exits_2(cwd: Path) -> 
         (["sync", "--cutoff-days", "x"], "'x' is not a whole number"),
         (["sync", "--cutoff-days", "-1"], "is negative"),
         (["populate", "--entities", ","], "give entity names"),
-        (["report", "--format", "html"], "invalid choice: 'html'"),
+        (["report", "--format", "pdf"], "invalid choice: 'pdf'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["sample-data", "--days", "0"], "must be 1 or more"),
         (["restore"], "the following arguments are required: BACKUP"),

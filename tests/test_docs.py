@@ -82,8 +82,35 @@ def test_the_config_file_example_is_accepted(tmp_path: Path) -> None:
 
 
 def test_the_query_joins_invoices_to_their_line_items() -> None:
-    (query,) = code_blocks("sql")
+    (query,) = [block for block in code_blocks("sql") if "json_invoices_line_items" in block]
     assert "JOIN json_invoices_line_items AS li ON li.parent_id = i.id" in query
+
+
+def test_every_report_view_and_column_is_documented() -> None:
+    """Each view has a section whose table lists exactly the view's columns."""
+    from json2db_sync.report_views import VIEWS
+
+    for spec in VIEWS:
+        heading = f"### `{spec.name}`"
+        assert heading in TEXT, spec.name
+        section = TEXT.split(heading, 1)[1].split("\n#", 1)[0]
+        documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE)
+        assert documented == [column for column, _ in spec.columns], spec.name
+
+
+def test_the_view_examples_run(sessions_dir: Path, workspace: Path) -> None:
+    import sqlite3
+
+    from json2db_sync.sample_data import generate_sample_data
+
+    generate_sample_data(sessions_dir, days=2, seed=1, invoices=20)
+    runner = JSON2DBSyncRunner()
+    assert runner.full_sync_workflow()["success"]
+    blocks = [block for block in code_blocks("sql") if "json2db_" in block]
+    assert blocks
+    with sqlite3.connect(runner.settings.database_path) as conn:
+        for block in blocks:
+            assert conn.execute(block).fetchall()
 
 
 DRIVER = """

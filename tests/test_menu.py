@@ -184,6 +184,16 @@ def test_verification_and_report(synced: Path, runner: JSON2DBSyncRunner, consol
     assert "Summary Report" in text and "json_invoices_line_items" in text
 
 
+def test_report_option_also_writes_the_html_report(synced: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
+    # 5, the default database, yes to the HTML question, the default file (beside the database)
+    assert drive("5" + ENTER + ENTER + "y" + ENTER + "0" + ENTER, runner, console) == 0
+    page = synced.with_suffix(".html")
+    assert page.is_file()
+    text = output(console)
+    assert "Summary Report" in text and f"HTML report: {page}" in text
+    assert "json2db_receivables_aging" in page.read_text()
+
+
 def test_verification_reasks_a_database_that_does_not_exist(workspace: Path, runner: JSON2DBSyncRunner, console: Console) -> None:
     # the default database does not exist: Enter is refused, Esc goes back to the menu
     assert drive("4" + ENTER + ENTER + ESC + "0" + ENTER, runner, console) == 0

@@ -84,6 +84,18 @@ REPORT = base(
 
 VIEWS = [
     pytest.param(
+        base("generate_html_report", db_path="/d.db", out_path="/r/report.html", size_bytes=4_800_000,
+             charts=["records"], views={"json2db_sales_by_month": 3, "json2db_payables_aging": None}),
+        ["HTML report: /r/report.html (4.6 MB)", "json2db_sales_by_month", "3", "not in the database"],
+        id="html-report",
+    ),
+    pytest.param(
+        base("browse_database", db_path="/d.db", url="http://127.0.0.1:8001/d", tables=12,
+             canned_queries=["overdue_invoices"]),
+        ["http://127.0.0.1:8001/d", "overdue_invoices"],
+        id="browse",
+    ),
+    pytest.param(
         base("analyze_json_files", json_dir="/s", data_dirs=["/s/a"], total_records=12,
              entities={"invoices": {"entity": "invoices", "table": "json_invoices", "record_count": 12,
                                     "id_field": "invoice_id", "records_without_id": 1,
@@ -227,6 +239,7 @@ def test_every_runner_operation_has_a_renderer() -> None:
         "analyze_json_files", "generate_table_schemas", "recreate_json_tables", "tables_to_drop", "populate_tables",
         "verify_tables", "generate_summary_report", "full_sync_workflow", "list_sessions", "create_backup",
         "list_backups", "restore_backup", "generate_sample_data", "show_configuration", "update_settings",
+        "generate_html_report", "browse_database",
     }
     assert set(render.RENDERERS) == operations
 
