@@ -6,16 +6,17 @@ history) are answered by SQL views over the ``json_*`` tables, so any SQL client
 or Datasette can read them without knowing how the tool lays out Zoho's JSON.
 
 The views are named ``json2db_*``: no data table (``json_*``) or internal table
-(``_json2db_*``) can take such a name. They are dropped at the start of every writing run
-and created again at its end, inside the run's one transaction, so a recreation or a schema
-change (a new column, a PostgreSQL column retyped) never meets a view depending on what it
-changes, and a rolled-back run leaves the views as they were. A view is created only when
+(``_json2db_*``) can take such a name. DDL that a view would block (dropping tables in a
+recreation, retyping a PostgreSQL column) drops them first; every writing run makes them
+again at its end, inside its one transaction (a view whose SQL has not changed is left
+alone), so a rolled-back run leaves the views as they were. A view is created only when
 its table has the columns it needs (with the types it needs): a database holding no bills
 simply has no payables view, and says why.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -234,7 +235,8 @@ def existing_views(conn: Connection) -> set[str]:
 
 def drop_report_views(conn: Connection) -> list[str]:
     """Drop the tool's report views (only those: a user's own views stay). Called before
-    any DDL of a writing run, so nothing it changes has a view depending on it."""
+    DDL a view would block (dropping the tables, retyping a PostgreSQL column); the run
+    makes them again at its end."""
     present = existing_views(conn)
     dropped = [name for name in VIEW_NAMES if name in present]
     for name in dropped:
@@ -242,15 +244,41 @@ def drop_report_views(conn: Connection) -> list[str]:
     return dropped
 
 
+STATE_KEY = "report_view_sql:"  # + view name -> a digest of the SQL it was made from
+
+
 def create_report_views(conn: Connection) -> dict[str, Any]:
-    """Drop and create the report views the tables support; returns ``{"created": [...],
-    "skipped": {view: reason}}``. Runs inside the caller's transaction."""
-    drop_report_views(conn)
+    """Make the report views the tables support, at the end of a writing run, inside its
+    transaction. Returns ``{"views": [...in place after the run], "rebuilt": [...made by
+    this run], "skipped": {view: reason}}``.
+
+    A view that exists and was made from the same SQL (its digest is kept in
+    ``_json2db_state``) is left as it is: a run that changed no column the views read
+    takes no lock on them, so on PostgreSQL a long report reading a view never holds up
+    the sync's commit, and is never held up by it. A view no longer supported is dropped.
+    """
+    dialect = conn.dialect
     plan = plan_views(conn)
-    for name, select in plan.sql.items():
-        conn.execute(conn.dialect.create_view(name, select))
-    logger.info("report views: created %s; skipped %s", sorted(plan.sql), plan.skipped)
-    return {"created": list(plan.sql), "skipped": dict(plan.skipped)}
+    present = existing_views(conn)
+    rebuilt: list[str] = []
+    for spec in VIEWS:
+        name = spec.name
+        select = plan.sql.get(name)
+        if select is None:
+            if name in present:  # made by an earlier run, no longer supported
+                conn.execute(dialect.drop_view(name))
+            continue
+        digest = hashlib.sha256(select.encode()).hexdigest()[:16]
+        stored = conn.execute(dialect.SELECT_STATE, (STATE_KEY + name,)).fetchone()
+        if name in present and stored is not None and stored[0] == digest:
+            continue
+        if name in present:
+            conn.execute(dialect.drop_view(name))
+        conn.execute(dialect.create_view(name, select))
+        conn.execute(dialect.SET_STATE, (STATE_KEY + name, digest))
+        rebuilt.append(name)
+    logger.info("report views: rebuilt %s; skipped %s", rebuilt, plan.skipped)
+    return {"views": list(plan.sql), "rebuilt": rebuilt, "skipped": dict(plan.skipped)}
 
 
 def read_view(conn: Connection, name: str, *, present: set[str] | None = None) -> list[dict[str, Any]] | None:

@@ -35,7 +35,7 @@ from .errors import (
 )
 from .json_analyzer import EntityPlan, analyze_records, describe_plan, id_field_candidates
 from .progress import ProgressCallback, ProgressEvent, null_progress
-from .report_views import create_report_views, drop_report_views
+from .report_views import create_report_views
 from .reader import iter_record_batches
 from .sources import DataDir, Discovery
 from .table_generator import (
@@ -612,8 +612,6 @@ class JSON2DBSyncRunner:
             backup = self.settings.backup_before_operations
             with self._writing(path, operation, backup=backup, warnings=warnings) as (conn, _):
                 ensure_internal_tables(conn)
-                # No view may depend on a table or column this run changes (see report_views).
-                drop_report_views(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
                 stats = populator.load_dirs(found.dirs, entity_filter)

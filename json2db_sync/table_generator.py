@@ -344,6 +344,8 @@ def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
         if spec.sql_type == sd.INTEGER and wanted == sd.REAL:
             spec.sql_type = sd.REAL  # the column map records the wider type
         statement = conn.dialect.retype_column(table.name, spec.name, have, wanted)
+        if not statements:
+            drop_report_views(conn)  # PostgreSQL refuses to retype a column a view reads
         conn.execute(statement)
         statements.append(statement)
         table.declared[name] = wanted
