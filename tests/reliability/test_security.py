@@ -76,7 +76,12 @@ def test_hostile_names_through_every_path_load_and_create_only_the_expected_tabl
     # Nothing else in the schema either (indexes and triggers included), and every view of
     # the data is intact: the rows went in as values, never as SQL.
     kinds = {kind for (kind,) in rows(db_path, "SELECT DISTINCT type FROM sqlite_master")}
-    assert kinds <= {"table", "index"}
+    assert kinds <= {"table", "index", "view"}
+    # The only views are the tool's own report views (report_views.py), by their fixed names.
+    from json2db_sync.report_views import VIEW_NAMES
+
+    views = {name for (name,) in rows(db_path, "SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert "json2db_sync_history" in views and views <= set(VIEW_NAMES)
     for table in HOSTILE_FILES.values():
         mapped = dict(rows(db_path, "SELECT json_path, column_name FROM _json2db_columns WHERE table_name = ?", (table,)))
         column = mapped[json.dumps([HOSTILE_COLUMN], ensure_ascii=False)]
