@@ -82,10 +82,13 @@ class Chromium:
             f"--window-size={self.width},{self.height}",
             "about:blank",
         ]
-        self.process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=plumb, close_fds=False,
-        )
+        # The browser's own log goes to a file (a pipe nobody reads could fill and stall it).
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.profile_dir / "chromium.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=plumb, close_fds=False,
+            )
         os.close(to_browser_r)
         os.close(from_browser_w)
         try:
@@ -111,8 +114,6 @@ class Chromium:
                     os.close(fd)
                 except OSError:
                     pass
-            if self.process.stderr:
-                self.process.stderr.close()
 
     def _write(self, message: dict[str, Any]) -> None:
         os.write(self._to_browser, json.dumps(message).encode() + b"\0")
@@ -129,7 +130,7 @@ class Chromium:
             if ready:
                 chunk = os.read(self._from_browser, 1 << 20)
                 if not chunk:
-                    raise BrowserError(f"Chromium exited (status {self.process.poll()})")
+                    raise BrowserError(f"Chromium exited (status {self.process.poll()}); see {self.log_path}")
                 self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
