@@ -21,11 +21,12 @@ import orjson
 
 from . import sql_dialect as sd
 from .database import savepoint, utc_now_text
-from .errors import DatabaseError, DataFileError, Json2DBError, ValidationError
+from .errors import ConfigError, DatabaseError, DataFileError, Json2DBError, ValidationError
 from .json_analyzer import (
     NUMERIC_TYPES,
     EntityPlan,
     TablePlan,
+    child_id_fields,
     choose_id_field,
     flatten,
     id_field_candidates,
@@ -36,6 +37,7 @@ from .json_analyzer import (
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches, sha256_file
 from .sources import DataDir, DataFile
+from .zoho_entities import KNOWN_ID_FIELDS
 from .table_generator import Connection, apply_plan, limits_of, load_stored_plans, taken_table_names
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ _COUNTERS = (
     "records_rejected",
     "duplicate_ids_in_files",
     "child_rows_written",
+    "incomplete_exports",
 )
 
 
@@ -90,6 +93,7 @@ class LoadStats:
     records_rejected: int = 0
     duplicate_ids_in_files: int = 0
     child_rows_written: int = 0
+    incomplete_exports: int = 0
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
@@ -166,6 +170,7 @@ class LoadStats:
             "records_rejected": self.records_rejected,
             "duplicate_ids_in_files": self.duplicate_ids_in_files,
             "child_rows_written": self.child_rows_written,
+            "incomplete_exports": self.incomplete_exports,
             "sessions_processed": len(self.sessions),
             "entities": {k: dict(v) for k, v in sorted(self.per_entity.items())},
         }
@@ -266,6 +271,7 @@ class Populator:
                         data_dir.timestamp.strftime("%Y-%m-%d %H:%M:%S") if data_dir.timestamp else None,
                         context.records,
                         utc_now_text(),
+                        data_file.ctime_ns or None,
                     ),
                 )
         except DatabaseError as exc:
@@ -297,17 +303,31 @@ class Populator:
             plan.taken_tables = self._taken_tables
 
     def _already_loaded(self, data_file: DataFile) -> bool | str:
-        """True when the ledger holds this file; else its sha256 (computed only when the
-        cheap path/size/mtime test fails) so it is not hashed twice."""
+        """True when the ledger holds this file, as it is now; else its sha256 (so that it
+        is not hashed twice).
+
+        A file is known by its path and its content: the same bytes at another path are
+        a new delivery (a value that goes A → B → A must end as A). The cheap test, run on
+        every file of every run, is path + size + mtime + ctime; only when one of them
+        differs is the file hashed, and a file whose bytes did not change is then not
+        loaded again (its new stat is remembered)."""
         row = self.conn.execute(self.sql.SELECT_LEDGER_BY_PATH, (str(data_file.path),)).fetchone()
-        if row is not None and row[1] == data_file.size and row[2] == data_file.mtime:
+        if row is None:
+            return sha256_file(data_file.path)
+        sha, size, mtime, ctime_ns = row
+        if size == data_file.size and mtime == data_file.mtime and ctime_ns in (None, data_file.ctime_ns):
             return True
         digest = sha256_file(data_file.path)
-        if row is not None and row[0] == digest:
-            return True
-        if self.conn.execute(self.sql.SELECT_LEDGER_BY_HASH, (digest, data_file.entity)).fetchone() is not None:
+        if sha == digest:
+            self.conn.execute(
+                self.sql.UPDATE_LEDGER_STAT, (data_file.size, data_file.mtime, data_file.ctime_ns, str(data_file.path))
+            )
             return True
         return digest
+
+    def _warn(self, message: str) -> None:
+        logger.warning(message)
+        self.stats.warnings.append(message)
 
     def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError) -> None:
         detail = str(exc)
@@ -351,6 +371,7 @@ class Populator:
             if not batch:
                 continue
             if plan is None:
+                _require_some_id(context.data_file, batch, self.options.primary_keys)
                 plan = EntityPlan.new(
                     entity,
                     choose_id_field(entity, batch, self.options.primary_keys),
@@ -360,6 +381,14 @@ class Populator:
                 )
                 self.plans[entity] = plan
             self._load_batch(plan, batch, context)
+        incomplete = reader.incomplete_reason()
+        if incomplete is not None:
+            self.stats.incomplete_exports += 1
+            self._warn(
+                f"{context.data_file.path}: the export is incomplete ({incomplete}); its "
+                f"{reader.records} record(s) were loaded, the rest of '{entity}' is missing: "
+                "re-run api_sync for it (all pages) and sync again"
+            )
         if plan is None:
             # An export with no records still names an entity: give it its (empty) table,
             # so that queries and reports see it.
@@ -521,11 +550,11 @@ class Populator:
         """Replace the children of every written parent that carried the array."""
         self.conn.delete_children(table.name, replaced)
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        id_field = table.id_field or ""
+        id_fields = child_id_fields(table.entity, table.field or "")
         count = 0
         for parent_id, created, updated, elements in parents:
             for position, (element, scalars) in enumerate(elements):
-                own_id = normalize_id(element.get(id_field)) if type(element) is dict else None
+                own_id = _own_id(element, id_fields)
                 layout = row_layout(table, scalars)
                 groups.setdefault(layout.columns, []).append(
                     (
@@ -568,6 +597,31 @@ class Populator:
         )
         self.stats.records_rejected += 1
         self.stats.entity(plan.entity)["rejected"] += 1
+
+
+def _require_some_id(data_file: DataFile, batch: list[dict[str, Any]], primary_keys: Mapping[str, str]) -> None:
+    """An entity json2db_sync has no id rule for, whose first records carry none of the
+    usual id fields, fails the run: loading it would put every record in quarantine
+    while the run reports success. The error names the fields that could be the id."""
+    entity = data_file.entity
+    if entity in primary_keys or entity in KNOWN_ID_FIELDS:
+        return
+    candidates = id_field_candidates(entity, primary_keys)
+    if any(normalize_id(record.get(name)) is not None for record in batch for name in candidates):
+        return
+    seen: dict[str, None] = {}
+    for record in batch[:50]:
+        for key in record:
+            if key.lower().endswith("id"):
+                seen.setdefault(key, None)
+    hint = f" (its records carry {', '.join(list(seen)[:8])})" if seen else ""
+    example = next(iter(seen), "<field>")
+    raise ConfigError(
+        f"{data_file.path}: json2db_sync has no id rule for the entity '{entity}' and none of "
+        f"{', '.join(candidates)} holds a value in its records{hint}; loading it would put "
+        f"every record in quarantine. Name its id field in processing.primary_keys, e.g. "
+        f'{{"{entity}": "{example}"}}, or move the file out of the data folder'
+    )
 
 
 @dataclass(slots=True)
@@ -627,6 +681,19 @@ class RowLayout:
                 extra[name] = raw[index]
             row.append(dumps_json(extra) if extra else None)
         return row
+
+
+def _own_id(element: Any, id_fields: tuple[str, ...]) -> str | None:
+    """A child element's own id: the first of its candidate fields it carries."""
+    if type(element) is not dict:
+        return None
+    for name in id_fields:
+        value = element.get(name)
+        if value is not None:
+            own = normalize_id(value)
+            if own is not None:
+                return own
+    return None
 
 
 def _fits_number(value: Any) -> bool:

@@ -53,6 +53,9 @@ class DataFile:
     entity: str
     size: int
     mtime: float
+    # The inode's change time: no tool sets it back (``touch -d`` and ``cp -p`` restore
+    # mtime, not ctime), so a file rewritten in place keeping size and mtime still shows.
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +225,7 @@ class _Walker:
             except OSError as exc:
                 self.warn(f"Cannot read {entry.path} ({exc.strerror or exc}); skipped. Check its permissions.")
                 continue
-            files.append(DataFile(entry.path, entity_of(entry.path), info.st_size, info.st_mtime))
+            files.append(DataFile(entry.path, entity_of(entry.path), info.st_size, info.st_mtime, info.st_ctime_ns))
         return tuple(files)
 
     def data_dir(self, folder: Path, session: str | None, timestamp: datetime | None) -> list[DataDir]:

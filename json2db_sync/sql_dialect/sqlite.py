@@ -48,6 +48,7 @@ REJECTED_TABLE = "_json2db_rejected"
 COLUMNS_TABLE = "_json2db_columns"
 TABLES_TABLE = "_json2db_tables"
 STATE_TABLE = "_json2db_state"
+FOLDERS_TABLE = "_json2db_folders"
 
 PRAGMAS_ON_OPEN = (
     "PRAGMA foreign_keys = ON",
@@ -134,7 +135,8 @@ INTERNAL_TABLES_DDL = (
     session TEXT,
     data_timestamp TEXT,
     records INTEGER NOT NULL,
-    loaded_at TEXT NOT NULL
+    loaded_at TEXT NOT NULL,
+    ctime_ns INTEGER
 )""",
     f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_sha256 ON {FILES_TABLE} (sha256)",
     f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
@@ -162,6 +164,12 @@ INTERNAL_TABLES_DDL = (
     kinds TEXT NOT NULL DEFAULT '',
     is_json_array INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (table_name, json_path)
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {FOLDERS_TABLE} (
+    path TEXT PRIMARY KEY,
+    folder_time TEXT,
+    fingerprint TEXT NOT NULL,
+    settled_at TEXT NOT NULL
 )""",
     f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
     key TEXT PRIMARY KEY,
@@ -195,14 +203,27 @@ SELECT_STATE = f"SELECT value FROM {STATE_TABLE} WHERE key = ?"
 CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 
-SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime FROM {FILES_TABLE} WHERE path = ?"
-SELECT_LEDGER_BY_HASH = f"SELECT path FROM {FILES_TABLE} WHERE sha256 = ? AND entity = ? LIMIT 1"
+SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime, ctime_ns FROM {FILES_TABLE} WHERE path = ?"
+# A file whose stat changed but whose bytes did not: remember the new stat, so that it is
+# not hashed again on every run.
+UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = ?, mtime = ?, ctime_ns = ? WHERE path = ?"
+# The oldest data folder the ledger holds: the start of the span in which no folder is
+# ever skipped silently (see sources.LedgerView).
+SELECT_LEDGER_HORIZON = f"SELECT MIN(data_timestamp) FROM {FILES_TABLE}"
+SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
+UPSERT_SETTLED_FOLDER = (
+    f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(path) DO UPDATE SET folder_time = excluded.folder_time, fingerprint = excluded.fingerprint, "
+    "settled_at = excluded.settled_at"
+)
+CLEAR_SETTLED_FOLDERS = f"DELETE FROM {FOLDERS_TABLE}"
 UPSERT_LEDGER = (
     f"INSERT INTO {FILES_TABLE} (path, sha256, size, mtime, entity, session, data_timestamp, "
-    "records, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "records, loaded_at, ctime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, "
     "mtime = excluded.mtime, entity = excluded.entity, session = excluded.session, "
-    "data_timestamp = excluded.data_timestamp, records = excluded.records, loaded_at = excluded.loaded_at"
+    "data_timestamp = excluded.data_timestamp, records = excluded.records, loaded_at = excluded.loaded_at, "
+    "ctime_ns = excluded.ctime_ns"
 )
 INSERT_REJECTED = (
     f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
