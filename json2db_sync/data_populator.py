@@ -8,6 +8,7 @@ transaction the runner opened; each file gets a savepoint, so a file skipped und
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -36,9 +37,16 @@ from .json_analyzer import (
 )
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches, sha256_file
-from .sources import DataDir, DataFile
+from .sources import DataDir, DataFile, LedgerView
 from .zoho_entities import KNOWN_ID_FIELDS
-from .table_generator import Connection, apply_plan, limits_of, load_stored_plans, taken_table_names
+from .table_generator import (
+    Connection,
+    apply_plan,
+    existing_tables,
+    limits_of,
+    load_stored_plans,
+    taken_table_names,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +66,9 @@ class LoadOptions:
     primary_keys: Mapping[str, str] = field(default_factory=dict)
     custom_columns: Mapping[str, str] = field(default_factory=dict)
     data_root: Path | None = None
+    # The run's clock (naive local, as folder names): a folder named after it dates its
+    # records without a timestamp of their own by this instead (None: the real clock).
+    run_time: datetime | None = None
 
 
 # Ids kept for the post-run verification (about 100 bytes each): beyond this, whole
@@ -94,6 +105,7 @@ class LoadStats:
     duplicate_ids_in_files: int = 0
     child_rows_written: int = 0
     incomplete_exports: int = 0
+    folders_caught_up: int = 0
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
@@ -171,6 +183,7 @@ class LoadStats:
             "duplicate_ids_in_files": self.duplicate_ids_in_files,
             "child_rows_written": self.child_rows_written,
             "incomplete_exports": self.incomplete_exports,
+            "folders_caught_up": self.folders_caught_up,
             "sessions_processed": len(self.sessions),
             "entities": {k: dict(v) for k, v in sorted(self.per_entity.items())},
         }
@@ -252,7 +265,7 @@ class Populator:
             data_file=data_file,
             data_dir=data_dir,
             relative_path=self._relative(data_file.path),
-            fallback_time=local_to_utc_text(data_dir.timestamp) or _mtime_utc(data_file.mtime),
+            fallback_time=self._fallback_time(data_dir, data_file),
         )
         before = self.stats.snapshot()
         try:
@@ -293,6 +306,21 @@ class Populator:
         self.stats.entity(data_file.entity)["files"] += 1
         if data_dir.session or data_dir.timestamp:
             self.stats.sessions.add(data_dir.session or str(data_dir.path))
+
+    def _fallback_time(self, data_dir: DataDir, data_file: DataFile) -> str:
+        """The time of records without their own ``last_modified_time`` (UTC text).
+
+        The folder's name says when api_sync fetched them, but it is a local wall-clock
+        time: in the hour a DST change repeats, the file's modification time decides
+        which of the two moments it was; a name after the run's clock (a producer clock
+        that was wrong) is replaced by the run's clock, so that such a folder cannot win
+        over every later delivery. Without a dated folder, the file's mtime is used."""
+        run_time = self.options.run_time or datetime.now()
+        run_utc = _as_utc(run_time)
+        if data_dir.timestamp is None:
+            return _mtime_utc(min(data_file.mtime, run_utc.timestamp()))
+        moment = folder_time_utc(data_dir.timestamp, data_file.mtime)
+        return min(moment, run_utc).strftime("%Y-%m-%d %H:%M:%S")
 
     def _reload_plans(self) -> None:
         self.plans.clear()
@@ -780,6 +808,64 @@ def dumps_json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A naive local time (or an aware one) as an aware UTC time."""
+    return moment.astimezone(timezone.utc)
+
+
+def folder_time_utc(moment: datetime, mtime: float | None = None) -> datetime:
+    """A folder name's naive local time in UTC. A wall-clock time that happened twice
+    (the DST fall-back hour) is the occurrence nearer the file's mtime; a time that
+    never happened (the spring-forward gap) is read as Python reads it."""
+    first = moment.replace(fold=0).astimezone(timezone.utc)
+    second = moment.replace(fold=1).astimezone(timezone.utc)
+    if first == second or mtime is None:
+        return first
+    written = datetime.fromtimestamp(mtime, tz=timezone.utc)
+    return min((first, second), key=lambda candidate: abs(candidate - written))
+
+
+def read_ledger_view(conn: Connection) -> LedgerView:
+    """What discovery needs from the ledger: its horizon (the oldest data folder loaded,
+    or an older one a restore asked for) and the settled units with their fingerprints."""
+    from .sources import parse_session_name, parse_timestamp
+
+    tables = set(existing_tables(conn))
+    if sd.FILES_TABLE not in tables:
+        return LedgerView()
+    oldest_data, oldest_session = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON).fetchone()
+    candidates = []
+    if oldest_data:
+        with contextlib.suppress(ValueError):
+            candidates.append(datetime.strptime(oldest_data, "%Y-%m-%d %H:%M:%S"))
+    if oldest_session:
+        parsed = parse_session_name(oldest_session) or parse_timestamp(oldest_session)
+        if parsed is not None:
+            candidates.append(parsed)
+    settled: dict[str, str] = {}
+    if sd.STATE_TABLE in tables:
+        row = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+        if row is not None and row[0]:
+            with contextlib.suppress(ValueError):
+                candidates.append(datetime.strptime(row[0], "%Y-%m-%d %H:%M:%S"))
+    if sd.FOLDERS_TABLE in tables:
+        settled = {path: fingerprint for path, fingerprint in conn.execute(conn.dialect.SELECT_SETTLED_FOLDERS)}
+    return LedgerView(horizon=min(candidates) if candidates else None, settled=settled)
+
+
+def record_settled(conn: Connection, settle: Mapping[str, tuple[str, str | None]]) -> None:
+    """Remember the units a complete run listed and loaded (see sources.LedgerView)."""
+    now = utc_now_text()
+    rows = [(path, folder_time, fingerprint, now) for path, (fingerprint, folder_time) in settle.items()]
+    if rows:
+        conn.executemany(conn.dialect.UPSERT_SETTLED_FOLDER, rows)
+
+
+# State key: after a restore, the oldest folder time the replaced database had loaded, so
+# that the next run catches up from there even if the restored ledger is empty.
+CATCH_UP_FROM = "catch_up_from"
 
 
 def _mtime_utc(mtime: float) -> str:

@@ -289,7 +289,7 @@ SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime, ctime_ns FROM {FILES_TABLE
 UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = %s, mtime = %s, ctime_ns = %s WHERE path = %s"
 # The oldest data folder the ledger holds: the start of the span in which no folder is
 # ever skipped silently (see sources.LedgerView).
-SELECT_LEDGER_HORIZON = f"SELECT MIN(data_timestamp) FROM {FILES_TABLE}"
+SELECT_LEDGER_HORIZON = f"SELECT MIN(data_timestamp), MIN(session) FROM {FILES_TABLE}"
 SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
 UPSERT_SETTLED_FOLDER = (
     f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (%s, %s, %s, %s) "
