@@ -204,7 +204,7 @@ class _Scope:
 
     def listed(self, folder: Path, when: datetime | None, fingerprint: str, dirs: Sequence[DataDir]) -> None:
         """Remember a listed unit as settled-to-be when nothing in it changed lately."""
-        if self.ledger is None or when is None:
+        if when is None:
             return
         newest = 0.0
         for data_dir in dirs:
