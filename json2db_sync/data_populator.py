@@ -31,7 +31,6 @@ from .json_analyzer import (
     choose_id_field,
     flatten,
     id_field_candidates,
-    local_to_utc_text,
     normalize_id,
     record_times,
 )

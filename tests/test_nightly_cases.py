@@ -346,3 +346,35 @@ def test_no_ledger_view_means_the_plain_cutoff(sessions_dir: Path) -> None:
     # night 1's session (01:50) is ten minutes older than the window: without a ledger, out
     assert (found.excluded_by_cutoff, found.pruned, found.caught_up) == (2, 0, [])
     assert [d.timestamp for d in found.dirs] == [night(2) - timedelta(minutes=10)]
+
+
+def test_a_consolidated_folder_prunes_settled_timestamp_folders_and_catches_up(tmp_path: Path) -> None:
+    """The same rules where api_sync writes raw_json/<timestamp>/ without sessions: each
+    timestamp folder is a unit of its own."""
+    raw = tmp_path / "raw_json"
+    for n in range(6):
+        at = night(n) - timedelta(minutes=10)
+        folder = raw / at.strftime(FMT)
+        folder.mkdir(parents=True)
+        (folder / "currencies.json").write_text(json.dumps([{"currency_id": "eur", "exchange_rate": 1.0 + n / 100}]))
+        age(folder, at)
+    db = tmp_path / "c.db"
+    clock = {"now": night(3)}
+    runner = JSON2DBSyncRunner(db_path=db, data_source=raw, clock=lambda: clock["now"])
+    # nights 0-3 loaded (night 4 and 5 are not written yet for this run: hide them)
+    hidden = [raw / (night(n) - timedelta(minutes=10)).strftime(FMT) for n in (4, 5)]
+    for folder in hidden:
+        folder.rename(folder.with_name("." + folder.name))
+    assert runner.full_sync_workflow(cutoff_days=30)["success"]
+    for folder in hidden:
+        folder.with_name("." + folder.name).rename(folder)
+    with open_connection(db, readonly=True) as conn:
+        ledger = read_ledger_view(conn)
+    found = discover(raw, cutoff_days=1, now=night(5), ledger=ledger)
+    assert found.pruned == 3  # nights 0-2 settled; night 3 was ten minutes old when loaded
+    assert [d.timestamp for d in found.caught_up] == [night(n) - timedelta(minutes=10) for n in (3, 4)]
+    clock["now"] = night(5)
+    result = runner.full_sync_workflow(cutoff_days=1)
+    assert result["success"], result["error"]
+    assert result["statistics"]["folders_caught_up"] == 1  # night 4, which no run had seen
+    assert rows(db, "SELECT exchange_rate FROM json_currencies") == [(1.05,)]
