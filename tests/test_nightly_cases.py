@@ -378,3 +378,18 @@ def test_a_consolidated_folder_prunes_settled_timestamp_folders_and_catches_up(t
     assert result["success"], result["error"]
     assert result["statistics"]["folders_caught_up"] == 1  # night 4, which no run had seen
     assert rows(db, "SELECT exchange_rate FROM json_currencies") == [(1.05,)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["2026-03-10_01-50-00", "2024-02-29_23-59-59", "2025-02-29_01-00-00", "2026-13-01_00-00-00",
+     "2026-03-10_24-00-00", "2026-03-10-01-50-00", "2026-03-10_1-50-000", "abcd-ef-gh_ij-kl-mn", "2026-03-10_01-50-0"],
+)
+def test_folder_names_parse_as_strptime_reads_them(name: str) -> None:
+    from json2db_sync.sources import TIMESTAMP_FORMAT, parse_timestamp
+
+    try:
+        expected = datetime.strptime(name, TIMESTAMP_FORMAT) if len(name) == 19 else None
+    except ValueError:
+        expected = None
+    assert parse_timestamp(name) == expected

@@ -290,6 +290,11 @@ UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = %s, mtime = %s, ctime_ns 
 # The oldest data folder the ledger holds: the start of the span in which no folder is
 # ever skipped silently (see sources.LedgerView).
 SELECT_LEDGER_HORIZON = f"SELECT MIN(data_timestamp), MIN(session) FROM {FILES_TABLE}"
+# What the verifier and the report need of the ledger, in one pass inside the database
+# (its rows grow with the history; a nightly run must not read them all).
+SELECT_LEDGER_SUMMARY = (
+    f"SELECT COUNT(DISTINCT session), MIN(data_timestamp), MAX(data_timestamp), MAX(loaded_at) FROM {FILES_TABLE}"
+)
 SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
 UPSERT_SETTLED_FOLDER = (
     f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (%s, %s, %s, %s) "
@@ -539,6 +544,8 @@ def select_columns(
     order_by: str | None = None,
     descending: bool = False,
     limit: bool = False,
+    in_column: str | None = None,
+    in_count: int = 0,
 ) -> str:
     """SELECT the given columns of a table (``limit`` adds ``LIMIT %s``); time columns of
     data tables come back as the tool's UTC text, as on SQLite."""
@@ -546,6 +553,9 @@ def select_columns(
         f"{_utc_text(c)} AS {q(c)}" if c in _TIME_COLUMNS else q(c) for c in columns
     )
     sql = f"SELECT {listed} FROM {q(table)}"
+    if in_column is not None:
+        # only the rows whose column holds one of ``in_count`` bound values
+        sql += f" WHERE {q(in_column)} IN ({', '.join(['%s'] * in_count)})"
     if order_by:
         sql += f" ORDER BY {q(order_by)}{' DESC' if descending else ''}"
     if limit:

@@ -210,6 +210,11 @@ UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = ?, mtime = ?, ctime_ns = 
 # The oldest data folder the ledger holds: the start of the span in which no folder is
 # ever skipped silently (see sources.LedgerView).
 SELECT_LEDGER_HORIZON = f"SELECT MIN(data_timestamp), MIN(session) FROM {FILES_TABLE}"
+# What the verifier and the report need of the ledger, in one pass inside the database
+# (its rows grow with the history; a nightly run must not read them all).
+SELECT_LEDGER_SUMMARY = (
+    f"SELECT COUNT(DISTINCT session), MIN(data_timestamp), MAX(data_timestamp), MAX(loaded_at) FROM {FILES_TABLE}"
+)
 SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
 UPSERT_SETTLED_FOLDER = (
     f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (?, ?, ?, ?) "
@@ -473,10 +478,15 @@ def select_columns(
     order_by: str | None = None,
     descending: bool = False,
     limit: bool = False,
+    in_column: str | None = None,
+    in_count: int = 0,
 ) -> str:
     """SELECT the given columns of a table (``limit`` adds ``LIMIT ?``); used to read
     internal tables whose older versions may lack some columns."""
     sql = f"SELECT {_column_list(columns)} FROM {q(table)}"
+    if in_column is not None:
+        # only the rows whose column holds one of ``in_count`` bound values
+        sql += f" WHERE {q(in_column)} IN ({', '.join(['?'] * in_count)})"
     if order_by:
         sql += f" ORDER BY {q(order_by)}{' DESC' if descending else ''}"
     if limit:
