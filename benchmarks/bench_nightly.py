@@ -2,13 +2,15 @@
 the history already loaded (issue 21: a year of sessions must cost a night what a week does).
 
 For each history length H (default 7, 100 and 365 nights) it builds, in a fresh folder,
-H nightly sessions of api_sync (nine module folders each, about 67 changed records a
-night, file times set to the simulated night), loads them once with a clock at night H
+H nightly sessions of api_sync (nine module folders each, 67 changed records a night whose
+ids cycle over a pool the first week fills, so that the tables hold the same records at
+every length; file times set to the simulated night), loads them once with a clock at night H
 (what H nightly runs leave behind: the ledger and the settled sessions), then adds one
 session a night and times ``full_sync_workflow(cutoff_days=1)`` for nights H+1 … H+R in
-the same process (the runner's clock is the simulated night). It prints per H the median
-and the spread of the R nights, and the ratios between the lengths, all measured in
-this one run. A run also reports how many session folders discovery listed.
+the same process (the runner's clock is the simulated night; the lengths take turns night
+by night so that the machine's drift reaches them alike). It prints per H the median and
+the spread of the R nights (the first left out) and the ratios between the lengths, all
+measured in this one run. A run also reports how many session folders discovery listed.
 
     python benchmarks/bench_nightly.py [--nights 7 100 365] [--repeat 15] [--work DIR] [--profile 365]
 """
@@ -53,7 +55,13 @@ def _records(entity: str, night: int, at: datetime) -> list[dict[str, Any]]:
     }.get(entity, entity[:-1] + "_id")
     out = []
     for k in range(RECORDS_A_NIGHT[entity]):
-        record: dict[str, Any] = {id_field: f"{entity[:3]}{(night * 7 + k) % 400}", "amount": float(night + k)}
+        # ids cycle over a pool the first week fills: the tables hold the same records at
+        # every history length, so that only the history (sessions, ledger) differs
+        pool = RECORDS_A_NIGHT[entity] * 7
+        record: dict[str, Any] = {
+            id_field: f"{entity[:3]}{(night * RECORDS_A_NIGHT[entity] + k) % pool}",
+            "amount": float(night + k),
+        }
         if entity not in ("bankaccounts", "currencies"):
             record["last_modified_time"] = _zoho_time(at)
             record["line_items"] = [{"line_item_id": f"l{night}-{k}-{j}", "rate": float(j)} for j in range(2)]
@@ -78,46 +86,52 @@ def write_night(sessions: Path, night: int) -> None:
     os.utime(session, (epoch, epoch))
 
 
-def measure(history: int, repeat: int, work: Path, profile: bool) -> dict[str, Any]:
-    from json2db_sync import JSON2DBSyncRunner
+class History:
+    """One history length: its tree and database, loaded up to night H, and its timings."""
 
-    root = work / f"h{history}"
-    shutil.rmtree(root, ignore_errors=True)
-    sessions = root / "api_sync" / "data" / "sync_sessions"
-    sessions.mkdir(parents=True)
-    db = root / "nightly.db"
-    for night in range(history):
-        write_night(sessions, night)
-    clock = {"now": FIRST_NIGHT + timedelta(days=history - 1)}
-    runner = JSON2DBSyncRunner(db_path=db, data_source=sessions, clock=lambda: clock["now"])
-    first = runner.full_sync_workflow(cutoff_days=36500)
-    assert first["success"], first["error"]
-    times: list[float] = []
-    profiler = cProfile.Profile() if profile else None
-    for offset in range(repeat):
-        night = history + offset
-        write_night(sessions, night)
-        clock["now"] = FIRST_NIGHT + timedelta(days=night)
+    def __init__(self, history: int, work: Path) -> None:
+        from json2db_sync import JSON2DBSyncRunner
+
+        self.history = history
+        root = work / f"h{history}"
+        shutil.rmtree(root, ignore_errors=True)
+        self.sessions = root / "api_sync" / "data" / "sync_sessions"
+        self.sessions.mkdir(parents=True)
+        for night in range(history):
+            write_night(self.sessions, night)
+        self.clock = FIRST_NIGHT + timedelta(days=history - 1)
+        self.runner = JSON2DBSyncRunner(db_path=root / "nightly.db", data_source=self.sessions, clock=lambda: self.clock)
+        first = self.runner.full_sync_workflow(cutoff_days=36500)
+        assert first["success"], first["error"]
+        self.next_night = history
+        self.times: list[float] = []
+
+    def night(self, profiler: cProfile.Profile | None) -> None:
+        """Write the next night's session and time that night's run."""
+        night = self.next_night
+        self.next_night += 1
+        write_night(self.sessions, night)
+        self.clock = FIRST_NIGHT + timedelta(days=night)
         if profiler is not None:
             profiler.enable()
         started = time.perf_counter()
-        result = runner.full_sync_workflow(cutoff_days=1)
+        result = self.runner.full_sync_workflow(cutoff_days=1)
         elapsed = time.perf_counter() - started
         if profiler is not None:
             profiler.disable()
         assert result["success"], result["error"]
         assert result["statistics"]["files_loaded"] == len(MODULES), result["statistics"]
-        times.append(elapsed)
-    if profiler is not None:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-    steady = times[1:] if len(times) > 2 else times
-    return {
-        "history_nights": history,
-        "session_folders": history + repeat,
-        "median_s": statistics.median(steady),
-        "min_s": min(steady),
-        "max_s": max(steady),
-    }
+        self.times.append(elapsed)
+
+    def row(self) -> dict[str, Any]:
+        steady = self.times[1:] if len(self.times) > 2 else self.times
+        return {
+            "history_nights": self.history,
+            "session_folders": self.next_night,
+            "median_s": statistics.median(steady),
+            "min_s": min(steady),
+            "max_s": max(steady),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,10 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=None, help="cProfile the nightly runs of this history length")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_nightly_"))
-    rows = []
-    # alternate the lengths twice so that machine drift spreads over all of them
-    for history in args.nights:
-        rows.append(measure(history, args.repeat, work, args.profile == history))
+    histories = [History(history, work) for history in args.nights]
+    profiler = cProfile.Profile() if args.profile is not None else None
+    # the lengths take turns night by night, so that the machine's drift reaches them alike
+    for _ in range(args.repeat):
+        for item in histories:
+            item.night(profiler if item.history == args.profile else None)
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    rows = [item.row() for item in histories]
     base = rows[0]["median_s"]
     print(f"{'history (nights)':>17} {'folders':>8} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'ratio':>6}")
     for row in rows:
