@@ -73,7 +73,7 @@ def test_a_skipped_night_is_loaded_by_the_next_one_whatever_the_cutoff(backend: 
     result = runner.full_sync_workflow(cutoff_days=1)
     assert result["success"], result["error"]
     assert result["statistics"]["folders_caught_up"] == 2  # nights 1 and 2 (one folder each)
-    assert any("older than the cutoff that the ledger did not hold" in w for w in result["warnings"])
+    assert any("older than the cutoff that the ledger did not hold" in w for w in result["notes"])
     assert sorted(values(backend, "SELECT id FROM json_invoices")) == ["i0", "i1", "i2", "i3"]
     assert values(backend, "SELECT balance FROM json_bankaccounts") == [3.0]
 
@@ -130,7 +130,7 @@ def test_after_a_restore_the_next_sync_loads_what_the_backup_lacks(workspace: Pa
     clock["now"] = night(6)
     result = runner.full_sync_workflow(cutoff_days=1)
     assert result["success"], result["error"]
-    assert any("restored from a backup" in w for w in result["warnings"])
+    assert any("restored from a backup" in w for w in result["notes"])
     assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [(f"i{n}",) for n in range(7)]
     assert rows(db_path, "SELECT balance FROM json_bankaccounts") == [(6.0,)]
 
