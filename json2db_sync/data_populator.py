@@ -597,11 +597,10 @@ class Populator:
         parents = FolderParents(field_name, child_id_field(entity, field_name))
         plan = self.plans.get(entity)
         id_field = plan.id_field if plan else id_field_candidates(entity, self.options.primary_keys)[0]
-        fallback = local_to_utc_text(data_dir.timestamp)
         for data_file in data_dir.files:
             if data_file.entity != entity or data_file.child_field is not None:
                 continue
-            fallback_time = fallback or _mtime_utc(data_file.mtime)
+            fallback_time = self._fallback_time(data_dir, data_file)  # as when it was loaded
             for batch in iter_record_batches(
                 data_file.path,
                 entity,
