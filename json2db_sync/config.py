@@ -610,6 +610,13 @@ class JSON2DBConfig:
             )
         return s.json_dir
 
+    def places(self, json_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+        """The folders :meth:`discover` would read (``json_dir``: that one folder), as
+        absolute paths: what the ledger's rows under them start with."""
+        if json_dir is not None:
+            return [self._absolute(json_dir)]
+        return self._places()
+
     def _places(self) -> list[Path]:
         """Where to look, in order: data_root first, then the api_sync fallbacks."""
         s = self.settings

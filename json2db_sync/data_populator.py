@@ -12,6 +12,7 @@ import contextlib
 import gc
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -1040,29 +1041,37 @@ def folder_time_utc(moment: datetime, mtime: float | None = None) -> datetime:
     return min((first, second), key=lambda candidate: abs(candidate - written))
 
 
-def read_ledger_view(conn: Connection) -> LedgerView:
-    """What discovery needs from the ledger: its horizon (the oldest data folder loaded,
-    or an older one a restore asked for) and the settled units with their fingerprints."""
+def read_ledger_view(conn: Connection, roots: Sequence[Path] | None = None) -> LedgerView:
+    """What discovery needs from the ledger: its horizon (the oldest data folder loaded
+    under ``roots``, the places the run reads, or anywhere when None; or an older time a
+    restore asked for) and the settled units with their fingerprints."""
     from .sources import parse_session_name, parse_timestamp
 
     tables = set(existing_tables(conn))
     if sd.FILES_TABLE not in tables:
         return LedgerView()
-    oldest_data, oldest_session = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON).fetchone()
-    candidates = []
-    if oldest_data:
-        with contextlib.suppress(ValueError):
-            candidates.append(datetime.strptime(oldest_data, "%Y-%m-%d %H:%M:%S"))
-    if oldest_session:
-        parsed = parse_session_name(oldest_session) or parse_timestamp(oldest_session)
-        if parsed is not None:
-            candidates.append(parsed)
-    settled: dict[str, str] = {}
+    candidates: list[datetime] = []
+    texts: list[str] = []
+    if roots is None:
+        oldest_data, oldest_session = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON).fetchone()
+        if oldest_session:
+            parsed = parse_session_name(oldest_session) or parse_timestamp(oldest_session)
+            if parsed is not None:
+                candidates.append(parsed)
+        texts.append(oldest_data or "")
+    else:
+        for root in roots:
+            prefix = os.path.join(str(root), "")
+            row = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON_UNDER, (len(prefix), prefix)).fetchone()
+            texts.append(row[0] if row else "")
     if sd.STATE_TABLE in tables:
         row = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
-        if row is not None and row[0]:
+        texts.append(row[0] if row is not None and row[0] else "")
+    for text in texts:
+        if text:
             with contextlib.suppress(ValueError):
-                candidates.append(datetime.strptime(row[0], "%Y-%m-%d %H:%M:%S"))
+                candidates.append(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"))
+    settled: dict[str, str] = {}
     if sd.FOLDERS_TABLE in tables:
         settled = {path: fingerprint for path, fingerprint in conn.execute(conn.dialect.SELECT_SETTLED_FOLDERS)}
     return LedgerView(horizon=min(candidates) if candidates else None, settled=settled)

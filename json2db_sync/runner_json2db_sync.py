@@ -302,7 +302,7 @@ class JSON2DBSyncRunner:
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
-        found = self._discover(json_dir, cutoff, warnings, ledger=_ledger_view(path))
+        found = self._discover(json_dir, cutoff, warnings, ledger=_ledger_view(path, self.config.places(json_dir)))
         if wanted is not None:
             self._check_entity_filter(wanted, found, json_dir, warnings)
         completes_reload = reload_all and wanted is None and json_dir is None
@@ -913,7 +913,7 @@ class JSON2DBSyncRunner:
             if not source.is_file():
                 raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
             with path.writer_lock(operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
-                replaced = _ledger_view(path)
+                replaced = _ledger_view(path, self.config.places(None))
                 safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1, label=SAFETY_LABEL)
                 path.restore(source)
                 self._mark_catch_up(path, replaced)
@@ -971,7 +971,7 @@ def _full_reload_pending(path: Destination) -> bool:
         return False
 
 
-def _ledger_view(path: Destination) -> LedgerView | None:
+def _ledger_view(path: Destination, roots: Sequence[Path] | None = None) -> LedgerView | None:
     """The ledger's horizon and settled units, read without the lock (a run that loads
     meanwhile only makes this view older: the run then lists, and the ledger skips,
     a little more than it needed to). None when there is no database yet."""
@@ -979,7 +979,7 @@ def _ledger_view(path: Destination) -> LedgerView | None:
         return None
     try:
         with path.open(readonly=True) as conn:
-            return read_ledger_view(conn)
+            return read_ledger_view(conn, roots)
     except (sqlite3.Error, Json2DBError):
         return None
 

@@ -393,3 +393,26 @@ def test_folder_names_parse_as_strptime_reads_them(name: str) -> None:
     except ValueError:
         expected = None
     assert parse_timestamp(name) == expected
+
+
+def test_an_old_folder_loaded_from_elsewhere_does_not_widen_the_catch_up(
+    workspace: Path, sessions_dir: Path, db_path: Path
+) -> None:
+    """The horizon is the oldest folder loaded from the places the run reads: a one-off load
+    of an old export from another folder must not make the nightly job load the configured
+    source's old history, which the first load's cutoff left out on purpose."""
+    for n in range(6):
+        nightly_session(sessions_dir, n)
+    other = workspace / "old_export" / "raw_json" / (night(-30)).strftime(FMT)
+    other.mkdir(parents=True)
+    (other / "currencies.json").write_text(json.dumps([{"currency_id": "usd", "exchange_rate": 1.0}]))
+    clock = {"now": night(5)}
+    runner = JSON2DBSyncRunner(clock=lambda: clock["now"])
+    assert runner.full_sync_workflow(cutoff_days=1)["success"]  # the first load: night 5 only
+    assert runner.populate_tables(json_dir=other.parent, cutoff_days=36500)["success"]
+    nightly_session(sessions_dir, 6)
+    clock["now"] = night(6)
+    result = runner.full_sync_workflow(cutoff_days=1)
+    assert result["success"], result["error"]
+    assert result["statistics"]["folders_caught_up"] == 0
+    assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [("i5",), ("i6",)]

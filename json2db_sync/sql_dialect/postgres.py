@@ -297,6 +297,12 @@ UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = %s, mtime = %s, ctime_ns 
 SELECT_LEDGER_HORIZON = (
     f"SELECT (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), (SELECT MIN(session) FROM {FILES_TABLE})"
 )
+# The oldest data folder the ledger holds under one data root (a path prefix): loads of
+# other folders into the same database do not widen what the configured source catches up.
+SELECT_LEDGER_HORIZON_UNDER = (
+    f"SELECT data_timestamp FROM {FILES_TABLE} WHERE data_timestamp IS NOT NULL "
+    "AND substr(path, 1, %s) = %s ORDER BY data_timestamp LIMIT 1"
+)
 # What the verifier and the report need of the ledger, read from its indexes
 # (its rows grow with the history; a nightly run must not read them all).
 SELECT_LEDGER_SUMMARY = (
