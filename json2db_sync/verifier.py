@@ -963,7 +963,9 @@ def check_producer_counts(ctx: VerifyContext) -> Check:
     """Each loaded file holds as many records as api_sync's ``sync_metadata_<module>.json``
     beside it says it fetched: the one count that does not come from the file itself."""
     name = "producer_counts"
-    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS))
+    # only the run's own ledger rows when it names them (the ledger grows with the history)
+    where = ("path", sorted(ctx.source_files)) if ctx.source_files is not None else None
+    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS, where_in=where))
     by_folder: dict[Path, dict[str, dict[str, object]]] = {}
     for row in ledger:
         path = row["path"]
