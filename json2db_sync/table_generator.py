@@ -44,6 +44,8 @@ def ensure_internal_tables(conn: Connection) -> None:
     for statement in conn.dialect.INTERNAL_TABLES_DDL:
         conn.execute(statement)
     _upgrade_internal_tables(conn)
+    for statement in conn.dialect.INTERNAL_INDEXES_DDL:
+        conn.execute(statement)
 
 
 def _upgrade_internal_tables(conn: Connection) -> None:

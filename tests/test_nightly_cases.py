@@ -416,3 +416,22 @@ def test_an_old_folder_loaded_from_elsewhere_does_not_widen_the_catch_up(
     assert result["success"], result["error"]
     assert result["statistics"]["folders_caught_up"] == 0
     assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [("i5",), ("i6",)]
+
+
+def test_a_ledger_from_an_older_version_is_brought_up_to_date(sessions_dir: Path, db_path: Path) -> None:
+    """A ledger without data_timestamp and ctime_ns (older versions): the columns are added
+    before the indexes that need them, and the nightly rules work on it."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "CREATE TABLE _json2db_files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, "
+            "mtime REAL NOT NULL, entity TEXT NOT NULL, session TEXT, records INTEGER NOT NULL, loaded_at TEXT NOT NULL)"
+        )
+    nightly_session(sessions_dir, 0)
+    clock = {"now": night(0)}
+    result = JSON2DBSyncRunner(clock=lambda: clock["now"]).full_sync_workflow(cutoff_days=1)
+    assert result["success"], result["error"]
+    columns = {r[1] for r in rows(db_path, "PRAGMA table_info('_json2db_files')")}
+    assert {"data_timestamp", "ctime_ns"} <= columns
+    indexes = {r[1] for r in rows(db_path, "PRAGMA index_list('_json2db_files')")}
+    assert {"_json2db_files_data_timestamp", "_json2db_files_session", "_json2db_files_loaded_at"} <= indexes

@@ -139,11 +139,6 @@ INTERNAL_TABLES_DDL = (
     ctime_ns INTEGER
 )""",
     f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_sha256 ON {FILES_TABLE} (sha256)",
-    # The ledger grows with the history: the oldest and newest times and the session count a
-    # nightly run asks for are read from these indexes, not from every row.
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_data_timestamp ON {FILES_TABLE} (data_timestamp)",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_session ON {FILES_TABLE} (session)",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_loaded_at ON {FILES_TABLE} (loaded_at)",
     f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
     run_id INTEGER PRIMARY KEY,
     operation TEXT NOT NULL,
@@ -187,6 +182,15 @@ INTERNAL_TABLES_DDL = (
     field TEXT,
     id_field TEXT
 )""",
+)
+
+# The ledger grows with the history: the oldest and newest times and the session count a
+# nightly run asks for are read from these indexes, not from every row. (Created after the
+# internal tables are brought up to date: an old ledger may lack data_timestamp before.)
+INTERNAL_INDEXES_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_data_timestamp ON {FILES_TABLE} (data_timestamp)",
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_session ON {FILES_TABLE} (session)",
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_loaded_at ON {FILES_TABLE} (loaded_at)",
 )
 
 SELECT_COLUMN_MAP = (
