@@ -491,6 +491,9 @@ class RecordReader:
                 self._set_shape("array", None)
                 return start
             if first != b"{":
+                wide = _wide_encoding(self.path)
+                if wide is not None:
+                    raise _wide_encoding_error(self.path, wide)
                 raise ValidationError(
                     f"{self.path}: JSON file must contain an array of records "
                     f"(found {_describe_first_byte(first)}); {_ADVICE_DATA_FILES}"
@@ -787,6 +790,9 @@ def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
             f"are not amounts in the books); fix the export: {_ADVICE_BROKEN}"
         ) from None
     except json.JSONDecodeError as exc:
+        wide = _wide_encoding(path)
+        if wide is not None:
+            raise _wide_encoding_error(path, wide) from None
         raise DataFileError(
             f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; {_ADVICE_BROKEN}"
         ) from None
@@ -798,6 +804,9 @@ def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
 
 def _orjson_error(path: Path, body: memoryview, skipped: int, exc: orjson.JSONDecodeError) -> Json2DBError:
     """A DataFileError naming the position (line and column) and, where recognisable, the cause."""
+    wide = _wide_encoding(path)
+    if wide is not None:
+        return _wide_encoding_error(path, wide)
     reason = str(exc).split(": line ")[0]
     where = f"line {exc.lineno}, column {exc.colno}"
     if "depth limit" in reason:
@@ -881,9 +890,48 @@ def _is_lone_surrogate(window: bytes, match: re.Match[bytes]) -> bool:
 
 
 def _utf8_error(path: Path, offset: int) -> DataFileError:
+    wide = _wide_encoding(path)
+    if wide is not None:
+        return _wide_encoding_error(path, wide)
     return DataFileError(
         f"{path}: not valid UTF-8 at byte offset {offset}; JSON files must be UTF-8: re-export the file "
-        "or convert it (e.g. iconv -f latin1 -t utf-8)"
+        "as UTF-8, or convert it from the encoding it is in (for a Windows export usually "
+        "iconv -f cp1252 -t utf-8)"
+    )
+
+
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _wide_encoding(path: Path) -> str | None:
+    """"UTF-16" or "UTF-32" when the file's start says so (a byte order mark, or the NUL
+    bytes that ASCII text has between its characters in those encodings); else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return None
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            return name
+    if len(head) >= 4 and head.count(0) * 2 >= len(head):
+        # No mark: the side the NULs are on gives the byte order iconv needs to be told.
+        name = "UTF-32" if head.count(0) * 4 >= len(head) * 3 else "UTF-16"
+        return name + ("LE" if head[0] != 0 else "BE")
+    return None
+
+
+def _wide_encoding_error(path: Path, encoding: str) -> DataFileError:
+    """A file in UTF-16/UTF-32 (a Windows "Unicode" save): say so and how to convert it."""
+    return DataFileError(
+        f"{path}: the file is in {encoding}, not UTF-8; JSON files must be UTF-8: convert it "
+        f"(e.g. iconv -f {encoding} -t UTF-8 {path.name} > {path.stem}.utf8.json, then replace the file) "
+        "or re-export it as UTF-8"
     )
 
 
@@ -1077,6 +1125,9 @@ def _streamed_error(path: Path, reader: _TrackingReader, exc: Exception) -> Exce
     reason = str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
     if "integer overflow" in reason:
         return _NeedsExactNumbers()
+    wide = _wide_encoding(path)
+    if wide is not None:
+        return _wide_encoding_error(path, wide)
     where = f"bytes {reader.start}-{reader.end} (from line {reader.lines_before + 1})"
     if "UTF8" in reason or "UTF-8" in reason:
         offset = _first_invalid_utf8(path)

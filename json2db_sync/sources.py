@@ -421,9 +421,10 @@ def discover(
 
     excluded: list[DataDir] = []
     if cutoff_days is not None:
-        limit = now - timedelta(days=cutoff_days)
-        excluded = [d for d in dirs if d.timestamp is not None and d.timestamp < limit]
-        dirs = [d for d in dirs if d.timestamp is None or d.timestamp >= limit]
+        limit = _cutoff_limit(now, cutoff_days)
+        if limit is not None:
+            excluded = [d for d in dirs if d.timestamp is not None and d.timestamp < limit]
+            dirs = [d for d in dirs if d.timestamp is None or d.timestamp >= limit]
     newest_age = None
     if excluded:
         newest = max(d.timestamp for d in excluded if d.timestamp is not None)
@@ -517,3 +518,12 @@ def describe_discovery(discovery: Discovery, *, now: datetime | None = None) -> 
             }
         )
     return described
+
+
+def _cutoff_limit(now: datetime, cutoff_days: int) -> datetime | None:
+    """The oldest timestamp a cutoff keeps; None when the cutoff reaches past the calendar's
+    start (``--cutoff-days 1000000``), which keeps everything rather than failing."""
+    try:
+        return now - timedelta(days=cutoff_days)
+    except OverflowError:
+        return None
