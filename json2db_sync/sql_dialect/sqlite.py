@@ -58,6 +58,7 @@ PRAGMA_WAL = "PRAGMA journal_mode = WAL"
 PRAGMA_JOURNAL_DELETE = "PRAGMA journal_mode = DELETE"
 PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
+COUNT_TABLES = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
 
 
