@@ -186,17 +186,31 @@ def to_utc_text(value: Any) -> str | None:
 
 
 def _general_to_utc_text(value: str) -> str | None:
-    """:func:`to_utc_text` for any accepted shape (regex, then ``fromisoformat``)."""
+    """:func:`to_utc_text` for any accepted shape (regex, then ``fromisoformat``).
+
+    A fraction of a second is kept (``2026-06-09 20:48:58.25``): two versions saved within
+    one second must not tie. It is kept as the source's digits, up to the microsecond
+    (PostgreSQL's precision, so both databases compare the same instants), trailing zeros
+    dropped: then the text sorts in time order, ``...:58`` before ``...:58.000001``."""
     text = value.strip()
-    if not _ZOHO_TIME.match(text):
+    match = _ZOHO_TIME.match(text)
+    if not match:
         return None
+    fraction = match.group("frac")
+    if fraction:
+        text = text[: match.start("frac")] + text[match.end("frac") :]
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is not None:
             moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
         return None
-    return moment.replace(microsecond=0).isoformat(sep=" ")
+    whole = moment.replace(microsecond=0).isoformat(sep=" ")
+    if fraction and match.group("time") and match.group("time").count(":") == 2:
+        digits = fraction[1:7].rstrip("0")  # offsets move whole minutes: the fraction stays
+        if digits:
+            return f"{whole}.{digits}"
+    return whole
 
 
 def local_to_utc_text(moment: datetime | None) -> str | None:

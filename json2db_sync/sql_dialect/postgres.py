@@ -487,8 +487,14 @@ LIST_INDEXES = "SELECT indexname FROM pg_indexes WHERE schemaname = current_sche
 
 
 def _utc_text(column: str) -> str:
-    """A TIMESTAMPTZ column as the tool's UTC text (``YYYY-MM-DD HH:MM:SS``)."""
-    return f"to_char({q(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    """A TIMESTAMPTZ column as the tool's UTC text (``YYYY-MM-DD HH:MM:SS``, with the
+    fraction of a second when there is one, trailing zeros dropped: the text the SQLite
+    side stores, so newest-wins compares the same instants on both)."""
+    return _utc_text_of(q(column))
+
+
+def _utc_text_of(expression: str) -> str:
+    return f"rtrim(rtrim(to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '0'), '.')"
 
 
 def select_updated_at(table: str, count: int) -> str:
@@ -507,7 +513,7 @@ _TIME_COLUMNS = ("created_at", "updated_at")
 
 def max_value(table: str, column: str) -> str:
     if column in _TIME_COLUMNS:
-        return f"SELECT to_char(MAX({q(column)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM {q(table)}"
+        return f"SELECT {_utc_text_of(f'MAX({q(column)})')} FROM {q(table)}"
     return f"SELECT MAX({q(column)}) FROM {q(table)}"
 
 
