@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -504,18 +505,45 @@ class Populator:
                 )
 
     def _report_conflicts(self, plan: EntityPlan) -> None:
+        """Warn, naming the column, about values its type cannot hold: text in a number
+        column, and numbers no number column holds exactly (kept as their exact text)."""
         for table in plan.tables():
             for column in table.new_conflicts:
-                declared = next(spec.sql_type for spec in table.columns.values() if spec.name == column)
+                spec = next(spec for spec in table.columns.values() if spec.name == column)
+                if spec.path in table.exact_number_paths:
+                    continue  # said below, in the words for numbers
                 message = (
-                    f"{table.name}.{column}: values that are not numbers arrived for a column "
-                    f"declared {declared}; they are kept exactly in "
+                    f"{table.name}.{column}: text values arrived for a column "
+                    f"declared {spec.sql_type}; they are kept exactly in "
                     f"{sd.OVERFLOW_COLUMN} (the column holds NULL for them). Recreate the tables "
                     "to type the column from all the data."
                 )
                 logger.warning(message)
                 self.stats.warnings.append(message)
             table.new_conflicts.clear()
+            for path, example in table.exact_number_paths.items():
+                if path in table.warned_exact_paths:
+                    continue
+                table.warned_exact_paths.add(path)
+                message = self._exact_number_warning(table, path, example)
+                logger.warning(message)
+                self.stats.warnings.append(message)
+
+    @staticmethod
+    def _exact_number_warning(table: TablePlan, path: tuple[str, ...], example: Any) -> str:
+        spec = table.columns.get(path)
+        column = spec.name if spec is not None else ".".join(path)
+        where = (
+            f"in {sd.OVERFLOW_COLUMN} (the column holds NULL for them)"
+            if spec is None or spec.is_overflow or path in table.conflict_paths
+            else "as text in the column"
+        )
+        return (
+            f"{table.name}.{column}: numbers with more digits than a number column holds exactly arrived "
+            f"(e.g. {example}: beyond a 64-bit integer or a double's 15-17 significant digits); they are "
+            f"kept exactly, {where}, not rounded. Sums over this column need a cast (CAST(... AS NUMERIC)) "
+            "or the source fixed"
+        )
 
     def _stored_updated_at(self, table: str, ids: list[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
@@ -823,6 +851,8 @@ def to_sql_value(value: Any, sql_type: str) -> Any:
         return value if sd.INT64_MIN <= value <= sd.INT64_MAX else str(value)
     if isinstance(value, float):
         return value
+    if isinstance(value, Decimal):
+        return str(value)  # the source's exact text (see reader.inexact_decimal)
     return dumps_json(value)
 
 
@@ -833,11 +863,18 @@ def _dumps_list(value: list[Any]) -> str:
 
 
 def dumps_json(value: Any) -> str:
-    """Compact JSON text; exact for integers beyond 64 bits (orjson refuses those)."""
+    """Compact JSON text; exact for integers beyond 64 bits (orjson refuses those) and
+    for decimals a double would round (written as their exact text, a JSON string)."""
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=_exact_text).decode()
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_exact_text)
+
+
+def _exact_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _mtime_utc(mtime: float) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timezone
+from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -239,6 +240,7 @@ _KIND_OF_TYPE: dict[type, str] = {
     float: KIND_FLOAT,
     list: KIND_TEXT,
     dict: KIND_TEXT,
+    Decimal: KIND_TEXT,  # a decimal a double would round: kept as its exact text
 }
 
 
@@ -415,6 +417,10 @@ class TablePlan:
     # Values that do not fit a numeric column's declared type (see _new_vote).
     conflict_paths: set[Path_] = dc_field(default_factory=set)
     new_conflicts: list[str] = dc_field(default_factory=list)
+    # Paths that have held numbers kept as exact text, with the first such value (the
+    # populator warns once per column and run, naming it).
+    exact_number_paths: dict[Path_, Any] = dc_field(default_factory=dict)
+    warned_exact_paths: set[Path_] = dc_field(default_factory=set)
     pending_null_fixups: set[str] = dc_field(default_factory=set)
     # Record shapes (keys, value types) already voted → a getter of the values still worth
     # a look (None: none is).
@@ -468,13 +474,19 @@ class TablePlan:
             kind = _KIND_OF_TYPE.get(value_type)
             if kind is None or (value_type is str and not value):
                 continue
-            if value_type is list or (value_type is int and not (sd.INT64_MIN <= value <= sd.INT64_MAX)):
-                # Arrays become JSON text and integers beyond 64 bits exact text: rows
-                # with such paths need converting (see data_populator.RowLayout).
+            exact_number = value_type is Decimal or (
+                value_type is int and not (sd.INT64_MIN <= value <= sd.INT64_MAX)
+            )
+            if value_type is list or exact_number:
+                # Arrays become JSON text, and numbers no number column holds exactly
+                # (integers beyond 64 bits, decimals a double would round) their exact
+                # text: rows with such paths need converting (see data_populator.RowLayout).
                 kind = KIND_TEXT
                 if path not in self.converted_paths:
                     self.converted_paths.add(path)
                     self.layouts.clear()
+                if exact_number and path not in self.exact_number_paths:
+                    self.exact_number_paths[path] = value
             if kind not in votes:
                 self._new_vote(path, kind, votes)
 

@@ -120,11 +120,16 @@ _ADVICE_DATA_FILES = (
 )
 _ADVICE_BROKEN = "re-run api_sync for this entity, or move the file out of the data folder"
 
-# Digits mapped to "0", "-" kept, everything else to " ": an integer beyond 64 bits then shows
+# Digits mapped to "0", "-" and "." kept, everything else to " ": an integer beyond 64 bits then shows
 # as 20 zeros in a row (or "-" and 19). Found in ~0.045 s per 57 MiB (a regex takes 10x that).
-_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b == 0x2D else 0x20 for b in range(256))
+_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b in (0x2D, 0x2E) else 0x20 for b in range(256))
 _BIG_POSITIVE = b"0" * 20
 _BIG_NEGATIVE = b"-" + b"0" * 19
+# The "." is kept by a second table: a decimal with more than 15 significant digits has at
+# least 8 of them on one side of its point.
+_LONG_BEFORE_POINT = b"0" * 8 + b"."
+_LONG_AFTER_POINT = b"." + b"0" * 8
+_LONG_DECIMAL = re.compile(rb"-?(?:[0-9]{8,}\.[0-9]*|[0-9]*\.[0-9]{8,})(?:[eE][-+]?[0-9]+)?")
 _NON_FINITE_LITERAL = re.compile(r"Infinity|NaN")  # where orjson stops (its pos counts characters)
 _BLANK = re.compile(rb"[ \t\r\n]*")
 
@@ -170,7 +175,9 @@ class RecordReader:
         streamed: True when the file was streamed with ijson rather than read whole.
         size: the file's size in bytes (None before reading starts).
         done: True once every batch has been yielded.
-        big_integers: True once a record holding an integer beyond 64 bits was handed out
+        big_integers: True once a record holding a number a double cannot hold exactly (an
+            integer beyond 64 bits, or a decimal with more significant digits than a double
+            keeps, which comes as a ``Decimal``) was handed out
             (the populator then checks every integer's range for the rest of the file).
 
     Raises (while iterating): ``DataFileError`` for a file that cannot be read or is not valid
@@ -315,6 +322,7 @@ class RecordReader:
         ijson; on an integer beyond 64 bits, ijson starts again exactly (Decimal mode)."""
         start = self._detect_streamed_shape()
         skip = 0
+        exact: bool | None = None
         if self.shape in ("array", "list_envelope"):
             try:
                 yield from self._chunks(start)
@@ -323,6 +331,7 @@ class RecordReader:
                 logger.debug("%s: chunked parsing stopped (%s); streaming with ijson from record %d",
                              self.path, exc, self.records)
                 skip = self.records
+                exact = True if exc.exact else None
         offset = _lone_surrogate_offset(self.path)
         if offset is not None:
             # yajl would turn it into "?" silently; the whole-file path refuses it too
@@ -332,6 +341,13 @@ class RecordReader:
             )
         prefixes = {"array": "item", "list_envelope": f"{self.envelope_key}.item", "detail_envelope": self.envelope_key}
         prefix = prefixes.get(self.shape or "record") or ""
+        if exact is None:
+            # Not settled by the chunks: one cheap pass over the bytes says whether ijson's
+            # floats would round a number (its integers past 64 bits announce themselves).
+            exact = _file_needs_exact_numbers(self.path)
+        if exact:
+            yield from self._stream_items(start, prefix, exact=True, skip=skip)
+            return
         try:
             yield from self._stream_items(start, prefix, exact=False, skip=skip)
         except _NeedsExactNumbers:
@@ -367,8 +383,8 @@ class RecordReader:
                         buffer += data
                     if token is None:
                         token = _first_key_token(buffer)
-                    if _has_big_integer(memoryview(buffer)):
-                        raise _ChunkingFailed("integers beyond 64 bits need the exact parser")
+                    if _needs_exact_numbers(memoryview(buffer)):
+                        raise _ChunkingFailed("numbers a double cannot hold need the exact parser", exact=True)
                     if at_end:
                         records = self._parse_last_chunk(buffer)
                     else:
@@ -737,7 +753,7 @@ def _parse_document(path: Path, data: bytes) -> Any:
         body = body[len(_BOM) :]
     if _BLANK.fullmatch(body):
         raise _empty(path)
-    if _has_big_integer(body):
+    if _needs_exact_numbers(body):
         return _parse_exact(path, body, len(data) - len(body))
     try:
         return orjson.loads(body)
@@ -747,18 +763,55 @@ def _parse_document(path: Path, data: bytes) -> Any:
         raise _orjson_error(path, body, len(data) - len(body), exc) from None
 
 
-def _has_big_integer(body: memoryview) -> bool:
-    """Whether the bytes may hold an integer beyond 64 bits (a run of 20 digits, or "-" and 19).
+def _needs_exact_numbers(body: memoryview) -> bool:
+    """Whether the bytes may hold a number a double cannot give back exactly: an integer
+    beyond 64 bits (a run of 20 digits, or "-" and 19), or a decimal whose value as a
+    double differs from its text (``99999999999999.99``: more significant digits than a
+    double holds).
 
-    orjson would silently turn such a number into a float; false positives (long digit runs in
-    strings) only cost a slower exact parse.
+    orjson would silently turn such a number into a rounded float. The byte test is cheap
+    (a translate and four substring searches per MiB); for decimals it only picks the MiBs
+    holding 8 digits in a row beside a ".", which are then checked number by number.
+    False positives (long digit runs in strings) only cost a slower exact parse.
     """
     overlap = len(_BIG_POSITIVE)
     for start in range(0, len(body), _CHUNK):
-        chunk = bytes(body[start : start + _CHUNK + overlap]).translate(_DIGITS_TABLE)
+        raw = bytes(body[start : start + _CHUNK + overlap])
+        chunk = raw.translate(_DIGITS_TABLE)
         if _BIG_POSITIVE in chunk or _BIG_NEGATIVE in chunk:
             return True
+        if (_LONG_BEFORE_POINT in chunk or _LONG_AFTER_POINT in chunk) and _holds_inexact_decimal(raw):
+            return True
     return False
+
+
+def _holds_inexact_decimal(raw: bytes) -> bool:
+    """Whether a number in these bytes loses digits as a double (each long candidate checked)."""
+    return any(inexact_decimal(match.group().decode()) for match in _LONG_DECIMAL.finditer(raw))
+
+
+def inexact_decimal(literal: str) -> bool:
+    """Whether a JSON number with a fraction or exponent reads back from a double as another
+    value (``99999999999999.99`` → ``99999999999999.98``). Up to 15 significant digits a double
+    always gives the text back; beyond that the shortest text of the double is compared."""
+    digits = 0
+    for char in literal:
+        if char in "eE":
+            break
+        if "0" <= char <= "9":
+            digits += 1
+    if digits <= 15:
+        return False
+    significant = literal.split("e")[0].split("E")[0].replace("-", "").replace(".", "").strip("0")
+    if len(significant) <= 15:
+        return False
+    try:
+        number = float(literal)
+    except ValueError:
+        return False
+    if not math.isfinite(number):
+        return False
+    return Decimal(repr(number)) != Decimal(literal)
 
 
 def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
@@ -774,10 +827,12 @@ def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
     def refuse_constant(name: str) -> float:
         raise _NonFinite(name)
 
-    def finite_float(literal: str) -> float:
+    def finite_float(literal: str) -> float | Decimal:
         number = float(literal)
         if not math.isfinite(number):
             raise _NonFinite(literal)
+        if inexact_decimal(literal):
+            return Decimal(literal)  # kept exactly: the populator stores its text
         return number
 
     try:
@@ -940,7 +995,12 @@ class _NonFinite(ValueError):
 
 
 class _ChunkingFailed(Exception):
-    """The chunked orjson path cannot settle a file; ijson carries on from where it was."""
+    """The chunked orjson path cannot settle a file; ijson carries on from where it was
+    (``exact``: with exact numbers from the start, for numbers a double cannot hold)."""
+
+    def __init__(self, reason: str, *, exact: bool = False) -> None:
+        super().__init__(reason)
+        self.exact = exact
 
 
 _CUT_ATTEMPTS = 16
@@ -1096,8 +1156,23 @@ def _first_significant_byte(path: Path, handle: IO[bytes]) -> tuple[int, bytes]:
         position += len(chunk)
 
 
+def _file_needs_exact_numbers(path: Path) -> bool:
+    """:func:`_needs_exact_numbers` over a file read 1 MiB at a time (for the streamed path)."""
+    overlap = len(_BIG_POSITIVE)
+    tail = b""
+    with _open(path) as handle:
+        while True:
+            data = handle.read(_CHUNK)
+            if not data:
+                return False
+            if _needs_exact_numbers(memoryview(tail + data)):
+                return True
+            tail = data[-overlap:]
+
+
 def _exact_to_float(path: Path, value: Any, index: int) -> Any:
-    """ijson's Decimal numbers back to floats (ints stay exact); refuse non-finite ones."""
+    """ijson's Decimal numbers back to floats (ints stay exact; a decimal a double would
+    round stays a Decimal, whose text the populator stores); refuse non-finite ones."""
     if isinstance(value, Decimal):
         number = float(value)
         if not math.isfinite(number):
@@ -1105,6 +1180,8 @@ def _exact_to_float(path: Path, value: Any, index: int) -> Any:
                 f"{path}: a number in record {index} overflows a double: not a finite number (a non-finite "
                 f"amount is not a number in the books); fix the export: {_ADVICE_BROKEN}"
             )
+        if inexact_decimal(str(value)):
+            return value
         return number
     if isinstance(value, dict):
         for key, item in value.items():
