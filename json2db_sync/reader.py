@@ -31,9 +31,11 @@ object: the last one wins. Refused: NaN, Infinity and numbers that overflow a do
 non-finite amount is not a number in the books), and records nested more than
 ``MAX_NESTING_DEPTH`` levels.
 
-Two limits of streaming, where the file is never held whole: a Zoho ``code`` written after the
-records is not checked (Zoho writes it first), and an envelope that repeats the entity's key
-yields the records of every repetition (read whole, the last one wins).
+Both paths give one answer for one file, envelopes included: an envelope that writes a deciding
+key (the list key, the detail key, ``code``) twice, or holds both the list and a detail record,
+is refused as ambiguous naming the file, and a Zoho error ``code`` is found wherever it is
+written, after the records too (the streamed path reads what follows the records exactly, and
+counts the deciding keys in the bytes before ijson streams an envelope).
 
 Usage::
 
@@ -52,6 +54,7 @@ import codecs
 import errno
 import gc
 import hashlib
+import io
 import itertools
 import json
 import logging
@@ -215,6 +218,13 @@ class RecordReader:
         self.done = False
         self.big_integers = False
         self._batches: Iterator[list[dict[str, Any]]] | None = None
+        # What the streamed path learnt of the envelope: the top-level keys before the
+        # records (in order, repeats included), their kinds and code/message, and the
+        # bytes after the records array (chunked path).
+        self._head_keys: list[str] = []
+        self._head_kinds: dict[str, str] = {}
+        self._head_scalars: dict[str, Any] = {}
+        self._tail = b""
 
     def __iter__(self) -> RecordReader:
         return self
@@ -283,8 +293,10 @@ class RecordReader:
         with _gc_paused(freeze=True):
             document = _parse_document(self.path, data)
         try:
-            del data
             records = self._records_of(document)
+            if isinstance(document, dict):
+                self._check_whole_envelope(document, data)
+            del data
             del document
             size = self.batch_size
             check = self._check_record
@@ -314,6 +326,43 @@ class RecordReader:
             return [document[key]]
         return [document]
 
+    def _check_whole_envelope(self, document: dict[str, Any], data: bytes) -> None:
+        """Refuse an ambiguous envelope read whole. The parsed object has lost repeated keys
+        (the last one wins), so the bytes are asked first whether a deciding key is written
+        more than once, and only then are the top-level keys listed exactly (rarely)."""
+        keys: list[str] = list(document)
+        deciding = [key for key in self._deciding_keys(document) if key in document]
+        if any(_key_count(data, key, limit=2) > 1 for key in deciding):
+            keys, _ = _top_level_keys(memoryview(data), self.path)
+        kinds = {key: _kind(value) for key, value in document.items()}
+        self._check_envelope(keys, kinds)
+
+    def _deciding_keys(self, kinds: dict[str, Any]) -> tuple[str, ...]:
+        """The top-level keys whose repetition would change what the file says."""
+        return tuple(dict.fromkeys(k for k in (self.envelope_key, self.entity, singular_key(self.entity), "code") if k))
+
+    def _check_envelope(self, keys: list[str], kinds: dict[str, str]) -> None:
+        """The rules both readers apply to an envelope, so that they give one answer: a
+        deciding key written twice, or a list and a detail record side by side, is refused
+        naming the file and the reason (never one record here and thousands there)."""
+        if self.shape not in ("list_envelope", "detail_envelope"):
+            return
+        for key in self._deciding_keys(kinds):
+            count = keys.count(key)
+            if count > 1:
+                raise ValidationError(
+                    f"{self.path}: ambiguous envelope: the top-level key '{key}' is written {count} times, so it "
+                    "is not clear which one holds the data; fix the export (re-run api_sync for this entity) "
+                    "or move the file out of the data folder"
+                )
+        singular = singular_key(self.entity)
+        if kinds.get(self.entity) == "array" and kinds.get(singular) == "object":
+            raise ValidationError(
+                f"{self.path}: ambiguous envelope: it holds both the '{self.entity}' list and the '{singular}' "
+                "detail record, so it is not clear which is the data; fix the export (re-run api_sync for this "
+                "entity) or move the file out of the data folder"
+            )
+
     # --- streaming path ------------------------------------------------------------
 
     def _stream(self) -> Iterator[list[dict[str, Any]]]:
@@ -339,6 +388,8 @@ class RecordReader:
                 f"{self.path}: a \\u escape at byte offset {offset} is half of a UTF-16 surrogate "
                 "pair, which is not a character: fix the export (the whole-file reader refuses it too)"
             )
+        if self.shape in ("list_envelope", "detail_envelope"):
+            self._check_streamed_envelope()
         prefixes = {"array": "item", "list_envelope": f"{self.envelope_key}.item", "detail_envelope": self.envelope_key}
         prefix = prefixes.get(self.shape or "record") or ""
         if exact is None:
@@ -353,6 +404,25 @@ class RecordReader:
         except _NeedsExactNumbers:
             logger.info("%s: integers beyond 64 bits; streaming again with exact numbers", self.path)
             yield from self._stream_items(start, prefix, exact=True, skip=self.records)
+
+    def _check_streamed_envelope(self) -> None:
+        """Before ijson streams an envelope's records: the whole file's top-level keys, as
+        the whole-file reader sees them. Counting the deciding keys in the bytes (C speed)
+        settles the usual file; only when one is written more often than the keys seen
+        before the records account for are the top-level keys listed exactly."""
+        expected = {key: self._head_keys.count(key) for key in self._deciding_keys(self._head_kinds)}
+        counts = _file_key_counts(self.path, tuple(expected))
+        if all(counts[key] <= expected[key] for key in expected):
+            return
+        with _open(self.path) as handle:
+            keys, scalars = _top_level_keys(handle, self.path)
+        kinds = dict(self._head_kinds)
+        for key in keys:
+            kinds.setdefault(key, "a JSON value")
+        kinds.update(scalars.get("__kinds__", {}))
+        if "code" in scalars:  # first, as the whole-file reader (which sees the last code)
+            _check_code(self.path, self.entity, scalars["code"], scalars.get("message"))
+        self._check_envelope(keys, kinds)
 
     # --- chunked path (large arrays with orjson, memory bounded by the chunk) ---------
 
@@ -403,9 +473,29 @@ class RecordReader:
                                enumerate(records[begin : begin + size])]
                     del records
                     if at_end:
+                        self._check_streamed_tail()
                         return
         finally:
             gc.unfreeze()
+
+    def _check_streamed_tail(self) -> None:
+        """After the last record of a chunked envelope: what follows the records (read
+        exactly: it is small) joins the keys seen before them, and the envelope rules and
+        a Zoho error ``code`` written after the records apply as when reading whole."""
+        if self.shape != "list_envelope":
+            return
+        tail_keys: list[str] = []
+        tail_kinds: dict[str, str] = {}
+        tail_scalars: dict[str, Any] = {}
+        if self._tail.startswith(b","):
+            closing = b"{" + self._tail[1:]
+            tail_keys, _ = _top_level_keys(memoryview(closing), self.path)
+            tail_kinds = {key: _kind(value) for key, value in orjson.loads(closing).items()}
+            tail_scalars = orjson.loads(closing)
+        if "code" in tail_scalars:  # first, as the whole-file reader (which sees the last code)
+            _check_code(self.path, self.entity, tail_scalars.get("code"),
+                        tail_scalars.get("message", self._head_scalars.get("message")))
+        self._check_envelope(self._head_keys + tail_keys, {**self._head_kinds, **tail_kinds})
 
     def _parse_chunk(self, buffer: bytearray, token: bytes | None) -> list[Any] | None:
         """Parse the buffer up to its last record boundary and drop those bytes from it;
@@ -437,6 +527,7 @@ class RecordReader:
                 continue
             records = _loads_list(buffer, end + 1)
             if records is not None:
+                self._tail = bytes(buffer[end + 1 :]).strip(_WHITESPACE)
                 return records
         raise _ChunkingFailed("the end of the records array was not found")
 
@@ -523,6 +614,8 @@ class RecordReader:
         code, message = scalars.get("code"), scalars.get("message")
         shape, key = _classify(self.path, self.entity, self.id_fields, kinds, code, message)
         self._set_shape(shape, key)
+        self._head_kinds, self._head_scalars = kinds, scalars
+        self._check_envelope(self._head_keys, kinds)
         return start
 
     def _scan_top_level(self, reader: _TrackingReader, kinds: dict[str, str], scalars: dict[str, Any]) -> None:
@@ -539,6 +632,7 @@ class RecordReader:
                 key = None
             if event == "map_key" and depth == 1:
                 key = value
+                self._head_keys.append(value)
             elif event in ("start_map", "start_array"):
                 depth += 1
             elif event in ("end_map", "end_array"):
@@ -666,17 +760,87 @@ def _classify(
         shape, key = "list_envelope", arrays[0]
     elif any(field in kinds for field in id_fields):
         return "record", None
-    if "code" in kinds and code not in (0, "0"):
-        raise ValidationError(
-            f"{path}: JSON file must contain an array of records, but it holds a Zoho error response "
-            f"(code {code}: {message!r}); re-run api_sync for '{entity}' and load the session it writes"
-        )
+    if "code" in kinds:
+        _check_code(path, entity, code, message)
     if shape is None:
         raise ValidationError(
             f"{path}: JSON file must contain an array of records "
             f"(found {_describe_object(entity, singular, id_fields, kinds)}); {_ADVICE_DATA_FILES}"
         )
     return shape, key
+
+
+def _check_code(path: Path, entity: str, code: Any, message: Any) -> None:
+    """A Zoho ``code`` other than 0 is Zoho's error, quoted (wherever in the file it is)."""
+    if code not in (0, "0"):
+        raise ValidationError(
+            f"{path}: JSON file must contain an array of records, but it holds a Zoho error response "
+            f"(code {code}: {message!r}); re-run api_sync for '{entity}' and load the session it writes"
+        )
+
+
+def _key_pattern(key: str) -> re.Pattern[bytes]:
+    return re.compile(re.escape(orjson.dumps(key)) + rb"[ \t\r\n]*:")
+
+
+def _key_count(data: bytes | memoryview, key: str, *, limit: int) -> int:
+    """How often ``"key":`` is written in the bytes (at any depth), counting up to ``limit``."""
+    count = 0
+    for _match in _key_pattern(key).finditer(data):
+        count += 1
+        if count >= limit:
+            break
+    return count
+
+
+def _file_key_counts(path: Path, keys: tuple[str, ...]) -> dict[str, int]:
+    """:func:`_key_count` of each key over a file read 1 MiB at a time (matches that span
+    two reads are found in the overlap kept between them; none is counted twice)."""
+    patterns = {key: _key_pattern(key) for key in keys}
+    counts = dict.fromkeys(keys, 0)
+    overlap = max((len(orjson.dumps(key)) + 64 for key in keys), default=0)
+    with _open(path) as handle:
+        carry = b""
+        while True:
+            data = handle.read(_CHUNK)
+            window = carry + data
+            limit = len(window) if not data else max(0, len(window) - overlap)
+            for key, pattern in patterns.items():
+                counts[key] += sum(1 for match in pattern.finditer(window) if match.start() < limit)
+            if not data:
+                return counts
+            carry = window[limit:]
+
+
+def _top_level_keys(source: Any, path: Path) -> tuple[list[str], dict[str, Any]]:
+    """Every top-level key of an object document in order (repeats included), with the last
+    scalar ``code`` and ``message`` and the kinds of the top-level values (under
+    ``"__kinds__"``). Exact but slow (ijson's events): only for files the byte counts flag."""
+    if isinstance(source, memoryview):
+        source = io.BytesIO(source)
+    keys: list[str] = []
+    scalars: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    depth = 0
+    key: str | None = None
+    try:
+        for _prefix, event, value in _ijson.parse(source, use_float=False):
+            if depth == 1 and key is not None:
+                kinds[key] = _EVENT_KINDS.get(event, "a JSON value")
+                if key in ("code", "message") and event not in ("start_map", "start_array"):
+                    scalars[key] = value
+                key = None
+            if event == "map_key" and depth == 1:
+                key = value
+                keys.append(value)
+            elif event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+    except ijson.JSONError as exc:
+        raise DataFileError(f"{path}: not valid JSON ({exc}); {_ADVICE_BROKEN}") from None
+    scalars["__kinds__"] = kinds
+    return keys, scalars
 
 
 def _describe_object(entity: str, singular: str, id_fields: tuple[str, ...], kinds: dict[str, str]) -> str:
