@@ -261,7 +261,7 @@ class Populator:
         digest = None
         if self.options.duplicate_prevention:
             digest = self._already_loaded(data_file)
-            if digest is True:
+            if digest is True or self._quarantined_before(data_file, digest):
                 self.stats.files_skipped += 1
                 return
         context = _FileContext(
@@ -300,7 +300,7 @@ class Populator:
             # The savepoint undid the file's rows and DDL; undo what memory holds too.
             self.stats.restore(before)
             self._reload_plans()
-            self._skip_invalid_file(data_file, exc)
+            self._skip_invalid_file(data_file, exc, digest)
             return
         if context.bad_times:
             message = unreadable_times_warning(data_file.path, context.bad_times, context.fallback_time)
@@ -334,7 +334,20 @@ class Populator:
             return True
         return digest
 
-    def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError) -> None:
+    def _quarantined_before(self, data_file: DataFile, digest: bool | str) -> bool:
+        """Whether an earlier run quarantined this very file (same path, same bytes) as
+        invalid under on_invalid_file=skip: it is skipped, not read, warned about and counted
+        again on every run. A changed file (fixed, or broken differently) is read again."""
+        if self.options.on_invalid_file != "skip" or not isinstance(digest, str):
+            return False
+        found = self.conn.execute(
+            self.sql.SELECT_QUARANTINED_FILE, (str(data_file.path), _invalid_file_identity(digest))
+        ).fetchone()
+        if found is not None:
+            logger.info("%s: quarantined as invalid in an earlier run and unchanged since; skipped", data_file.path)
+        return found is not None
+
+    def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError, digest: bool | str | None) -> None:
         detail = str(exc)
         message = (
             f"skipped invalid file {detail}" if detail.startswith(str(data_file.path))
@@ -343,9 +356,15 @@ class Populator:
         logger.warning(message)
         self.stats.warnings.append(message)
         self.stats.files_invalid += 1
+        identity = None
+        if self.options.duplicate_prevention:
+            try:
+                identity = _invalid_file_identity(digest if isinstance(digest, str) else sha256_file(data_file.path))
+            except Json2DBError:
+                identity = None  # unreadable: nothing to recognise it by next time
         self.conn.execute(
             self.sql.INSERT_REJECTED,
-            (data_file.entity, str(data_file.path), f"invalid file: {exc}", None, utc_now_text()),
+            (data_file.entity, str(data_file.path), f"invalid file: {exc}", identity, utc_now_text()),
         )
         self.stats.records_rejected += 1
 
@@ -905,3 +924,8 @@ def unreadable_times_warning(path: Path, bad: list[tuple[str, str, Any]], fallba
         f"the session's time ({fallback} UTC) was used for them instead, so newest-wins may misjudge "
         "them: fix the field in the export (expected e.g. 2026-06-09T16:48:58-0400)"
     )
+
+
+def _invalid_file_identity(digest: str) -> str:
+    """What the quarantine keeps of an invalid file (in raw_json) to recognise it later."""
+    return dumps_json({"invalid_file_sha256": digest})

@@ -209,6 +209,11 @@ INSERT_REJECTED = (
     f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
     "VALUES (?, ?, ?, ?, ?)"
 )
+# An invalid file quarantined before, with the same bytes (its sha256 is kept in raw_json
+# as {"invalid_file_sha256": ...}): not quarantined again.
+SELECT_QUARANTINED_FILE = (
+    f"SELECT 1 FROM {REJECTED_TABLE} WHERE source_file = ? AND raw_json = ?"
+)
 INSERT_RUN = (
     f"INSERT INTO {RUNS_TABLE} (operation, started_at, finished_at, status, statistics, error) "
     "VALUES (?, ?, ?, ?, ?, ?)"
