@@ -354,6 +354,20 @@ def partial_backup_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.partial")
 
 
+def remove_stale_partials(backup_dir: Path, stem: str, suffix: str) -> None:
+    """Remove what a backup killed mid-copy left (``.<stem>-….partial`` and its journal):
+    backups are made under the writer lock, so no other backup of this database is under
+    way, and such a file can only be a dead one."""
+    pattern = re.compile(
+        r"\." + re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?" + re.escape(suffix) + r"\.partial(?:-journal|-wal|-shm)?"
+    )
+    with contextlib.suppress(OSError):
+        for leftover in backup_dir.iterdir():
+            if pattern.fullmatch(leftover.name):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+
+
 def remove_partial_backup(partial: Path) -> None:
     """Remove an unfinished backup and whatever SQLite left beside it."""
     for leftover in (partial, *(partial.with_name(partial.name + end) for end in ("-journal", "-wal", "-shm"))):
@@ -433,6 +447,7 @@ def new_backup_path(backup_dir: Path, stem: str, suffix: str) -> Path:
     """``<stem>-YYYYmmdd-HHMMSS<suffix>`` in a folder made safe, with ``-2``, ``-3``… when
     two backups fall in the same second (both destinations name backups this way)."""
     _ensure_folder(backup_dir)
+    remove_stale_partials(backup_dir, stem, suffix)
     stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
     target = backup_dir / f"{stem}-{stamp}{suffix}"
     counter = 2
