@@ -192,8 +192,7 @@ class _FileContext:
     relative_path: str
     fallback_time: str | None
     # Every id met in this file, with the stored updated_at it had before the file
-    # (_ABSENT when it had no row): a repeat of an id wins over the file's earlier
-    # occurrences but never over newer data stored before the file.
+    # (_ABSENT when it had no row): no occurrence older than that is written.
     baseline: dict[str, Any] = field(default_factory=dict)
     inserted: set[str] = field(default_factory=set)
     # The updated_at of the newest occurrence applied so far in this file, per id: an
@@ -425,8 +424,9 @@ class Populator:
         entity_stats["records"] += len(batch)
         context.records += len(batch)
 
-        # Ids in file order; a repeat goes to a later round, so that every occurrence is
-        # applied in order (partial updates included) and the last one wins.
+        # Ids in file order; a repeat goes to a later round, so that the occurrences are
+        # decided and applied in file order (partial updates included): each is written
+        # unless it is older than the newest one applied before it (see _decide).
         rounds: list[list[_Prepared]] = []
         occurrences: dict[str, int] = {}
         fresh_ids: list[str] = []
