@@ -554,6 +554,12 @@ def select_ids_in(table: str, count: int) -> str:
     return f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IN ({_placeholders(count)})"
 
 
+# Tables in the schema (SQLite's backup check counts its file's tables; the same name here).
+COUNT_TABLES = (
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+    "AND table_type = 'BASE TABLE'"
+)
+
 SCHEMA_SIZE = (
     "SELECT COALESCE(SUM(pg_total_relation_size(CAST(quote_ident(table_schema) || '.' || "
     "quote_ident(table_name) AS regclass))), 0) FROM information_schema.tables "
