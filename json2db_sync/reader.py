@@ -331,13 +331,13 @@ class RecordReader:
         (the last one wins), so the bytes are asked first whether a deciding key is written
         more than once, and only then are the top-level keys listed exactly (rarely)."""
         keys: list[str] = list(document)
-        deciding = [key for key in self._deciding_keys(document) if key in document]
+        deciding = [key for key in self._deciding_keys() if key in document]
         if any(_key_count(data, key, limit=2) > 1 for key in deciding):
             keys, _ = _top_level_keys(memoryview(data), self.path)
         kinds = {key: _kind(value) for key, value in document.items()}
         self._check_envelope(keys, kinds)
 
-    def _deciding_keys(self, kinds: dict[str, Any]) -> tuple[str, ...]:
+    def _deciding_keys(self) -> tuple[str, ...]:
         """The top-level keys whose repetition would change what the file says."""
         return tuple(dict.fromkeys(k for k in (self.envelope_key, self.entity, singular_key(self.entity), "code") if k))
 
@@ -347,7 +347,7 @@ class RecordReader:
         naming the file and the reason (never one record here and thousands there)."""
         if self.shape not in ("list_envelope", "detail_envelope"):
             return
-        for key in self._deciding_keys(kinds):
+        for key in self._deciding_keys():
             count = keys.count(key)
             if count > 1:
                 raise ValidationError(
@@ -410,7 +410,7 @@ class RecordReader:
         the whole-file reader sees them. Counting the deciding keys in the bytes (C speed)
         settles the usual file; only when one is written more often than the keys seen
         before the records account for are the top-level keys listed exactly."""
-        expected = {key: self._head_keys.count(key) for key in self._deciding_keys(self._head_kinds)}
+        expected = {key: self._head_keys.count(key) for key in self._deciding_keys()}
         counts = _file_key_counts(self.path, tuple(expected))
         if all(counts[key] <= expected[key] for key in expected):
             return
