@@ -313,8 +313,11 @@ def _describe_holder(fd: int, path: Path, timeout_seconds: float) -> str:
 # --- backups ----------------------------------------------------------------------
 
 
-def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | None:
+def backup_database(db_path: Path, backup_dir: Path, *, keep: int, label: str = "") -> Path | None:
     """Copy the database with SQLite's online backup API; keep the newest ``keep``.
+
+    ``label`` marks a backup in its name (``SAFETY_LABEL``: the copy a restore takes of
+    the state it replaces).
 
     The copy is written under a private temporary name (``.<name>.partial``, mode 0600
     from the start) and renamed to its final name only once it is complete and passes
@@ -324,7 +327,7 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | Non
     refuse_folder_as_database(db_path)
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
-    target = new_backup_path(backup_dir, db_path.stem, ".db")
+    target = new_backup_path(backup_dir, db_path.stem, ".db", label=label)
     partial = partial_backup_path(target)
     try:
         create_private_file(partial)
@@ -359,7 +362,8 @@ def remove_stale_partials(backup_dir: Path, stem: str, suffix: str) -> None:
     backups are made under the writer lock, so no other backup of this database is under
     way, and such a file can only be a dead one."""
     pattern = re.compile(
-        r"\." + re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?" + re.escape(suffix) + r"\.partial(?:-journal|-wal|-shm)?"
+        r"\." + re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-[a-z-]+)?" + re.escape(suffix)
+        + r"\.partial(?:-journal|-wal|-shm)?"
     )
     with contextlib.suppress(OSError):
         for leftover in backup_dir.iterdir():
@@ -443,18 +447,30 @@ def verify_backup(backup: Path) -> int:
     return tables
 
 
-def new_backup_path(backup_dir: Path, stem: str, suffix: str) -> Path:
-    """``<stem>-YYYYmmdd-HHMMSS<suffix>`` in a folder made safe, with ``-2``, ``-3``… when
-    two backups fall in the same second (both destinations name backups this way)."""
+# The name mark of the copy a restore takes of the state it replaces: listed with the
+# backups (it can be restored by name) but never picked as "latest".
+SAFETY_LABEL = "before-restore"
+
+
+def new_backup_path(backup_dir: Path, stem: str, suffix: str, *, label: str = "") -> Path:
+    """``<stem>-YYYYmmdd-HHMMSS[-<label>]<suffix>`` in a folder made safe, with ``-2``,
+    ``-3``… when two backups fall in the same second (both destinations name backups
+    this way)."""
     _ensure_folder(backup_dir)
     remove_stale_partials(backup_dir, stem, suffix)
     stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
-    target = backup_dir / f"{stem}-{stamp}{suffix}"
+    mark = f"-{label}" if label else ""
+    target = backup_dir / f"{stem}-{stamp}{mark}{suffix}"
     counter = 2
     while target.exists():
-        target = backup_dir / f"{stem}-{stamp}-{counter}{suffix}"
+        target = backup_dir / f"{stem}-{stamp}-{counter}{mark}{suffix}"
         counter += 1
     return target
+
+
+def is_safety_copy(path: Path) -> bool:
+    """Whether a backup is the copy a restore took of the state it replaced."""
+    return path.stem.endswith(f"-{SAFETY_LABEL}")
 
 
 def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
@@ -462,7 +478,9 @@ def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
     that shares a prefix), oldest first."""
     if not backup_dir.is_dir():
         return []
-    pattern = re.compile(re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?" + re.escape(suffix))
+    pattern = re.compile(
+        re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-" + re.escape(SAFETY_LABEL) + ")?" + re.escape(suffix)
+    )
     found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name) and _complete(p)]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
@@ -538,8 +556,8 @@ class SQLiteDestination:
     def default_backup_dir(self) -> Path:
         return self.path.parent / "backups"
 
-    def backup(self, backup_dir: Path, *, keep: int) -> Path | None:
-        return backup_database(self.path, backup_dir, keep=keep)
+    def backup(self, backup_dir: Path, *, keep: int, label: str = "") -> Path | None:
+        return backup_database(self.path, backup_dir, keep=keep, label=label)
 
     def list_backups(self, backup_dir: Path) -> list[Path]:
         return list_backups(self.path, backup_dir)
