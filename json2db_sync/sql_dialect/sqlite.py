@@ -480,11 +480,6 @@ def insert_scope_id(name: str) -> str:
     return f"INSERT OR IGNORE INTO temp.{q(name)} ({q('id')}) VALUES (?)"
 
 
-def quick_check_table(table: str) -> str:
-    """quick_check limited to one table: the page checks without the index cross-check."""
-    return f"PRAGMA quick_check({q(table)})"
-
-
 def _rows(table: str, scope: Scope | None) -> str:
     """``FROM`` target for a table, or only its rows inside ``scope`` (rowid kept, so
     labels that fall back to it still work)."""
