@@ -482,6 +482,27 @@ def test_whole_number_column_meeting_a_fraction_keeps_values_exact(backend: Back
         assert total == pytest.approx(3.0)
 
 
+def test_fresh_sync_and_analysis_agree_on_a_column_whole_in_its_first_batch(
+    backend: Backend, workspace: Path, make_session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: the load types a column by the batch that first holds it, the analysis by
+    all the data. A balance whole in the first batch and fractional in the next one is
+    widened during the same sync, so that `analyze` right after it wants no change."""
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "2")
+    payments = [{"payment_id": f"p{i}", "amount": 10, "balance": 5 if i < 2 else 2.5 + i} for i in range(6)]
+    make_session(T1, {"customerpayments": payments})
+    runner = JSON2DBSyncRunner(**backend.runner_kwargs)
+    synced(runner)
+    assert backend.columns("json_customerpayments")["balance"] == TYPES[backend.kind]["real"]
+    assert backend.columns("json_customerpayments")["amount"] == TYPES[backend.kind]["int"]
+    assert rows(backend, "SELECT id, balance FROM json_customerpayments ORDER BY id") == [
+        ("p0", 5), ("p1", 5), ("p2", 4.5), ("p3", 5.5), ("p4", 6.5), ("p5", 7.5)
+    ]
+    analysis = runner.analyze_json_files(str(workspace / "api_sync" / "data" / "sync_sessions"))
+    assert analysis["success"], analysis["error"]
+    assert analysis["schema_changes_required"] == []
+
+
 @pytest.mark.parametrize("late_value", ["02134", 2**70], ids=["text", "big-int"])
 def test_value_not_fitting_a_numeric_column_is_kept_in_overflow(backend: Backend, runner, make_session, late_value) -> None:
     make_session(T1, {"contacts": [{"contact_id": "1", "zip": 2134}]})

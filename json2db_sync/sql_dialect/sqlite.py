@@ -296,6 +296,18 @@ def empty_strings_to_null(table: str, column: str) -> str:
     return f"UPDATE {q(table)} SET {q(column)} = NULL WHERE {q(column)} = ''"
 
 
+def widen_to_real(table: str, column: str, scratch: str) -> list[str]:
+    """An INTEGER column that turned out to hold fractions becomes REAL: SQLite has no
+    ``ALTER COLUMN ... TYPE``, so a REAL twin takes the values and the old column's name
+    (needs SQLite 3.35 for ``DROP COLUMN``; the column moves to the end of the table)."""
+    return [
+        f"ALTER TABLE {q(table)} ADD COLUMN {q(scratch)} REAL",
+        f"UPDATE {q(table)} SET {q(scratch)} = {q(column)}",
+        f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}",
+        f"ALTER TABLE {q(table)} RENAME COLUMN {q(scratch)} TO {q(column)}",
+    ]
+
+
 def drop_table(table: str) -> str:
     return f"DROP TABLE IF EXISTS {q(table)}"
 
