@@ -178,30 +178,69 @@ def generic_table(title: str | None, rows: Any) -> Table:
 # --- results: the shared frame ----------------------------------------------------------
 
 
-def render_failure(console: Console, result: Result, *, destination: Mapping[str, Any] | str | None = None) -> None:
+CHECKS_HINT = "Each check above says what is wrong, with example rows, and what to do about it; " \
+    "`json2db-sync verify` runs the checks again."
+
+
+def failing_checks(result: Result) -> list[Mapping[str, Any]]:
+    """The checks that are not ok, of a verification or of a workflow's verification step."""
+    checks = result.get("checks")
+    if checks is None:
+        steps = result.get("steps") or {}
+        checks = (steps.get("verification") or {}).get("checks") if isinstance(steps, Mapping) else None
+    return [c for c in checks or [] if c.get("status") != "ok"]
+
+
+def render_failure(
+    console: Console,
+    result: Result,
+    *,
+    destination: Mapping[str, Any] | str | None = None,
+    with_checks: bool = True,
+) -> None:
     """The error, its kind and what to do, in one red panel (the menu's and CLI's error view).
 
     ``destination`` (the runner's ``destination()`` result, when known) is named in the
-    panel and picks the advice for a PostgreSQL server rather than a file.
+    panel and picks the advice for a PostgreSQL server rather than a file. A failed
+    verification first shows the checks that failed, with example rows and the advice of
+    each (``with_checks=False`` where the caller has drawn them already).
     """
     error_type = result.get("error_type") or "internal_error"
+    problems = failing_checks(result)
+    if problems and with_checks:
+        console.print(checks_table(problems, "Checks that failed"))
     parts = [Text(str(result.get("error") or "unknown error"))]
     where = destination_text(destination)
     if where:
         parts.append(Text(f"Destination: {where}"))
-    parts += [Text(""), Text(_error_hint(error_type, destination, result.get("operation")), style="italic")]
+    hint = CHECKS_HINT if problems else _error_hint(error_type, destination, result.get("operation"))
+    parts += [Text(""), Text(hint, style="italic")]
     title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
     console.print(Panel(Group(*parts), title=f"{escape(title)} failed ({error_type})", border_style="red", title_align="left"))
 
 
+def _check_lines(check: Mapping[str, Any]) -> str:
+    """One failing check as plain lines: status, name, count, details, examples, advice."""
+    lines = [f"{str(check.get('status', '')).upper()} {check.get('name')} ({_cell(check.get('count'))}): {check.get('details')}"]
+    examples = list(check.get("examples") or [])
+    if examples:
+        lines.append("  e.g. " + "; ".join(str(e) for e in examples[:3]))
+    if check.get("advice"):
+        lines.append(f"  What to do: {check['advice']}")
+    return "\n".join(lines) + "\n"
+
+
 def failure_text(result: Result, *, destination: Mapping[str, Any] | str | None = None) -> str:
-    """The failure as plain lines, for logs and cron mail (no boxes, no colour)."""
+    """The failure as plain lines, for logs and cron mail (no boxes, no colour); a failed
+    verification lists its failing checks first."""
     error_type = result.get("error_type") or "internal_error"
     title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
-    hint = _error_hint(error_type, destination, result.get("operation"))
+    problems = failing_checks(result)
+    hint = CHECKS_HINT.replace("above", "listed") if problems else _error_hint(error_type, destination, result.get("operation"))
     where = destination_text(destination)
     line = f"Destination: {where}\n" if where else ""
-    return f"{title} failed ({error_type}): {result.get('error') or 'unknown error'}\n{line}What to do: {hint}\n"
+    checks = "".join(_check_lines(c) for c in problems)
+    return f"{checks}{title} failed ({error_type}): {result.get('error') or 'unknown error'}\n{line}What to do: {hint}\n"
 
 
 def render_warnings(console: Console, warnings: Sequence[str], *, limit: int = 20) -> None:
@@ -226,7 +265,7 @@ def render_result(console: Console, result: Result, *, destination: Mapping[str,
     renderer(console, result)
     render_warnings(console, result.get("warnings") or [])
     if not result.get("success", False):
-        render_failure(console, result, destination=destination)
+        render_failure(console, result, destination=destination, with_checks=False)
 
 
 def _render_generic(console: Console, result: Result) -> None:
@@ -421,6 +460,8 @@ def checks_table(checks: Sequence[Mapping[str, Any]], title: str = "Table Verifi
         examples = list(check.get("examples") or [])
         if examples:
             details += "\n  e.g. " + "; ".join(str(e) for e in examples[:3])
+        if status != "ok" and check.get("advice"):
+            details += f"\n  What to do: {check['advice']}"
         table.add_row(
             Text(status.upper(), style=STATUS_STYLES.get(status, "")),
             Text(str(check.get("name", ""))),

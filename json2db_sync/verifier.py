@@ -462,16 +462,64 @@ class _Findings:
         return make_check(name, problem, intro + details, self.count, self.examples)
 
 
+# What to do when a check is not ok, one text per check: the failure view prints it under
+# the check's examples, so that each problem comes with advice that fits it.
+_REBUILD = (
+    "`json2db-sync recreate` and then `json2db-sync sync` rebuild the tables from the JSON "
+    "(a backup is made first)"
+)
+CHECK_ADVICE: dict[str, str] = {
+    "integrity_check": "The database file is damaged: restore the newest backup "
+    "(`json2db-sync restore latest`), or delete the file and run `json2db-sync sync` to load everything again.",
+    "foreign_key_check": "Child rows point to a parent row that is gone, usually after rows were "
+    f"deleted outside json2db_sync: delete those child rows (rowids above), or {_REBUILD}.",
+    "orphan_child_rows": "These line items (child rows) have no parent document, usually after "
+    f"documents were deleted outside json2db_sync: delete the rows listed above, or {_REBUILD}.",
+    "null_or_duplicate_ids": "Rows without an id or with an id held twice were written outside "
+    f"json2db_sync (it never writes them): delete or fix the rows listed above, or {_REBUILD}.",
+    "required_fields": "The documents listed came from Zoho without a date or total; check them in "
+    "Zoho Books and export them again. The rest of the data is fine.",
+    "date_formats": "These values are not dates as Zoho writes them; look at the record in its JSON "
+    "file (the examples name it). Reports that filter on these columns will skip those rows.",
+    "numeric_values": "These amounts are not numbers, or are negative where Zoho never is; look at the "
+    "record in its JSON file (the examples name it) and in Zoho Books.",
+    "document_arithmetic": "The line items of these documents do not add up to their sub total; "
+    "compare the document in Zoho Books (a discount or rounding setting may explain it).",
+    "contact_references": "Documents name customers or vendors that are not loaded: include contacts "
+    "in the api_sync export, or load older data with a larger --cutoff-days.",
+    "item_references": "Line items name items that are not loaded: include items in the api_sync "
+    "export, or load older data with a larger --cutoff-days.",
+    "payment_invoice_references": "Payments name invoices that are not loaded: load older data with "
+    "a larger --cutoff-days, or include invoices in the api_sync export.",
+    "vendor_payment_bill_references": "Vendor payments name bills that are not loaded: load older "
+    "data with a larger --cutoff-days, or include bills in the api_sync export.",
+    "source_counts": "Records of loaded files are missing from their tables, usually after rows "
+    f"were deleted outside json2db_sync: {_REBUILD}.",
+    "freshness": "The newest data is older than JSON2DB_SESSION_MAX_AGE hours: check that api_sync "
+    "still runs, then run `json2db-sync sync`; or raise JSON2DB_SESSION_MAX_AGE.",
+    "rejected_records": "Records without a usable id were set aside in _json2db_rejected: fix them "
+    "in Zoho Books, or name the id field in processing.primary_keys (config file).",
+}
+_COULD_NOT_RUN_ADVICE = (
+    "The check could not read the database (the details say why): check the file or server, "
+    "or restore a backup (`json2db-sync restore latest`)."
+)
+
+
 def make_check(
     name: str, status: CheckStatus, details: str, count: int = 0, examples: Iterable[str] = ()
 ) -> Check:
-    return {
+    check: Check = {
         "name": name,
         "status": status,
         "details": details,
         "count": count,
         "examples": list(examples)[:EXAMPLE_LIMIT],
     }
+    if status != "ok":
+        could_not_run = details.startswith("could not run")
+        check["advice"] = _COULD_NOT_RUN_ADVICE if could_not_run else CHECK_ADVICE.get(name, "")
+    return check
 
 
 def count_and_examples(
