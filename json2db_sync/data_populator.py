@@ -222,13 +222,22 @@ class Populator:
         """
         was_enabled = gc.isenabled()
         gc.disable()
+        wanted = [
+            (data_file, data_dir)
+            for data_dir in dirs
+            for data_file in data_dir.files
+            if entity_filter is None or data_file.entity in entity_filter
+        ]
+        # Bytes are known before reading, records are not: the "files" step carries the
+        # totals a progress bar needs for its ETA.
+        total_bytes = sum(data_file.size for data_file, _ in wanted)
+        done_bytes = 0
         try:
-            for data_dir in dirs:
-                for data_file in data_dir.files:
-                    if entity_filter is not None and data_file.entity not in entity_filter:
-                        continue
-                    self.load_file(data_file, data_dir)
-                    gc.collect()
+            for number, (data_file, data_dir) in enumerate(wanted, 1):
+                self.load_file(data_file, data_dir)
+                gc.collect()
+                done_bytes += data_file.size
+                self.progress(ProgressEvent("files", done_bytes, total_bytes, f"{number}/{len(wanted)} files"))
         finally:
             if was_enabled:
                 gc.enable()

@@ -18,7 +18,7 @@ from rich.console import Console, Group
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -28,6 +28,8 @@ STATUS_STYLES = {"ok": "green", "warning": "yellow", "error": "bold red"}
 STEP_LABELS = {
     "analyze": "Analysing JSON files",
     "populate": "Loading records",
+    "files": "Reading files",
+    "sample_data": "Writing sample sessions",
     "verify": "Verifying tables",
     "report": "Building the report",
 }
@@ -102,7 +104,18 @@ def _destination_kind(destination: Mapping[str, Any] | str | None) -> str | None
     return None
 
 
+# Where an operation's failures need advice of their own (the kind alone would mislead).
+OPERATION_HINTS = {
+    ("restore_backup", "file_error"): "List the backups with `json2db-sync backup --list` (menu: Advanced "
+    "Options, Backups) and give one of those paths, or `latest` for the newest.",
+    ("generate_sample_data", "config_error"): "The message above says which value or file to change; "
+    "`json2db-sync sample-data --help` lists the options.",
+}
+
+
 def _error_hint(error_type: str, destination: Mapping[str, Any] | str | None, operation: Any = None) -> str:
+    if (operation, error_type) in OPERATION_HINTS:
+        return OPERATION_HINTS[(operation, error_type)]
     if _destination_kind(destination) == "postgresql":
         if operation == "restore_backup" and error_type == "database_error":
             return POSTGRES_RESTORE_HINT
@@ -405,7 +418,7 @@ STATISTICS_ROWS = (
     ("duplicate_ids_in_files", "Duplicate ids in files"),
     ("child_rows_written", "Child rows written"),
     ("files_loaded", "Files loaded"),
-    ("files_skipped", "Files skipped (already loaded)"),
+    ("files_skipped", "Files skipped (same content already loaded)"),
     ("files_invalid", "Files invalid"),
     ("sessions_processed", "Sessions processed"),
     ("processing_time_seconds", "Time (s)"),
@@ -704,6 +717,8 @@ def render_sample_data(console: Console, result: Result) -> None:
         for entity, count in records.items():
             table.add_row(Text(entity), _text(count), _text(distinct.get(entity)))
         console.print(table)
+    if result.get("env"):
+        console.print(Text(env_saved_text(result["env"]), style="green"))
 
 
 def render_configuration(console: Console, result: Result) -> None:
@@ -748,6 +763,25 @@ RENDERERS: dict[str, Callable[[Console, Result], None]] = {
 }
 
 
+def _skipped_text(skipped: Any) -> str:
+    """Skipped files with the reason, so that "1 skipped" on a new database is not a puzzle:
+    the ledger skips a file whose content was loaded already (often an identical copy of a
+    file in another session folder)."""
+    if not skipped:
+        return "0 skipped"
+    return f"{skipped} skipped (same content already loaded)"
+
+
+def env_saved_text(env: Mapping[str, Any]) -> str:
+    """What the demo saved in .env and what that means for the next commands."""
+    names = list(env.get("written") or []) + list(env.get("unchanged") or [])
+    verb = "saved" if env.get("written") else "already in"
+    return (
+        f"{', '.join(names)} {verb} {env.get('env_file')}: commands, the menu and JSON2DBSyncRunner() "
+        "started in that folder now use this data and database"
+    )
+
+
 # --- one line for cron ----------------------------------------------------------------------
 
 
@@ -768,7 +802,7 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
             f"{title}: {stats.get('total_records', 0)} records read "
             f"({stats.get('records_inserted', 0)} inserted, {stats.get('records_updated', 0)} updated, "
             f"{stats.get('records_unchanged', 0)} unchanged, {stats.get('records_rejected', 0)} rejected) "
-            f"from {stats.get('files_loaded', 0)} file(s), {stats.get('files_skipped', 0)} skipped, "
+            f"from {stats.get('files_loaded', 0)} file(s), {_skipped_text(stats.get('files_skipped', 0))}, "
             f"in {stats.get('processing_time_seconds', 0)}s"
         )
     elif operation == "analyze_json_files":
@@ -804,6 +838,8 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
             f"{title}: {len(summary.get('sessions') or [])} session(s), {summary.get('files_written', 0)} files, "
             f"{summary.get('total_records', 0)} records written to {summary.get('out_dir')}"
         )
+        if result.get("env"):
+            text += "; " + env_saved_text(result["env"])
     elif operation in ("show_configuration", "update_settings"):
         text = f"{title}: {len(result.get('settings') or [])} settings"
     else:
@@ -821,11 +857,39 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
 # --- progress -----------------------------------------------------------------------------
 
 
+# Steps counted in bytes (shown as sizes), and the unit named after a count without a total.
+BYTE_STEPS = frozenset({"files"})
+STEP_UNITS = {"populate": "records", "analyze": "records", "read": "records", "sample_data": "records"}
+
+
+class _RemainingColumn(ProgressColumn):
+    """The estimated time left, only where the total is known (nothing for a bare count)."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None or task.time_remaining is None or task.finished:
+            return Text("")
+        seconds = int(task.time_remaining)
+        return Text(f"{seconds // 60}:{seconds % 60:02d} left", style="progress.remaining")
+
+
+def progress_count(step: str, current: int, total: int | None) -> str:
+    """How far a step is, in its unit: '1.2 MB/3.4 MB', '120/400' or '36,430 records' (no
+    total known: no '/?')."""
+    if step in BYTE_STEPS:
+        done = human_size(current)
+        return f"{done}/{human_size(total)}" if total is not None else done
+    if total is not None:
+        return f"{current:,}/{total:,}"
+    unit = STEP_UNITS.get(step, "")
+    return f"{current:,} {unit}".rstrip()
+
+
 class RichProgress:
     """A ``ProgressCallback`` that draws one transient rich progress bar per step.
 
     Use as a context manager around a runner call and pass the instance as the callback
-    (``runner.progress = bar``); events with ``total=None`` show a running count.
+    (``runner.progress = bar``). A step with a total (files in bytes, sample records) gets a
+    bar and the time left; one without (records read so far) a running count in its unit.
     """
 
     def __init__(self, console: Console) -> None:
@@ -834,9 +898,10 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[count]}"),
             TextColumn("{task.fields[detail]}", style="dim"),
             TimeElapsedColumn(),
+            _RemainingColumn(),
             console=console,
             transient=True,
         )
@@ -855,11 +920,12 @@ class RichProgress:
         """Take one ``ProgressEvent`` (step, current, total, detail)."""
         task = self._tasks.get(event.step)
         detail = escape(str(event.detail or ""))[-60:]
+        count = progress_count(event.step, event.current, event.total)
         if task is None:
             label = STEP_LABELS.get(event.step, event.step)
-            task = self._progress.add_task(label, total=event.total, detail=detail)
+            task = self._progress.add_task(label, total=event.total, detail=detail, count=count)
             self._tasks[event.step] = task
-        self._progress.update(task, completed=event.current, total=event.total, detail=detail)
+        self._progress.update(task, completed=event.current, total=event.total, detail=detail, count=count)
 
     @property
     def steps(self) -> list[str]:

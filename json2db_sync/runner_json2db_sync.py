@@ -257,7 +257,8 @@ class JSON2DBSyncRunner:
             age = found.newest_excluded_age_days
             warnings.append(
                 f"no data folder is within the last {cutoff_days} day(s): {found.excluded_by_cutoff} "
-                f"folder(s) are older (the newest is {age:.1f} days old); raise cutoff_days to load them"
+                f"folder(s) are older (the newest is {age:.1f} days old); raise the cutoff (--cutoff-days, "
+                "cutoff_days=) to load them"
             )
         return found
 
@@ -282,7 +283,7 @@ class JSON2DBSyncRunner:
         reload_all = _full_reload_pending(path)
         if reload_all:
             warnings.append(
-                "the tables were recreated: this run loads every data folder, whatever cutoff_days says"
+                "the tables were recreated: this run loads every data folder, whatever the cutoff in days"
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
@@ -303,10 +304,10 @@ class JSON2DBSyncRunner:
         known = {f.entity for d in everywhere.dirs for f in d.files}
         if not (wanted & known):
             raise ConfigError(
-                f"entity_filter names no entity found in the data: {', '.join(sorted(wanted))}; "
-                f"the data holds {', '.join(sorted(known)) or 'nothing'}"
+                f"none of the entities asked for (--entities, entity_filter=) is in the data: "
+                f"{', '.join(sorted(wanted))}; the data holds {', '.join(sorted(known)) or 'nothing'}"
             )
-        warnings.append(f"entity_filter: no data within the cutoff for {', '.join(missing)}")
+        warnings.append(f"entities asked for with no data within the cutoff: {', '.join(missing)}")
 
     def _recent_dirs(self, found: Discovery, warnings: list[str]) -> list[DataDir]:
         """The folders the Analysis option looks at when given none: those within
@@ -858,22 +859,62 @@ class JSON2DBSyncRunner:
         return self._run("restore_backup", body)
 
     def generate_sample_data(
-        self, out_dir: str | os.PathLike[str] | None = None, days: int = 3, seed: int = 42, invoices: int = 40
+        self,
+        out_dir: str | os.PathLike[str] | None = None,
+        days: int = 3,
+        seed: int = 42,
+        invoices: int = 40,
+        *,
+        save_env: bool = False,
+        db_path: str | os.PathLike[str] | None = None,
     ) -> Result:
         """Write realistic Zoho Books sessions (for demos and tests) into ``out_dir``
-        (default: the configured sessions folder)."""
+        (default: the configured sessions folder).
+
+        With ``save_env`` the sessions folder and the database (``db_path``, else the
+        configured one) are also saved in the working directory's ``.env``, so that every
+        later command, the menu and ``JSON2DBSyncRunner()`` started there find this data
+        (the demo of README.md). A ``.env`` that already sets either differently is refused
+        before anything is written.
+        """
 
         def body(warnings: list[str]) -> dict[str, Any]:
+            from .config import save_to_env_file
             from .sample_data import generate_sample_data
 
             target = Path(out_dir).expanduser().resolve() if out_dir else self.settings.api_sync_path
+            saved: dict[str, str] = {}
+            if save_env:
+                database = db_path if db_path is not None else self.settings.database_path
+                saved = {"api_sync_path": str(out_dir or self.settings.api_sync_path), "database_path": str(database)}
+                save_to_env_file(self.config.env_file, saved, dry_run=True)
             try:
-                summary = generate_sample_data(target, days=days, seed=seed, invoices=invoices)
+                summary = generate_sample_data(
+                    target, days=days, seed=seed, invoices=invoices, progress=self.progress
+                )
             except ValueError as exc:
                 raise ConfigError(f"sample data: {exc}") from None
-            return {"summary": summary}
+            payload: dict[str, Any] = {"summary": summary}
+            if save_env:
+                payload["env"] = save_to_env_file(self.config.env_file, saved)
+                warnings.extend(self._shadowed_env(saved))
+            return payload
 
         return self._run("generate_sample_data", body)
+
+    def _shadowed_env(self, saved: Mapping[str, str]) -> list[str]:
+        """Settings just saved in .env that the process environment still overrides."""
+        from .config import SPEC_BY_NAME
+
+        shadowed = []
+        for name in saved:
+            var = SPEC_BY_NAME[name].env_var
+            if var and os.environ.get(var):
+                shadowed.append(
+                    f"{var} is set in the environment ({os.environ[var]}), which wins over .env: "
+                    f"unset it (`unset {var}`) for the saved value to apply"
+                )
+        return shadowed
 
 
 RELOAD_PENDING = "full_reload_pending"
