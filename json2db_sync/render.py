@@ -84,6 +84,16 @@ OPERATION_TITLES = {
 # --- small formatting helpers ---------------------------------------------------------
 
 
+class FoldingTable(Table):
+    """A rich Table whose columns fold long values onto more lines instead of cutting
+    them with "…": a table name cut at 80 columns can name two tables (``json_customerpayme…``).
+    Columns that ask for another overflow (or no_wrap) keep it."""
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(header, *args, **kwargs)
+
+
 def destination_text(destination: Mapping[str, Any] | str | None) -> str | None:
     """How the views name a destination: the runner's ``destination()`` result (its
     ``description``, e.g. ``PostgreSQL postgresql://u:***@h:5432/db (schema public)``) or a
@@ -159,7 +169,7 @@ def _text(value: Any, style: str = "") -> Text:
 
 
 def _key_value_table(title: str | None, pairs: Iterable[tuple[str, Any]]) -> Table:
-    table = Table(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
+    table = FoldingTable(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in pairs:
@@ -179,7 +189,7 @@ def generic_table(title: str | None, rows: Any) -> Table:
         columns: list[str] = []
         for row in rows:
             columns.extend(k for k in row if k not in columns)
-        table = Table(title=title, title_justify="left")
+        table = FoldingTable(title=title, title_justify="left")
         for column in columns:
             table.add_column(column.replace("_", " "), overflow="fold")
         for row in rows:
@@ -295,7 +305,7 @@ def render_analysis(console: Console, result: Result) -> None:
     entities: Mapping[str, Any] = result.get("entities") or {}
     if not entities and not result.get("success", False):
         return
-    table = Table(title="JSON Analysis", title_justify="left")
+    table = FoldingTable(title="JSON Analysis", title_justify="left")
     for name, justify in (("Entity", "left"), ("Table", "left"), ("Records", "right"), ("Id field", "left"),
                           ("Columns", "right"), ("Child tables", "left"), ("Without id", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -324,7 +334,7 @@ def render_analysis(console: Console, result: Result) -> None:
 
 def render_schema_changes(changes: Sequence[Mapping[str, Any]]) -> Table:
     """New tables, new columns and type conflicts, as the analysis reports them."""
-    table = Table(title=f"Schema changes required ({len(changes)})", title_justify="left")
+    table = FoldingTable(title=f"Schema changes required ({len(changes)})", title_justify="left")
     table.add_column("Table")
     table.add_column("Change")
     table.add_column("Column")
@@ -428,7 +438,7 @@ STATISTICS_ROWS = (
 
 def statistics_table(statistics: Mapping[str, Any], title: str = "Statistics") -> Table:
     """The load counts of a population or workflow, known keys in a fixed order."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = FoldingTable(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     for key, label in STATISTICS_ROWS:
@@ -440,7 +450,7 @@ def statistics_table(statistics: Mapping[str, Any], title: str = "Statistics") -
 
 def entity_statistics_table(per_entity: Mapping[str, Mapping[str, Any]]) -> Table:
     """Per entity: files, records, inserted, updated, unchanged, rejected."""
-    table = Table(title="Per entity", title_justify="left")
+    table = FoldingTable(title="Per entity", title_justify="left")
     columns = ("files", "records", "inserted", "updated", "unchanged", "rejected")
     table.add_column("Entity")
     for column in columns:
@@ -462,7 +472,7 @@ def render_population(console: Console, result: Result) -> None:
 
 def checks_table(checks: Sequence[Mapping[str, Any]], title: str = "Table Verification") -> Table:
     """Checks coloured by status (ok green, warning yellow, error red) with up to 3 examples."""
-    table = Table(title=title, title_justify="left")
+    table = FoldingTable(title=title, title_justify="left")
     table.add_column("Status")
     table.add_column("Check")
     table.add_column("Count", justify="right")
@@ -501,7 +511,7 @@ def render_verification(console: Console, result: Result) -> None:
 
 def summary_tables_table(tables: Sequence[Mapping[str, Any]]) -> Table:
     """The summary per table: records, columns, newest update; child tables indented under their parent."""
-    table = Table(title="Tables", title_justify="left")
+    table = FoldingTable(title="Tables", title_justify="left")
     table.add_column("Table", overflow="fold")
     table.add_column("Records", justify="right")
     table.add_column("Columns", justify="right")
@@ -515,7 +525,7 @@ def summary_tables_table(tables: Sequence[Mapping[str, Any]]) -> Table:
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
     """The last runs from the run history, status coloured."""
-    table = Table(title="Recent runs", title_justify="left")
+    table = FoldingTable(title="Recent runs", title_justify="left")
     for column, justify in (("Run", "right"), ("Operation", "left"), ("Status", "left"), ("Started (UTC)", "left"),
                             ("Seconds", "right"), ("Records", "right"), ("Error", "left")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
@@ -547,7 +557,7 @@ def render_report(console: Console, result: Result) -> None:
     if tables is None:
         return
     sessions = result.get("sessions") or {}
-    overview = Table(title="Summary Report", show_header=False, box=None, title_justify="left")
+    overview = FoldingTable(title="Summary Report", show_header=False, box=None, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column(overflow="fold")
     overview.add_row("Database", _text(result.get("destination") or result.get("db_path")))
@@ -603,7 +613,7 @@ def render_workflow(console: Console, result: Result) -> None:
     steps: Mapping[str, Any] = result.get("steps") or {}
     statistics: Mapping[str, Any] = result.get("statistics") or {}
     if steps:
-        table = Table(title="Full Workflow", title_justify="left")
+        table = FoldingTable(title="Full Workflow", title_justify="left")
         table.add_column("Step")
         table.add_column("Status")
         for key, label in WORKFLOW_STEPS:
@@ -633,10 +643,10 @@ def render_sessions(console: Console, result: Result) -> None:
     if not sessions:
         console.print(Text(f"No data folders found under {result.get('json_dir')}.", style="yellow"))
         return
-    table = Table(title=f"Data folders in {result.get('json_dir', '-')} ({result.get('kind', '-')}), oldest first",
+    table = FoldingTable(title=f"Data folders in {result.get('json_dir', '-')} ({result.get('kind', '-')}), oldest first",
                   title_justify="left")
-    table.add_column("Session", no_wrap=True)
-    table.add_column("Folder", no_wrap=True)
+    table.add_column("Session", min_width=12)
+    table.add_column("Folder", min_width=10)
     table.add_column("Age (h)", justify="right")
     table.add_column("Files", justify="right")
     table.add_column("Records", justify="right")
@@ -672,13 +682,18 @@ def render_backups(console: Console, result: Result) -> None:
     if not backups:
         console.print(Text(f"No backups of {result.get('db_path')} yet.", style="yellow"))
         return
-    table = Table(title=f"Backups of {result.get('db_path')}", title_justify="left")
+    folders = {str(backup.get("path") or "").replace("\\", "/").rpartition("/")[0] for backup in backups}
+    common = folders.pop() if len(folders) == 1 else ""
+    where = f" (in {common})" if common else ""
+    table = FoldingTable(title=f"Backups of {result.get('db_path')}{where}", title_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("Backup", overflow="fold")
+    table.add_column("Backup")
     table.add_column("Modified")
     table.add_column("Size", justify="right")
     for number, backup in enumerate(backups, 1):
-        table.add_row(str(number), _text(backup.get("path")), _text(backup.get("modified")), human_size(backup.get("size_bytes")))
+        path = str(backup.get("path") or "")
+        shown = path.replace("\\", "/").rpartition("/")[2] if common else path
+        table.add_row(str(number), Text(shown), _text(backup.get("modified")), human_size(backup.get("size_bytes")))
     console.print(table)
 
 
@@ -709,7 +724,7 @@ def render_sample_data(console: Console, result: Result) -> None:
     ))
     records = summary.get("records") or {}
     if records:
-        table = Table(title="Sample records per entity", title_justify="left")
+        table = FoldingTable(title="Sample records per entity", title_justify="left")
         table.add_column("Entity")
         table.add_column("Records", justify="right")
         table.add_column("Distinct ids", justify="right")
@@ -726,20 +741,18 @@ def render_configuration(console: Console, result: Result) -> None:
     settings = result.get("settings")
     if not settings:
         return
-    table = Table(title="Configuration", title_justify="left")
+    table = FoldingTable(title="Configuration", title_justify="left")
     table.add_column("Setting")
-    table.add_column("Value", overflow="fold")
+    table.add_column("Value", ratio=3)
     table.add_column("Source")
-    table.add_column("Env var")
-    table.add_column("Config key")
+    table.add_column("Env var / config key", ratio=2)
     for row in settings:
         source = str(row.get("source", ""))
         table.add_row(
             _text(row.get("key")),
             _text(row.get("value")),
             Text(source, style="dim" if source == "default" else "cyan"),
-            _text(row.get("env_var") or "-"),
-            _text(row.get("config_key") or "-"),
+            Text(f"{row.get('env_var') or '-'}\n{row.get('config_key') or '-'}"),
         )
     console.print(table)
 

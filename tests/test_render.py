@@ -178,7 +178,7 @@ VIEWS = [
     ),
     pytest.param(
         base("list_backups", db_path="/d.db", backups=[{"path": "/b/d-2.db", "size_bytes": 2048, "modified": "2025-07-12 10:00:00"}]),
-        ["Backups of /d.db", "/b/d-2.db", "2025-07-12 10:00:00", "2.0 KB"],
+        ["Backups of /d.db (in /b)", "d-2.db", "2025-07-12 10:00:00", "2.0 KB"],
         id="backups",
     ),
     pytest.param(
