@@ -82,8 +82,28 @@ def test_the_config_file_example_is_accepted(tmp_path: Path) -> None:
 
 
 def test_the_query_joins_invoices_to_their_line_items() -> None:
-    (query,) = code_blocks("sql")
-    assert "JOIN json_invoices_line_items AS li ON li.parent_id = i.id" in query
+    assert any("JOIN json_invoices_line_items AS li ON li.parent_id = i.id" in q for q in code_blocks("sql"))
+
+
+def test_the_sql_examples_run_and_updated_at_is_a_queryable_time(sessions_dir: Path, workspace: Path) -> None:
+    """Issue 19: created_at/updated_at are the times SQLite's date functions read; the raw
+    Zoho *_time text (with its +0000 offset) is not."""
+    import sqlite3
+
+    from json2db_sync.sample_data import generate_sample_data
+
+    generate_sample_data(sessions_dir, days=2, seed=1, invoices=20)
+    runner = JSON2DBSyncRunner()
+    assert runner.full_sync_workflow()["success"]
+    with sqlite3.connect(runner.settings.database_path) as conn:
+        results = [conn.execute(query).fetchall() for query in code_blocks("sql")]
+        assert all(results)
+        recent = next(r for q, r in zip(code_blocks("sql"), results) if "datetime('now', '-7 days')" in q)
+        assert len(recent) == 20
+        [(raw, parsed, owned)] = conn.execute(
+            "SELECT last_modified_time, datetime(last_modified_time), datetime(updated_at) FROM json_invoices LIMIT 1"
+        ).fetchall()
+    assert re.search(r"[+-]\d{4}$", raw) and parsed is None and owned is not None
 
 
 DRIVER = """
