@@ -36,8 +36,9 @@ STEP_LABELS = {
 
 # What to do about each kind of failure; the error message itself names the file or setting.
 ERROR_HINTS = {
-    "config_error": "Fix the setting named above (environment variable, .env, config file or "
-    "command-line option); `json2db-sync config` shows every value and where it came from.",
+    "config_error": "Fix the option or setting named above (a command-line option or argument, an "
+    "environment variable, .env or the config file); `json2db-sync config` shows every setting and "
+    "where it came from.",
     "file_error": "The message above names the file or folder and what to do; `json2db-sync sessions` "
     "(menu: Advanced Options, Browse sessions) shows the data folders that were found.",
     "validation_error": "The message above names the file and what it holds. Fix or move that file; "
@@ -685,7 +686,9 @@ def render_backups(console: Console, result: Result) -> None:
     folders = {str(backup.get("path") or "").replace("\\", "/").rpartition("/")[0] for backup in backups}
     common = folders.pop() if len(folders) == 1 else ""
     where = f" (in {common})" if common else ""
-    table = FoldingTable(title=f"Backups of {result.get('db_path')}{where}", title_justify="left")
+    # The heading is a line of its own: as a table title it would wrap at the table's width.
+    console.print(Text(f"Backups of {result.get('db_path')}{where}", style="italic"))
+    table = FoldingTable()
     table.add_column("#", justify="right")
     table.add_column("Backup")
     table.add_column("Modified")
