@@ -524,7 +524,7 @@ OPERATIONS = {
 }
 
 # Long operations get a progress bar on stderr when stderr is a terminal.
-PROGRESS_COMMANDS = frozenset({"analyze", "populate", "sync", "recreate", "sample-data"})
+PROGRESS_COMMANDS = frozenset({"analyze", "populate", "sync", "recreate", "sample-data", "verify", "sessions"})
 
 
 def _asks_first(args: argparse.Namespace) -> bool:

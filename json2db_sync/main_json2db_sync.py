@@ -355,7 +355,9 @@ def data_population(session: MenuSession) -> None:
 def table_verification(session: MenuSession) -> None:
     """4: read-only checks of one database."""
     db = ask_db(session, must_exist=True)
-    show(session, session.runner.verify_tables(db))
+    with progress_bar(session):
+        result = session.runner.verify_tables(db)
+    show(session, result)
 
 
 def summary_report(session: MenuSession) -> None:

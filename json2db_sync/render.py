@@ -29,6 +29,7 @@ STEP_LABELS = {
     "analyze": "Analysing JSON files",
     "populate": "Loading records",
     "files": "Reading files",
+    "count": "Counting records",
     "sample_data": "Writing sample sessions",
     "verify": "Verifying tables",
     "report": "Building the report",
@@ -874,7 +875,7 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
 
 
 # Steps counted in bytes (shown as sizes), and the unit named after a count without a total.
-BYTE_STEPS = frozenset({"files"})
+BYTE_STEPS = frozenset({"files", "count"})
 STEP_UNITS = {"populate": "records", "analyze": "records", "read": "records", "sample_data": "records"}
 
 

@@ -671,6 +671,7 @@ class JSON2DBSyncRunner:
                 source_ids=source_ids,
                 row_ids=row_ids,
                 check_source_counts=check_source_counts,
+                progress=self.progress,
             )
         errors = [c for c in checks if c["status"] == "error"]
         summary = {
@@ -796,13 +797,17 @@ class JSON2DBSyncRunner:
 
             sessions = describe_discovery(found)
             if count_records:
-                for session in sessions:
-                    for item in session.get("files", []):
-                        try:
-                            item["records"] = count(Path(item["path"]), item["entity"])
-                        except Json2DBError as exc:
-                            item["records"] = None
-                            warnings.append(str(exc))
+                items = [item for session in sessions for item in session.get("files", [])]
+                total = sum(int(item.get("size") or 0) for item in items)
+                done = 0
+                for item in items:
+                    try:
+                        item["records"] = count(Path(item["path"]), item["entity"])
+                    except Json2DBError as exc:
+                        item["records"] = None
+                        warnings.append(str(exc))
+                    done += int(item.get("size") or 0)
+                    self.progress(ProgressEvent("count", done, total, str(item.get("name") or "")))
             return {"json_dir": str(found.root), "kind": found.kind, "sessions": sessions}
 
         return self._run("list_sessions", body)

@@ -46,6 +46,7 @@ from typing import Any
 from . import sql_dialect as sd
 from ._types import Check, CheckStatus
 from .errors import DatabaseError, Json2DBError
+from .progress import ProgressCallback, ProgressEvent, null_progress
 from .sql_dialect import sqlite as sqlite_dialect
 from .json_analyzer import id_field_candidates, normalize_id, singular, table_name_for
 from .reader import iter_record_batches, sha256_file
@@ -1005,6 +1006,7 @@ def verify_database(
     source_files: Iterable[str] | None = None,
     source_ids: Mapping[str, Collection[str]] | None = None,
     row_ids: Mapping[str, Collection[str]] | None = None,
+    progress: ProgressCallback = null_progress,
 ) -> list[Check]:
     """Run every check of :data:`CHECKS`, read-only, and return their results in order.
 
@@ -1021,6 +1023,8 @@ def verify_database(
             here are not read again.
         row_ids: main table → ids a run wrote; row-level checks then look only at those
             rows (and their child rows), so a nightly run costs what it changed.
+        progress: told ``ProgressEvent("verify", done, len(CHECKS), name)`` per check (on a
+            large database the checks take seconds).
 
     A check that hits a database error (SQLite's, or PostgreSQL's as a DatabaseError)
     is reported as an error naming it, so one damaged table does not hide the other
@@ -1039,7 +1043,12 @@ def verify_database(
         source_ids=source_ids,
         row_scopes=_build_scopes(conn, row_ids or {}),
     )
-    results = [_run(check, ctx) for check in CHECKS]
+    results = []
+    for done, check in enumerate(CHECKS):
+        name = check.__name__.removeprefix("check_")
+        progress(ProgressEvent("verify", done, len(CHECKS), name))
+        results.append(_run(check, ctx))
+    progress(ProgressEvent("verify", len(CHECKS), len(CHECKS), "done"))
     problems = [r["name"] for r in results if r["status"] != "ok"]
     logger.info(
         "verified %d tables: %d checks, problems in %s",

@@ -215,3 +215,20 @@ def test_tables_at_80_columns_fold_names_and_never_cut_them(synced: Path, cwd: P
     heading = " ".join(wide.out.split("\n┏", 1)[0].split())  # wrapped between words, never inside a path
     assert heading == f"Backups of {synced} (in {synced.parent / 'backups'})"
     assert re.search(r"│ production-\d{8}-\d{6}\.db", wide.out)  # the file name whole, on one line
+
+
+def test_verify_and_sessions_report_progress_with_totals(synced: Path, cwd: Path) -> None:
+    from json2db_sync import JSON2DBSyncRunner
+    from json2db_sync.progress import ProgressEvent
+    from json2db_sync.verifier import CHECKS
+
+    events: list[ProgressEvent] = []
+    runner = JSON2DBSyncRunner(progress_callback=events.append)
+    assert runner.verify_tables()["success"]
+    verify = [e for e in events if e.step == "verify"]
+    assert [e.current for e in verify] == list(range(len(CHECKS) + 1))
+    assert {e.total for e in verify} == {len(CHECKS)}
+    events.clear()
+    assert runner.list_sessions()["success"]
+    assert events and all(e.step == "count" for e in events)
+    assert events[-1].current == events[-1].total > 0
