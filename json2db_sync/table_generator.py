@@ -321,9 +321,11 @@ def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
     fraction becomes REAL, as PostgreSQL's BIGINT becomes NUMERIC in :func:`_retype_untyped`.
 
     SQLite would store the fraction exactly in the INTEGER column anyway, but then the
-    declared type says INTEGER while the data (and an analysis of it) says REAL. Runs in a
-    savepoint: where SQLite cannot drop the old column (before 3.35, or a view of the
-    user's names it), the column keeps INTEGER, its values stay exact, and a warning says so.
+    declared type says INTEGER while the data (and an analysis of it) says REAL. A column
+    that a view, trigger or index names is left alone (SQLite cannot drop it; the check is
+    cheap, a failed attempt would copy the column on every run). The rest runs in a
+    savepoint: where SQLite still cannot drop the old column (before 3.35), the column keeps
+    INTEGER, its values stay exact, and a warning says so.
     """
     statements: list[str] = []
     for path in sorted(table.pending_widen):
@@ -335,6 +337,15 @@ def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
             continue
         numbers = set(table.kinds.get(path, ())) - {KIND_TEXT}
         if sql_type_for(numbers) != sd.REAL:
+            continue
+        users = [row[0] for row in conn.execute(
+            conn.dialect.SELECT_OBJECTS_USING_COLUMN, conn.dialect.objects_using_column_params(table.name, spec.name)
+        )]
+        if users:
+            logger.info(
+                "%s.%s holds fractions but stays INTEGER (its values are kept exactly): %s use it, "
+                "and SQLite cannot retype a column something else depends on", table.name, spec.name, ", ".join(users),
+            )
             continue
         scratch = sd.fit_identifier(f"{spec.name}__widen", conn.dialect.MAX_IDENTIFIER_BYTES)
         widen = conn.dialect.widen_to_real(table.name, spec.name, scratch)

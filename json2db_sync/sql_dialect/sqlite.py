@@ -308,6 +308,21 @@ def widen_to_real(table: str, column: str, scratch: str) -> list[str]:
     ]
 
 
+# Indexes on a column (ours quote it), and views and triggers whose SQL names both the table
+# and the column: SQLite cannot drop a column they use, so widen_to_real is not tried on it
+# (for views and triggers an over-approximation, on purpose). Parameters: the table, the
+# column (see objects_using_column_params).
+SELECT_OBJECTS_USING_COLUMN = (
+    "SELECT name FROM sqlite_master WHERE sql LIKE ? AND ("
+    "(type = 'index' AND tbl_name = ? AND sql LIKE ?) OR (type IN ('view', 'trigger') AND sql LIKE ?)"
+    ") ORDER BY name"
+)
+
+
+def objects_using_column_params(table: str, column: str) -> tuple[str, str, str, str]:
+    return (f"%{table}%", table, f"%{quote_identifier(column)}%", f"%{column}%")
+
+
 def drop_table(table: str) -> str:
     return f"DROP TABLE IF EXISTS {q(table)}"
 
