@@ -255,6 +255,9 @@ def _output(args: argparse.Namespace, result: dict[str, Any], *, display: Callab
     from . import render
 
     destination = getattr(args, "destination", None)
+    live = getattr(args, "live_progress", None)
+    if live is not None:  # the operation is over: take its bar away before anything is printed
+        live.stop()
     if args.json:
         _print_json(result)
         return _exit_code(result)
@@ -544,6 +547,7 @@ def _run_command(args: argparse.Namespace) -> int:
         )
         if show_progress:
             with render.RichProgress(err) as progress:
+                args.live_progress = progress
                 runner = _make_runner(args, progress)
                 _apply_configured_level(args, runner, handler)
                 return _handle(args, runner)

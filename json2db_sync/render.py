@@ -933,6 +933,10 @@ class RichProgress:
     ) -> None:
         self._progress.stop()
 
+    def stop(self) -> None:
+        """Take the bars away now (before a result is printed); safe to call more than once."""
+        self._progress.stop()
+
     def __call__(self, event: Any) -> None:
         """Take one ``ProgressEvent`` (step, current, total, detail)."""
         task = self._tasks.get(event.step)

@@ -232,3 +232,23 @@ def test_verify_and_sessions_report_progress_with_totals(synced: Path, cwd: Path
     assert runner.list_sessions()["success"]
     assert events and all(e.step == "count" for e in events)
     assert events[-1].current == events[-1].total > 0
+
+
+def test_failed_verify_in_a_terminal_shows_the_failing_checks_table(synced: Path, cwd: Path) -> None:
+    pexpect = __import__("pytest").importorskip("pexpect")
+    import os
+    import sys
+
+    _orphan_a_line_item(synced)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSON2DB_")}
+    env.update({"NO_COLOR": "1", "TERM": "xterm"})
+    child = pexpect.spawn(sys.executable, ["-m", "json2db_sync", "verify"], cwd=str(cwd), env=env,
+                          dimensions=(60, 160), timeout=60, encoding="utf-8")
+    child.expect("Checks that failed")
+    child.expect("orphan_child_rows")
+    child.expect(r"What to do: These line items \(child rows\) have no parent document")
+    child.expect(r"Table Verification failed \(validation_error\)")
+    child.expect("Each check above says what is wrong")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
