@@ -339,42 +339,50 @@ class JSON2DBSyncRunner:
         limits = limits_of(dest_dialect(dest if dest is not None else self._db(None)))
         counts: dict[str, int] = {}
         done = 0
-        for data_dir in dirs:
-            for data_file in data_dir.files:
-                if entity_filter is not None and data_file.entity not in entity_filter:
-                    continue
-                if files is not None and data_file.path not in files:
-                    continue
-                entity = data_file.entity
-                plan = plans.get(entity)
-                id_hint = plan.id_field if plan else id_field_candidates(entity, settings.primary_keys)[0]
-                batches = iter_record_batches(
-                    data_file.path,
+        wanted = [
+            data_file
+            for data_dir in dirs
+            for data_file in data_dir.files
+            if (entity_filter is None or data_file.entity in entity_filter)
+            and (files is None or data_file.path in files)
+        ]
+        total_bytes = sum(data_file.size for data_file in wanted)
+        done_bytes = 0
+        for number, data_file in enumerate(wanted, 1):
+            entity = data_file.entity
+            plan = plans.get(entity)
+            id_hint = plan.id_field if plan else id_field_candidates(entity, settings.primary_keys)[0]
+            batches = iter_record_batches(
+                data_file.path,
+                entity,
+                batch_size=settings.batch_size,
+                memory_limit_mb=settings.memory_limit_mb,
+                id_field=id_hint,
+            )
+            before = plan.record_count if plan else 0
+            done_bytes += data_file.size
+            files_done = ProgressEvent("files", done_bytes, total_bytes, f"{number}/{len(wanted)} files")
+            try:
+                plan = analyze_records(
                     entity,
-                    batch_size=settings.batch_size,
-                    memory_limit_mb=settings.memory_limit_mb,
-                    id_field=id_hint,
+                    batches,
+                    plan=plan,
+                    primary_keys=settings.primary_keys,
+                    reserved=tuple(self._custom()),
+                    limits=limits,
                 )
-                before = plan.record_count if plan else 0
-                try:
-                    plan = analyze_records(
-                        entity,
-                        batches,
-                        plan=plan,
-                        primary_keys=settings.primary_keys,
-                        reserved=tuple(self._custom()),
-                        limits=limits,
-                    )
-                except (DataFileError, ValidationError) as exc:
-                    if settings.on_invalid_file != "skip":
-                        raise
-                    logger.warning("analysis skips %s: %s", data_file.path, exc)
-                    continue
-                plan.files.append(str(data_file.path))
-                plans[entity] = plan
-                counts[entity] = counts.get(entity, 0) + plan.record_count - before
-                done += plan.record_count - before
-                self.progress(ProgressEvent("analyze", done, None, str(data_file.path)))
+            except (DataFileError, ValidationError) as exc:
+                if settings.on_invalid_file != "skip":
+                    raise
+                logger.warning("analysis skips %s: %s", data_file.path, exc)
+                self.progress(files_done)
+                continue
+            plan.files.append(str(data_file.path))
+            plans[entity] = plan
+            counts[entity] = counts.get(entity, 0) + plan.record_count - before
+            done += plan.record_count - before
+            self.progress(ProgressEvent("analyze", done, None, str(data_file.path)))
+            self.progress(files_done)
         return counts
 
     def _stored_plans(self, dest: Destination) -> dict[str, EntityPlan]:
