@@ -656,6 +656,7 @@ class JSON2DBConfig:
                     excluded_by_cutoff=found.excluded_by_cutoff,
                     newest_excluded_age_days=found.newest_excluded_age_days,
                     warnings=warnings,
+                    interrupted=found.interrupted,
                 )
             if index + 1 < len(places):
                 message = f"No data in {place}; falling back to {places[index + 1]}."

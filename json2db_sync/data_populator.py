@@ -26,16 +26,20 @@ from .json_analyzer import (
     NUMERIC_TYPES,
     EntityPlan,
     TablePlan,
+    child_id_field,
     choose_id_field,
+    element_scalars,
     flatten,
     id_field_candidates,
     local_to_utc_text,
     normalize_id,
     record_times,
+    singular,
 )
+from .line_item_files import PARENT_ID_FIELD, Fingerprint, FolderParents, copy_mismatches
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches, sha256_file
-from .sources import DataDir, DataFile
+from .sources import DataDir, DataFile, entity_of
 from .table_generator import Connection, apply_plan, limits_of, load_stored_plans, taken_table_names
 
 logger = logging.getLogger(__name__)
@@ -73,6 +77,7 @@ _COUNTERS = (
     "records_rejected",
     "duplicate_ids_in_files",
     "child_rows_written",
+    "line_item_files_compared",
 )
 
 
@@ -125,6 +130,10 @@ class LoadStats:
     ddl: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # api_sync's line-item files: how many were compared with the embedded items, and one
+    # message per parent whose two copies disagree (a verification finding).
+    line_item_files_compared: int = 0
+    line_item_mismatches: list[str] = field(default_factory=list)
 
     def snapshot(self) -> dict[str, Any]:
         """The counters, to undo a file skipped under on_invalid_file=skip."""
@@ -137,6 +146,7 @@ class LoadStats:
         )
         state["loaded_ids"] = dict(self.loaded_ids) if self.loaded_ids is not None else None
         state["tracked_ids"] = self.tracked_ids
+        state["line_item_mismatches"] = len(self.line_item_mismatches)
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -148,6 +158,7 @@ class LoadStats:
         self.written_ids = state["written_ids"]
         self.loaded_ids = state["loaded_ids"]
         self.tracked_ids = state["tracked_ids"]
+        del self.line_item_mismatches[state["line_item_mismatches"] :]
 
     def entity(self, name: str) -> dict[str, int]:
         return self.per_entity.setdefault(
@@ -187,6 +198,9 @@ class _FileContext:
     inserted: set[str] = field(default_factory=set)
     records: int = 0
     check_ints: bool = False
+    # Set when the folder also holds this entity's api_sync line-item file: what each
+    # parent record carried, for comparing that file with it.
+    parents: FolderParents | None = None
 
 
 class Populator:
@@ -210,6 +224,8 @@ class Populator:
         self._taken_tables = taken_table_names(conn)
         for plan in plans.values():
             plan.taken_tables = self._taken_tables
+        # (folder, entity) → what the folder's parent file carried, for its line-item file.
+        self._folder_parents: dict[tuple[Path, str], FolderParents] = {}
 
     # --- files -------------------------------------------------------------------
 
@@ -223,21 +239,28 @@ class Populator:
         was_enabled = gc.isenabled()
         gc.disable()
         wanted = [
-            (data_file, data_dir)
+            data_file
             for data_dir in dirs
             for data_file in data_dir.files
             if entity_filter is None or data_file.entity in entity_filter
         ]
         # Bytes are known before reading, records are not: the "files" step carries the
         # totals a progress bar needs for its ETA.
-        total_bytes = sum(data_file.size for data_file, _ in wanted)
-        done_bytes = 0
+        total_bytes = sum(data_file.size for data_file in wanted)
+        done_bytes = done_files = 0
         try:
-            for number, (data_file, data_dir) in enumerate(wanted, 1):
-                self.load_file(data_file, data_dir)
-                gc.collect()
-                done_bytes += data_file.size
-                self.progress(ProgressEvent("files", done_bytes, total_bytes, f"{number}/{len(wanted)} files"))
+            for data_dir in dirs:
+                # Records before line-item files: an api_sync line-item file is read against
+                # the parents of its folder.
+                for data_file in sorted(data_dir.files, key=lambda f: f.child_field is not None):
+                    if entity_filter is not None and data_file.entity not in entity_filter:
+                        continue
+                    self.load_file(data_file, data_dir)
+                    gc.collect()
+                    done_bytes += data_file.size
+                    done_files += 1
+                    self.progress(ProgressEvent("files", done_bytes, total_bytes, f"{done_files}/{len(wanted)} files"))
+                self._folder_parents.clear()
         finally:
             if was_enabled:
                 gc.enable()
@@ -258,10 +281,17 @@ class Populator:
             relative_path=self._relative(data_file.path),
             fallback_time=local_to_utc_text(data_dir.timestamp) or _mtime_utc(data_file.mtime),
         )
+        if data_file.child_field is None and _has_line_item_file(data_dir, data_file.entity):
+            context.parents = self._folder_parents[(data_dir.path, data_file.entity)] = FolderParents(
+                "line_items", child_id_field(data_file.entity, "line_items")
+            )
         before = self.stats.snapshot()
         try:
             with savepoint(self.conn, "json2db_file"):
-                self._load_records(context)
+                if data_file.child_field is None:
+                    self._load_records(context)
+                else:
+                    self._load_line_item_file(context, data_file.child_field)
                 sha = digest if isinstance(digest, str) else sha256_file(data_file.path)
                 self.conn.execute(
                     self.sql.UPSERT_LEDGER,
@@ -287,6 +317,7 @@ class Populator:
                 raise
             # The savepoint undid the file's rows and DDL; undo what memory holds too.
             self.stats.restore(before)
+            self._folder_parents.pop((data_dir.path, data_file.entity), None)
             self._reload_plans()
             self._skip_invalid_file(data_file, exc)
             return
@@ -407,6 +438,8 @@ class Populator:
             scalars, arrays = flatten(record, split_children=True)
             children = plan.observe_flat(scalars, arrays, check_ints=context.check_ints)
             created, updated = record_times(record, context.fallback_time)
+            if context.parents is not None:
+                context.parents.note(record_id, record, updated)
             if index == len(rounds):
                 rounds.append([])
             rounds[index].append(_Prepared(record_id, scalars, children, created, updated))
@@ -426,6 +459,160 @@ class Populator:
         self.progress(
             ProgressEvent("populate", self._records_done, None, f"{plan.entity}: {context.data_file.path.name}")
         )
+
+    # --- api_sync line-item files ---------------------------------------------------
+
+    def _load_line_item_file(self, context: _FileContext, field_name: str) -> None:
+        """``<entity>_line_items.json``: compared with the items its folder's parents
+        embedded; for parents that embedded none, their line items (see line_item_files)."""
+        data_file, data_dir = context.data_file, context.data_dir
+        entity = data_file.entity
+        parents = self._folder_parents.get((data_dir.path, entity)) or self._read_folder_parents(
+            data_dir, entity, field_name
+        )
+        copies: dict[str, Fingerprint] = {}
+        supplied: dict[str, list[Any]] = {}
+        orphans: list[Any] = []
+        reader = iter_record_batches(
+            data_file.path,
+            entity_of(data_file.path),
+            batch_size=self.options.batch_size,
+            memory_limit_mb=self.options.memory_limit_mb,
+            id_field=parents.id_field,
+        )
+        for batch in reader:
+            context.check_ints = context.check_ints or reader.big_integers
+            context.records += len(batch)
+            for element in batch:
+                parent_id = normalize_id(element.get(PARENT_ID_FIELD)) if isinstance(element, dict) else None
+                if parent_id is None:
+                    orphans.append(element)
+                elif parent_id in parents.embedded:
+                    copies.setdefault(parent_id, Fingerprint()).add(element, parents.id_field)
+                else:
+                    supplied.setdefault(parent_id, []).append(element)
+        parent_files = [f.path.name for f in data_dir.files if f.entity == entity and f.child_field is None]
+        if parents.embedded:
+            self.stats.line_item_files_compared += 1
+            self.stats.line_item_mismatches.extend(
+                f"{data_dir.path}: {message}"
+                for message in copy_mismatches(
+                    parents,
+                    copies,
+                    entity=entity,
+                    parent_file=parent_files[0] if parent_files else f"{entity}.json",
+                    items_file=data_file.path.name,
+                )
+            )
+        for element in orphans:
+            self._reject_line_item(entity, element, context, f"no usable parent id in field {PARENT_ID_FIELD!r}")
+        if orphans:
+            message = (
+                f"{data_file.path}: {len(orphans)} line item(s) have no usable {PARENT_ID_FIELD!r}, so they "
+                f"belong to no {singular(entity)}; they were kept in {sd.REJECTED_TABLE}"
+            )
+            logger.warning(message)
+            self.stats.warnings.append(message)
+        if supplied:
+            self._supply_line_items(entity, field_name, supplied, parents, context)
+
+    def _read_folder_parents(self, data_dir: DataDir, entity: str, field_name: str) -> FolderParents:
+        """What the folder's parent file carried, when it was not loaded in this run (the
+        ledger had it): read it once more, writing nothing. No parent file: nothing."""
+        parents = FolderParents(field_name, child_id_field(entity, field_name))
+        plan = self.plans.get(entity)
+        id_field = plan.id_field if plan else id_field_candidates(entity, self.options.primary_keys)[0]
+        fallback = local_to_utc_text(data_dir.timestamp)
+        for data_file in data_dir.files:
+            if data_file.entity != entity or data_file.child_field is not None:
+                continue
+            fallback_time = fallback or _mtime_utc(data_file.mtime)
+            for batch in iter_record_batches(
+                data_file.path,
+                entity,
+                batch_size=self.options.batch_size,
+                memory_limit_mb=self.options.memory_limit_mb,
+                id_field=id_field,
+            ):
+                for record in batch:
+                    record_id = normalize_id(record.get(id_field))
+                    if record_id is not None:
+                        parents.note(record_id, record, record_times(record, fallback_time)[1])
+        return parents
+
+    def _supply_line_items(
+        self,
+        entity: str,
+        field_name: str,
+        supplied: dict[str, list[Any]],
+        parents: FolderParents,
+        context: _FileContext,
+    ) -> None:
+        """Write the line items of parents that did not embed them: each parent's items
+        replace its stored ones as a whole, unless the stored parent is newer than the
+        version the items belong to (the folder's list-form record, else the folder's time)."""
+        plan = self.plans.get(entity)
+        if plan is None:
+            plan = self.plans[entity] = EntityPlan.new(
+                entity,
+                id_field_candidates(entity, self.options.primary_keys)[0],
+                tuple(self.options.custom_columns),
+                taken_tables=self._taken_tables,
+                limits=self.limits,
+            )
+        stored = self._stored_parent_times(plan.main.name, list(supplied)) if plan.main.exists else {}
+        table = plan.child_plan(field_name)
+        writes: list[tuple[str, str | None, str | None, list[Any]]] = []
+        missing: list[str] = []
+        for parent_id, items in supplied.items():
+            times = stored.get(parent_id)
+            if times is None:
+                missing.append(parent_id)
+                for element in items:
+                    self._reject_line_item(
+                        entity, element, context, f"its parent {parent_id} is not in {plan.main.name}"
+                    )
+                continue
+            created, updated = times
+            version = parents.listed.get(parent_id, context.fallback_time)
+            if self.options.duplicate_prevention and updated and version and version < updated:
+                logger.debug("%s: items of %s %s are older than the stored parent", context.data_file.path, entity, parent_id)
+                continue
+            elements = [(element, element_scalars(element)) for element in items]
+            for _, scalars in elements:
+                table.observe(scalars, check_ints=context.check_ints)
+            writes.append((parent_id, created, updated, elements))
+        if missing:
+            message = (
+                f"{context.data_file.path}: line items of {len(missing)} {singular(entity)}(s) that "
+                f"{plan.main.name} does not hold (e.g. {', '.join(missing[:3])}) were kept in "
+                f"{sd.REJECTED_TABLE}; load the file that delivers those {entity} first, then load again"
+            )
+            logger.warning(message)
+            self.stats.warnings.append(message)
+        if not writes:
+            return
+        self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
+        self._report_conflicts(plan)
+        extra = self._custom_values(context)
+        written = [parent_id for parent_id, *_ in writes]
+        self._write_children(table, written, writes, tuple(extra), tuple(extra.values()))
+        self.stats.track(plan.main.name, written)
+
+    def _stored_parent_times(self, table: str, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        found: dict[str, tuple[str | None, str | None]] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            for row_id, created, updated in self.conn.execute(self.sql.select_parent_times(table, len(chunk)), chunk):
+                found[row_id] = (created, updated)
+        return found
+
+    def _reject_line_item(self, entity: str, element: Any, context: _FileContext, reason: str) -> None:
+        self.conn.execute(
+            self.sql.INSERT_REJECTED,
+            (entity, str(context.data_file.path), f"line item: {reason}", dumps_json(element), utc_now_text()),
+        )
+        self.stats.records_rejected += 1
 
     def _decide(self, item: _Prepared, context: _FileContext, entity_stats: dict[str, int]) -> bool:
         """Write this occurrence? Newest wins against what was stored before the file;
@@ -722,6 +909,10 @@ def dumps_json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _has_line_item_file(data_dir: DataDir, entity: str) -> bool:
+    return any(f.child_field is not None and f.entity == entity for f in data_dir.files)
 
 
 def _mtime_utc(mtime: float) -> str:

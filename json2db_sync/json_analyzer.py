@@ -705,6 +705,18 @@ def analyze_records(
     return plan
 
 
+def analyze_child_records(plan: EntityPlan, field_name: str, batches: Iterable[list[Any]]) -> int:
+    """Vote the elements of a separate child-row file (api_sync's ``<entity>_line_items.json``)
+    into ``plan``'s child table for ``field_name``; returns how many were read."""
+    child = plan.child_plan(field_name)
+    count = 0
+    for batch in batches:
+        for element in batch:
+            child.observe(_element_scalars(element))
+        count += len(batch)
+    return count
+
+
 def has_usable_id(value: Any) -> bool:
     return normalize_id(value) is not None
 

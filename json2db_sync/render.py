@@ -279,6 +279,12 @@ def render_warnings(console: Console, warnings: Sequence[str], *, limit: int = 2
         console.print(Text(f"  ... and {len(warnings) - limit} more", style="yellow"))
 
 
+def render_notes(console: Console, notes: Sequence[str]) -> None:
+    """Notes: what a user should know that is not a problem (an unfinished api_sync folder)."""
+    for note in notes:
+        console.print(Text(f"Note: {note}", style="dim"))
+
+
 def render_result(console: Console, result: Result, *, destination: Mapping[str, Any] | str | None = None) -> None:
     """Draw any runner result: the operation's own view, then warnings, then the failure panel.
 
@@ -289,12 +295,15 @@ def render_result(console: Console, result: Result, *, destination: Mapping[str,
     renderer = RENDERERS.get(str(result.get("operation")), _render_generic)
     renderer(console, result)
     render_warnings(console, result.get("warnings") or [])
+    render_notes(console, result.get("notes") or [])
     if not result.get("success", False):
         render_failure(console, result, destination=destination, with_checks=False)
 
 
 def _render_generic(console: Console, result: Result) -> None:
-    payload = {k: v for k, v in result.items() if k not in {"success", "operation", "error", "error_type", "warnings"}}
+    payload = {
+        k: v for k, v in result.items() if k not in {"success", "operation", "error", "error_type", "warnings", "notes"}
+    }
     if payload:
         console.print(generic_table(OPERATION_TITLES.get(str(result.get("operation")), None), payload))
 
@@ -868,6 +877,8 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
     warnings = result.get("warnings") or []
     if warnings:
         text += f"; {len(warnings)} warning(s) (--verbose shows them)"
+    for note in result.get("notes") or []:
+        text += f"; note: {note}"
     return text
 
 

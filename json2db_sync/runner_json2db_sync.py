@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,10 @@ from .errors import (
     NoDataError,
     ValidationError,
 )
-from .json_analyzer import EntityPlan, analyze_records, describe_plan, id_field_candidates
+from .json_analyzer import EntityPlan, analyze_child_records, analyze_records, describe_plan, id_field_candidates
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches
-from .sources import DataDir, Discovery
+from .sources import DataDir, Discovery, entity_of
 from .table_generator import (
     apply_plan,
     data_tables,
@@ -354,7 +354,7 @@ class JSON2DBSyncRunner:
             id_hint = plan.id_field if plan else id_field_candidates(entity, settings.primary_keys)[0]
             batches = iter_record_batches(
                 data_file.path,
-                entity,
+                entity if data_file.child_field is None else entity_of(data_file.path),
                 batch_size=settings.batch_size,
                 memory_limit_mb=settings.memory_limit_mb,
                 id_field=id_hint,
@@ -365,12 +365,15 @@ class JSON2DBSyncRunner:
             try:
                 plan = analyze_records(
                     entity,
-                    batches,
+                    batches if data_file.child_field is None else (),
                     plan=plan,
                     primary_keys=settings.primary_keys,
                     reserved=tuple(self._custom()),
                     limits=limits,
                 )
+                if data_file.child_field is not None:
+                    # api_sync's line-item file: rows of the entity's child table
+                    analyze_child_records(plan, data_file.child_field, batches)
             except (DataFileError, ValidationError) as exc:
                 if settings.on_invalid_file != "skip":
                     raise
@@ -586,10 +589,13 @@ class JSON2DBSyncRunner:
             stats, _ = self._populate(
                 path, found, wanted, warnings, operation="populate_tables", completes_reload=completes
             )
+            # No verification step here to carry them: a line-item copy that disagrees is a warning.
+            warnings.extend(f"line items: {message}" for message in stats.line_item_mismatches)
             return {
                 "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": _statistics(stats, started),
+                "notes": found.notes(),
             }
 
         return self._run("populate_tables", body)
@@ -667,6 +673,8 @@ class JSON2DBSyncRunner:
         source_ids: Mapping[str, Collection[str]] | None = None,
         row_ids: Mapping[str, Collection[str]] | None = None,
         check_source_counts: bool = True,
+        line_item_mismatches: Sequence[str] | None = None,
+        line_item_files_compared: int = 0,
     ) -> dict[str, Any]:
         from .verifier import verify_database
 
@@ -679,6 +687,8 @@ class JSON2DBSyncRunner:
                 source_ids=source_ids,
                 row_ids=row_ids,
                 check_source_counts=check_source_counts,
+                line_item_mismatches=line_item_mismatches,
+                line_item_files_compared=line_item_files_compared,
                 progress=self.progress,
             )
         errors = [c for c in checks if c["status"] == "error"]
@@ -761,6 +771,8 @@ class JSON2DBSyncRunner:
                     source_ids=stats.loaded_ids,
                     row_ids=stats.written_ids,
                     check_source_counts=stats.loaded_ids is not None,
+                    line_item_mismatches=stats.line_item_mismatches,
+                    line_item_files_compared=stats.line_item_files_compared,
                 ),
             )
             steps["verification"] = verification
@@ -777,6 +789,7 @@ class JSON2DBSyncRunner:
                 "json_dir": str(found.root),
                 "statistics": statistics,
                 "steps": steps,
+                "notes": found.notes(),
             }
             for name in ("verification", "report"):
                 if not steps[name]["success"]:

@@ -33,6 +33,13 @@ TIMESTAMP_FORMAT = "%Y-%m-%d_%H-%M-%S"
 SESSION_PREFIX = "sync_session_"
 METADATA_PREFIX = "sync_metadata_"
 RAW_JSON = "raw_json"
+# api_sync writes each module folder as ``<ts>.tmp/`` and renames it when the module is
+# complete: a folder still carrying the suffix is an interrupted (or still running) run.
+TEMPORARY_SUFFIX = ".tmp"
+# ``<entity>_line_items.json`` is api_sync's separate copy of the line items of ``<entity>``:
+# child rows of that entity, never an entity of its own.
+LINE_ITEMS_SUFFIX = "_line_items"
+LINE_ITEMS_FIELD = "line_items"
 SESSIONS_FOLDER = "sync_sessions"
 KINDS = ("sessions", "consolidated", "custom")
 
@@ -47,12 +54,17 @@ NO_DATA_CHECKLIST = (
 
 @dataclass(frozen=True, slots=True)
 class DataFile:
-    """One data file; ``entity`` (the lower-cased stem) decides its table."""
+    """One data file; ``entity`` (the lower-cased stem) decides its table.
+
+    ``child_field`` is set for api_sync's ``<entity>_line_items.json``: the file holds the
+    elements of that child array of ``entity`` (each naming its parent in ``parent_id``).
+    """
 
     path: Path
     entity: str
     size: int
     mtime: float
+    child_field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,8 @@ class DataDir:
     session: str | None
     timestamp: datetime | None
     files: tuple[DataFile, ...]
+    # api_sync's sync_metadata_<module>.json files in the folder (its own record counts).
+    metadata: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +90,21 @@ class Discovery:
     excluded_by_cutoff: int = 0
     newest_excluded_age_days: float | None = None
     warnings: list[str] = field(default_factory=list)
+    # ``<ts>.tmp`` module folders of interrupted api_sync runs: never read (see notes()).
+    interrupted: list[Path] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """What the user should know without it being a problem: said once per run."""
+        if not self.interrupted:
+            return []
+        names = ", ".join(str(p) for p in self.interrupted[:5])
+        more = f" and {len(self.interrupted) - 5} more" if len(self.interrupted) > 5 else ""
+        return [
+            f"skipped {len(self.interrupted)} unfinished api_sync folder(s) ({names}{more}): a "
+            f"'{TEMPORARY_SUFFIX}' folder is one api_sync had not finished writing (a run that was "
+            "interrupted or is still running). api_sync renames it when the module is complete; "
+            "a finished run that left it behind can delete it."
+        ]
 
 
 def parse_timestamp(name: str) -> datetime | None:
@@ -109,6 +138,20 @@ def entity_of(path: Path) -> str:
     return path.name[: -len(".json")].lower()
 
 
+def classify_data_file(path: Path) -> tuple[str, str | None]:
+    """(entity, child field) of a data file: ``bills_line_items.json`` feeds the
+    ``line_items`` of ``bills``; any other file is its own entity."""
+    stem = entity_of(path)
+    if stem.endswith(LINE_ITEMS_SUFFIX) and len(stem) > len(LINE_ITEMS_SUFFIX):
+        return stem[: -len(LINE_ITEMS_SUFFIX)], LINE_ITEMS_FIELD
+    return stem, None
+
+
+def is_interrupted_folder_name(name: str) -> bool:
+    """``2025-07-11_13-54-38.tmp``: a module folder api_sync had not finished."""
+    return name.endswith(TEMPORARY_SUFFIX) and parse_timestamp(name[: -len(TEMPORARY_SUFFIX)]) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     """A folder entry after the symlink rules: what it is, seen through any link."""
@@ -127,6 +170,7 @@ class _Walker:
         self.root_real = root.resolve()
         self.follow_symlinks = follow_symlinks
         self.warnings: list[str] = []
+        self.interrupted: list[Path] = []
         self._seen: dict[Path, Path] = {}
 
     def warn(self, message: str) -> None:
@@ -222,18 +266,20 @@ class _Walker:
             except OSError as exc:
                 self.warn(f"Cannot read {entry.path} ({exc.strerror or exc}); skipped. Check its permissions.")
                 continue
-            files.append(DataFile(entry.path, entity_of(entry.path), info.st_size, info.st_mtime))
+            entity, child_field = classify_data_file(entry.path)
+            files.append(DataFile(entry.path, entity, info.st_size, info.st_mtime, child_field))
         return tuple(files)
 
     def data_dir(self, folder: Path, session: str | None, timestamp: datetime | None) -> list[DataDir]:
         """One folder as a DataDir, or nothing when it holds no data files (debug log)."""
-        files = self.data_files(folder)
+        entries = self.entries(folder)
+        files = self.data_files(folder, entries)
         if not files:
             logger.debug("%s holds no data files; skipped", folder)
             return []
         if not self.first_visit(folder):
             return []
-        return [DataDir(folder, session, timestamp, files)]
+        return [DataDir(folder, session, timestamp, files, metadata_files(entries))]
 
     def raw_json(self, raw: Path, session: str | None, session_time: datetime | None) -> list[DataDir]:
         """``raw_json``: timestamp subfolders, plus flat files dated by the session (if any)."""
@@ -243,6 +289,10 @@ class _Walker:
             if not entry.is_dir or is_data_file_name(entry.name):
                 continue
             when = parse_timestamp(entry.name)
+            if when is None and is_interrupted_folder_name(entry.name):
+                logger.info("%s is an unfinished api_sync folder (.tmp); not read", entry.path)
+                self.interrupted.append(entry.path)
+                continue
             if when is None:
                 self.warn(
                     f"Ignored folder {entry.path}: its name does not parse as a timestamp "
@@ -252,7 +302,7 @@ class _Walker:
             found.extend(self.data_dir(entry.path, session, when))
         flat = self.data_files(raw, entries)
         if flat and self.first_visit(raw):
-            found.append(DataDir(raw, session, session_time, flat))
+            found.append(DataDir(raw, session, session_time, flat, metadata_files(entries)))
         return found
 
     def session(self, folder: Path, when: datetime | None) -> list[DataDir]:
@@ -289,6 +339,13 @@ class _Walker:
                 continue
             found.extend(self.session(entry.path, when))
         return found
+
+
+def metadata_files(entries: Iterable[_Entry]) -> tuple[Path, ...]:
+    """api_sync's ``sync_metadata_*.json`` files among a folder's entries."""
+    return tuple(
+        e.path for e in entries if e.is_file and e.name.startswith(METADATA_PREFIX) and e.name.endswith(".json")
+    )
 
 
 def _is_dir(path: Path) -> bool:
@@ -446,6 +503,7 @@ def discover(
         excluded_by_cutoff=len(excluded),
         newest_excluded_age_days=newest_age,
         warnings=walker.warnings,
+        interrupted=walker.interrupted,
     )
 
 

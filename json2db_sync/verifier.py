@@ -34,6 +34,7 @@ Judgement calls, written down once:
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -50,6 +51,7 @@ from .progress import ProgressCallback, ProgressEvent, null_progress
 from .sql_dialect import sqlite as sqlite_dialect
 from .json_analyzer import id_field_candidates, normalize_id, singular, table_name_for
 from .reader import iter_record_batches, sha256_file
+from .sources import METADATA_PREFIX, classify_data_file
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ NUMERIC_COLUMNS = ("quantity", "rate", "item_total", "sub_total", "total", "amou
 NON_NEGATIVE_COLUMNS = ("quantity", "rate", "item_total", "sub_total", "total")
 SIGNED_ENTITY_MARKER = "adjustment"
 LEDGER_TABLE_COLUMNS = (
-    "path", "entity", "size", "mtime", "sha256", "session", "data_timestamp", "loaded_at"
+    "path", "entity", "size", "mtime", "sha256", "session", "data_timestamp", "records", "loaded_at"
 )
 REGISTRY_COLUMNS = ("table_name", "entity", "parent_table", "field", "id_field")
 REJECTED_COLUMNS = ("rejected_id", "entity", "source_file", "reason")
@@ -417,6 +419,10 @@ class VerifyContext:
     source_ids: Mapping[str, Collection[str]] | None = None
     # Main table → temp table of the ids a run wrote (see _build_scopes).
     row_scopes: dict[str, str] = field(default_factory=dict)
+    # What a sync found comparing api_sync's line-item files with the embedded items
+    # (None outside a sync: the comparison needs the parsed files).
+    line_item_mismatches: Sequence[str] | None = None
+    line_item_files_compared: int = 0
 
     @property
     def dialect(self) -> Any:
@@ -496,6 +502,12 @@ CHECK_ADVICE: dict[str, str] = {
     "data with a larger --cutoff-days, or include bills in the api_sync export.",
     "source_counts": "Records of loaded files are missing from their tables, usually after rows "
     f"were deleted outside json2db_sync: {_REBUILD}.",
+    "line_item_files": "api_sync's line-item file and the detail records disagree for the parents "
+    "listed (the detail records were loaded): run api_sync again for that entity, and compare the "
+    "document in Zoho Books.",
+    "producer_counts": "A data file holds fewer or more records than api_sync's sync_metadata file "
+    "says it fetched: the api_sync run was cut short or wrote the file twice; run api_sync again for "
+    "that entity, then `json2db-sync sync`.",
     "freshness": "The newest data is older than JSON2DB_SESSION_MAX_AGE hours: check that api_sync "
     "still runs, then run `json2db-sync sync`; or raise JSON2DB_SESSION_MAX_AGE.",
     "rejected_records": "Records without a usable id were set aside in _json2db_rejected: fix them "
@@ -833,6 +845,8 @@ def check_source_counts(ctx: VerifyContext) -> Check:
         if ctx.source_files is not None and row["path"] not in ctx.source_files:
             continue
         if isinstance(row["path"], str) and isinstance(row["entity"], str):
+            if classify_data_file(Path(row["path"]))[1] is not None:
+                continue  # an api_sync line-item file: child rows, compared by line_item_files
             by_entity.setdefault(row["entity"], []).append(row)
     findings = _Findings()
     skipped: dict[str, list[str]] = {}
@@ -941,6 +955,91 @@ def _missing_ids(conn: Any, table: str, ids: set[str]) -> list[str]:
     return [i for i in ordered if i not in found]
 
 
+def check_line_item_files(ctx: VerifyContext) -> Check:
+    """api_sync's ``<entity>_line_items.json`` holds the same items as the detail records
+    beside it: same ids, same amounts, per parent."""
+    name = "line_item_files"
+    if ctx.line_item_mismatches is None:
+        return make_check(
+            name, "ok", "not applicable here: a sync compares api_sync's line-item files while it loads them"
+        )
+    found = list(ctx.line_item_mismatches)
+    if not found:
+        if not ctx.line_item_files_compared:
+            return make_check(name, "ok", "no api_sync line-item file was compared in this run")
+        compared = _plural(ctx.line_item_files_compared, "line-item file")
+        return make_check(name, "ok", f"{compared} agree with the items their parents embed")
+    details = (
+        f"{_plural(len(found), 'parent')} whose line items differ between the detail file and "
+        "api_sync's line-item file (the detail records were loaded); check the api_sync run "
+        "that wrote that folder"
+    )
+    return make_check(name, "warning", details, len(found), found)
+
+
+def check_producer_counts(ctx: VerifyContext) -> Check:
+    """Each loaded file holds as many records as api_sync's ``sync_metadata_<module>.json``
+    beside it says it fetched: the one count that does not come from the file itself."""
+    name = "producer_counts"
+    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS))
+    by_folder: dict[Path, dict[str, dict[str, object]]] = {}
+    for row in ledger:
+        path = row["path"]
+        if not isinstance(path, str) or (ctx.source_files is not None and path not in ctx.source_files):
+            continue
+        file_path = Path(path)
+        by_folder.setdefault(file_path.parent, {})[file_path.name.lower()] = row
+    findings = _Findings()
+    compared = 0
+    for folder, rows in sorted(by_folder.items()):
+        for module, records_found in _producer_counts(folder):
+            file_name = f"{module}.json".lower()
+            row = rows.get(file_name)
+            if row is None:
+                if records_found and not (folder / f"{module}.json").exists():
+                    note = f"{folder}: api_sync counted {records_found} {module} records but wrote no {module}.json"
+                    findings.add(1, [f"{folder}: {module}.json"], note)
+                continue
+            compared += 1
+            loaded = row.get("records")
+            if isinstance(loaded, int) and loaded != records_found:
+                findings.add(
+                    1,
+                    [f"{folder}: {module}.json"],
+                    f"{folder}: api_sync's {METADATA_PREFIX}{module}.json counts {records_found} records, "
+                    f"{module}.json held {loaded}",
+                )
+    ok = (
+        f"{_plural(compared, 'file')} hold as many records as api_sync counted"
+        if compared
+        else "no api_sync record counts (sync_metadata_*.json with records_found) beside the files"
+    )
+    return findings.check(name, "warning", ok, "check the api_sync run that wrote the folder: ")
+
+
+def _producer_counts(folder: Path) -> list[tuple[str, int]]:
+    """(module, records_found) of the api_sync metadata files in ``folder``; files of
+    another shape (or unreadable now) say nothing."""
+    import json
+
+    counts: list[tuple[str, int]] = []
+    try:
+        names = sorted(p for p in folder.iterdir() if p.name.startswith(METADATA_PREFIX) and p.suffix == ".json")
+    except OSError:
+        return counts
+    for path in names:
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(meta, dict):
+            continue
+        module, found = meta.get("module"), meta.get("records_found")
+        if isinstance(module, str) and module and isinstance(found, int) and not isinstance(found, bool):
+            counts.append((module, found))
+    return counts
+
+
 def check_freshness(ctx: VerifyContext) -> Check:
     """The newest loaded session is within ``session_max_age`` hours."""
     fresh = assess_freshness(ctx.conn, ctx.catalog, max_age_hours=ctx.max_age_hours, now=ctx.now)
@@ -991,6 +1090,8 @@ CHECKS: tuple[CheckFunction, ...] = (
     check_payment_invoice_references,
     check_vendor_payment_bill_references,
     check_source_counts,
+    check_line_item_files,
+    check_producer_counts,
     check_freshness,
     check_rejected_records,
 )
@@ -1006,6 +1107,8 @@ def verify_database(
     source_files: Iterable[str] | None = None,
     source_ids: Mapping[str, Collection[str]] | None = None,
     row_ids: Mapping[str, Collection[str]] | None = None,
+    line_item_mismatches: Sequence[str] | None = None,
+    line_item_files_compared: int = 0,
     progress: ProgressCallback = null_progress,
 ) -> list[Check]:
     """Run every check of :data:`CHECKS`, read-only, and return their results in order.
@@ -1023,6 +1126,9 @@ def verify_database(
             here are not read again.
         row_ids: main table → ids a run wrote; row-level checks then look only at those
             rows (and their child rows), so a nightly run costs what it changed.
+        line_item_mismatches: what a sync found comparing api_sync's line-item files with
+            the items embedded in their parents (one message per parent); None outside a sync.
+        line_item_files_compared: how many such files that sync compared.
         progress: told ``ProgressEvent("verify", done, len(CHECKS), name)`` per check (on a
             large database the checks take seconds).
 
@@ -1042,6 +1148,8 @@ def verify_database(
         scoped=tables is not None,
         source_ids=source_ids,
         row_scopes=_build_scopes(conn, row_ids or {}),
+        line_item_mismatches=line_item_mismatches,
+        line_item_files_compared=line_item_files_compared,
     )
     results = []
     for done, check in enumerate(CHECKS):

@@ -252,3 +252,10 @@ def test_failed_verify_in_a_terminal_shows_the_failing_checks_table(synced: Path
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
+
+
+def test_every_check_has_advice_of_its_own() -> None:
+    from json2db_sync.verifier import CHECK_ADVICE, CHECKS
+
+    assert {check.__name__.removeprefix("check_") for check in CHECKS} == set(CHECK_ADVICE)
+    assert len(set(CHECK_ADVICE.values())) == len(CHECK_ADVICE)

@@ -498,6 +498,13 @@ def select_updated_at(table: str, count: int) -> str:
     )
 
 
+def select_parent_times(table: str, count: int) -> str:
+    return (
+        f"SELECT {q('id')}, {_utc_text('created_at')}, {_utc_text('updated_at')} FROM {q(table)} "
+        f"WHERE {q('id')} IN ({_placeholders(count)})"
+    )
+
+
 def count_rows(table: str) -> str:
     return f"SELECT COUNT(*) FROM {q(table)}"
 

@@ -381,6 +381,16 @@ def select_updated_at(table: str, count: int) -> str:
     return f"SELECT {q('id')}, {q('updated_at')} FROM {q(table)} WHERE {q('id')} IN ({placeholders})"
 
 
+def select_parent_times(table: str, count: int) -> str:
+    """Stored ``created_at`` and ``updated_at`` of ``count`` parents (line items loaded from
+    their own file take their parent's times, and newest-wins compares with them)."""
+    placeholders = ", ".join("?" for _ in range(count))
+    return (
+        f"SELECT {q('id')}, {q('created_at')}, {q('updated_at')} FROM {q(table)} "
+        f"WHERE {q('id')} IN ({placeholders})"
+    )
+
+
 def count_rows(table: str) -> str:
     return f"SELECT COUNT(*) FROM {q(table)}"
 
