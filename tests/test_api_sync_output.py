@@ -397,3 +397,21 @@ def test_api_sync_tree_on_both_engines(backend: Backend, sessions_dir: Path) -> 
     reloaded = runner.full_sync_workflow(cutoff_days=30)
     assert reloaded["success"], reloaded["error"]
     assert backend.query("SELECT COUNT(*) FROM json_bills_line_items")[0][0] == 5
+
+
+def test_every_command_works_on_an_api_sync_tree(workspace: Path, sessions_dir: Path, db_path: Path) -> None:
+    _two_sessions(sessions_dir)
+    outputs = {}
+    for command in (["analyze"], ["recreate", "--yes"], ["sync"], ["populate"], ["verify"], ["report"],
+                    ["sessions"], ["backup"], ["backup", "--list"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "json2db_sync", "--json", *command],
+            cwd=workspace / "json2db_sync", capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+        )
+        assert proc.returncode == 0, (command, proc.stdout[-2000:], proc.stderr[-2000:])
+        outputs[" ".join(command)] = json.loads(proc.stdout)
+    sessions = outputs["sessions"]["sessions"]
+    entities = {entity for folder in sessions for entity in folder["entities"]}
+    assert not any(entity.endswith("_line_items") for entity in entities)
+    assert outputs["verify"]["summary"]["warning"] == 0
+    assert outputs["populate"]["statistics"]["files_loaded"] == 0  # the sync loaded everything

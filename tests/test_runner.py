@@ -483,7 +483,7 @@ def test_skipped_invalid_file_does_not_break_later_files(workspace, make_session
 def test_table_names_never_collide(runner, make_session, db_path: Path) -> None:
     make_session(T1, {
         "invoices": [invoice("1", lines=[line("L1", 1.0)], LineItems=[{"x": 1}])],
-        "invoices_line_items": [{"invoices_line_item_id": "z"}],
+        "invoices_line-items": [{"invoices_line-item_id": "z"}],  # not api_sync's line-item file
     })
     result = sync(runner)
     assert result["success"], result["error"]

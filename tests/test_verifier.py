@@ -196,6 +196,8 @@ CHECK_NAMES = [
     "payment_invoice_references",
     "vendor_payment_bill_references",
     "source_counts",
+    "line_item_files",
+    "producer_counts",
     "freshness",
     "rejected_records",
 ]
