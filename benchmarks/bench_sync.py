@@ -3,7 +3,10 @@
 Generates Zoho-shaped sessions with the sample-data generator, then measures whole-process
 wall time and peak RSS (each case runs in its own process) for:
 
-  a  floor        benchmarks/floor_loader.py on the invoice files (same rows, same job)
+  a  floor        benchmarks/floor_loader.py on the invoice files (same rows, same job):
+                  the fastest hand-written loader we could write (see its docstring)
+  p  sqlite_utils benchmarks/peer_sqlite_utils.py: the same job with sqlite-utils, the peer a
+                  user would otherwise pick (skipped, saying so, without pip install -e '.[bench]')
   b  full_sync    full_sync_workflow(entity_filter=["invoices"])
   c  populate     populate_tables(entity_filter=["invoices"])
   d  rerun        full_sync_workflow again on b's database, nothing new
@@ -11,8 +14,9 @@ wall time and peak RSS (each case runs in its own process) for:
   f  big file     populate_tables on one invoices.json of about 1 GB (--big)
   all             full_sync_workflow over every entity (throughput only)
 
-a, b and c alternate (--repeat times) so that machine drift cancels; medians are reported
-with the ratios b/a, c/a, d/b, e/b.
+a, p, b and c alternate (--repeat times) so that machine drift cancels; medians of wall time
+and of each process's own CPU time (user + system: what a shared machine disturbs least) are
+reported with the ratios b/a, c/a, p/a, b/p, d/b, e/b.
 
 With --postgres-url (default: $JSON2DB_BENCH_POSTGRES_URL) the same is measured against a
 PostgreSQL server, each case into a fresh schema bench_<case>_<size>. Outside the timed
@@ -131,6 +135,22 @@ def run_process(argv: list[str]) -> tuple[float, int, dict]:
         raise SystemExit(f"{argv[:4]} failed: {payload.get('error')}")
     payload["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the process's own CPU (user + system)
     return elapsed, int(payload.get("peak_rss") or usage.ru_maxrss * 1024), payload
+
+
+def peer(db: Path, files: list[Path]) -> tuple[float, int, dict]:
+    return run_process(
+        [sys.executable, "-c", PEAK_RSS + FLOOR_SCRIPT, str(HERE / "peer_sqlite_utils.py"), str(db), "invoices",
+         *map(str, files)]
+    )
+
+
+def have_peer() -> bool:
+    try:
+        import sqlite_utils  # noqa: F401
+    except ImportError:
+        print("  (sqlite-utils is not installed: pip install -e '.[bench]' adds the peer)", flush=True)
+        return False
+    return True
 
 
 def ours(case: str, db: Path, data: Path) -> tuple[float, int, dict]:
@@ -295,17 +315,30 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
     json_bytes = sum(f.stat().st_size for f in files)
     dbs = work / f"db_{invoices}"
     dbs.mkdir(exist_ok=True)
-    times: dict[str, list[float]] = {"floor": [], "full_sync": [], "populate": []}
+    cases = ("floor", "sqlite_utils", "full_sync", "populate") if have_peer() else ("floor", "full_sync", "populate")
+    times: dict[str, list[float]] = {case: [] for case in cases}
+    cpu: dict[str, list[float]] = {case: [] for case in cases}
     rss: dict[str, list[int]] = {k: [] for k in times}
     rows: dict[str, int] = {}
     for round_ in range(repeat):
-        for case in ("floor", "full_sync", "populate"):
+        for case in cases:
             db = fresh(dbs / f"{case}.db")
-            elapsed, peak, payload = floor(db, files) if case == "floor" else ours(case, db, data)
+            if case == "floor":
+                elapsed, peak, payload = floor(db, files)
+            elif case == "sqlite_utils":
+                elapsed, peak, payload = peer(db, files)
+            else:
+                elapsed, peak, payload = ours(case, db, data)
             times[case].append(elapsed)
+            cpu[case].append(payload["cpu_seconds"])
             rss[case].append(peak)
             rows[case] = payload.get("rows", 0)
-            print(f"  round {round_ + 1} {case:<10} {elapsed:7.2f}s  {mib(peak):>9}  rows {rows[case]}", flush=True)
+            print(f"  round {round_ + 1} {case:<12} {elapsed:7.2f}s  CPU {payload['cpu_seconds']:6.2f}s"
+                  f"  {mib(peak):>9}  rows {rows[case]}", flush=True)
+        print(f"  round {round_ + 1} ratios (wall): full_sync/floor {times['full_sync'][-1] / times['floor'][-1]:.2f}"
+              f"  populate/floor {times['populate'][-1] / times['floor'][-1]:.2f}"
+              + (f"  sqlite_utils/floor {times['sqlite_utils'][-1] / times['floor'][-1]:.2f}" if "sqlite_utils" in cases else ""),
+              flush=True)
     first_load = median(times["full_sync"])
     rerun_t, rerun_rss, _ = ours("full_sync", dbs / "full_sync.db", data)
     changed, session = add_incremental_session(data)
@@ -321,6 +354,7 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
         "json_mb_invoice_files": round(json_bytes / 1e6, 1),
         "rows": rows,
         "seconds": {k: round(median(v), 3) for k, v in times.items()},
+        "cpu_seconds": {k: round(median(v), 3) for k, v in cpu.items()},
         "peak_rss_mib": {k: round(max(v) / 2**20) for k, v in rss.items()},
         "rerun_seconds": round(rerun_t, 3),
         "incremental_seconds": round(incr_t, 3),
@@ -337,11 +371,19 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
           f"  populate {rows['populate'] / seconds['populate']:,.0f}")
     print(f"  MB/s     floor {json_bytes / 1e6 / seconds['floor']:.1f}  full_sync {json_bytes / 1e6 / seconds['full_sync']:.1f}"
           f"  populate {json_bytes / 1e6 / seconds['populate']:.1f}")
-    print(f"  ratio b/a (full_sync / floor)  {seconds['full_sync'] / seconds['floor']:.2f}")
-    print(f"  ratio c/a (populate / floor)   {seconds['populate'] / seconds['floor']:.2f}")
+    cpu_s = result["cpu_seconds"]
+    print(f"  ratio b/a (full_sync / floor)  {seconds['full_sync'] / seconds['floor']:.2f}"
+          f"  (CPU {cpu_s['full_sync'] / cpu_s['floor']:.2f})")
+    print(f"  ratio c/a (populate / floor)   {seconds['populate'] / seconds['floor']:.2f}"
+          f"  (CPU {cpu_s['populate'] / cpu_s['floor']:.2f})")
+    if "sqlite_utils" in cases:
+        print(f"  ratio p/a (sqlite_utils / floor) {seconds['sqlite_utils'] / seconds['floor']:.2f}"
+              f"  (CPU {cpu_s['sqlite_utils'] / cpu_s['floor']:.2f})")
+        print(f"  ratio b/p (full_sync / sqlite_utils) {seconds['full_sync'] / seconds['sqlite_utils']:.2f}"
+              f"  (CPU {cpu_s['full_sync'] / cpu_s['sqlite_utils']:.2f})")
     print(f"  ratio d/b (no-change rerun)    {rerun_t / first_load:.3f}  ({rerun_t:.2f}s, {mib(rerun_rss)})")
     print(f"  ratio e/b (1% incremental)     {incr_t / first_load:.3f}  ({incr_t:.2f}s, {changed} invoices, {mib(incr_rss)})")
-    print(f"  peak RSS floor {mib(max(rss['floor']))}  full_sync {mib(max(rss['full_sync']))}  populate {mib(max(rss['populate']))}")
+    print("  peak RSS " + "  ".join(f"{case} {mib(max(rss[case]))}" for case in cases))
     print(f"  all entities: {all_payload.get('rows', 0):,} rows, {all_bytes / 1e6:.0f} MB in {all_t:.1f}s"
           f" = {all_payload.get('rows', 0) / all_t:,.0f} rows/s, {all_bytes / 1e6 / all_t:.1f} MB/s, peak {mib(all_rss)}")
     return result
