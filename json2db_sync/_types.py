@@ -54,6 +54,8 @@ class SyncStatistics(TypedDict, total=False):
     records_rejected: int
     duplicate_ids_in_files: int
     child_rows_written: int
+    incomplete_exports: int
+    folders_caught_up: int
     sessions_processed: int
 
 

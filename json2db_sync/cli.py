@@ -471,7 +471,15 @@ def _cmd_restore(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
             return _output(args, _no_postgres_backup(listing, runner))
         if not listing["backups"]:
             raise UsageError(f"there are no backups of {listing['db_path']} to restore; `{PROG} backup` makes one")
-        backup = listing["backups"][0]["path"]
+        # the copies a restore took of what it replaced are not "latest": restoring one
+        # would undo the restore
+        chosen = [b for b in listing["backups"] if not b.get("safety_copy")]
+        if not chosen:
+            raise UsageError(
+                f"the only backups of {listing['db_path']} are copies taken by earlier restores "
+                f"(*-before-restore); restore one by its path if that is what you want"
+            )
+        backup = chosen[0]["path"]
     if postgres:
         # Nothing to confirm: the runner refuses and says which pg_restore command to run.
         return _output(args, runner.restore_backup(backup))

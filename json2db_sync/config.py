@@ -13,6 +13,8 @@ and what is accepted. Session discovery (which folders hold data) is delegated t
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 import os
@@ -26,7 +28,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from .errors import ConfigError, NoDataError
-from .sources import Discovery, describe_discovery, discover, no_data_error
+from .sources import Discovery, LedgerView, describe_discovery, discover, no_data_error
 
 logger = logging.getLogger(__name__)
 
@@ -608,6 +610,13 @@ class JSON2DBConfig:
             )
         return s.json_dir
 
+    def places(self, json_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+        """The folders :meth:`discover` would read (``json_dir``: that one folder), as
+        absolute paths: what the ledger's rows under them start with."""
+        if json_dir is not None:
+            return [self._absolute(json_dir)]
+        return self._places()
+
     def _places(self) -> list[Path]:
         """Where to look, in order: data_root first, then the api_sync fallbacks."""
         s = self.settings
@@ -625,11 +634,14 @@ class JSON2DBConfig:
         json_dir: str | os.PathLike[str] | None = None,
         cutoff_days: int | None = None,
         now: datetime | None = None,
+        ledger: LedgerView | None = None,
     ) -> Discovery:
         """Find the data folders, oldest first, following the api_sync fallbacks.
 
         ``json_dir`` (relative to the working directory) overrides the configuration.
         ``cutoff_days=None`` means no filter (the runner applies default_cutoff_days).
+        ``ledger`` (from the database) widens the cutoff to what was never loaded and
+        prunes what was (see :func:`json2db_sync.sources.discover`).
 
         Raises:
             NoDataError: nothing anywhere; the message lists every place looked in.
@@ -637,27 +649,20 @@ class JSON2DBConfig:
         follow = self.settings.follow_symlinks
         if json_dir is not None:
             root = self._absolute(json_dir)
-            return discover(root, cutoff_days=cutoff_days, now=now, follow_symlinks=follow)
+            return discover(root, cutoff_days=cutoff_days, now=now, follow_symlinks=follow, ledger=ledger)
         looked_in: list[Path] = []
         warnings: list[str] = []
         places = self._places()
         for index, place in enumerate(places):
             if place in looked_in:
                 continue  # an api_sync root already fell back to its raw_json itself
-            found = discover(place, cutoff_days=cutoff_days, now=now, follow_symlinks=follow, raise_if_empty=False)
+            found = discover(
+                place, cutoff_days=cutoff_days, now=now, follow_symlinks=follow, raise_if_empty=False, ledger=ledger
+            )
             looked_in.extend(p for p in found.looked_in if p not in looked_in)
             warnings.extend(found.warnings)
-            if found.dirs or found.excluded_by_cutoff:
-                return Discovery(
-                    dirs=found.dirs,
-                    kind=found.kind,
-                    root=found.root,
-                    looked_in=looked_in,
-                    excluded_by_cutoff=found.excluded_by_cutoff,
-                    newest_excluded_age_days=found.newest_excluded_age_days,
-                    warnings=warnings,
-                    interrupted=found.interrupted,
-                )
+            if found.dirs or found.excluded_by_cutoff or found.pruned:
+                return dataclasses.replace(found, looked_in=looked_in, warnings=warnings)
             if index + 1 < len(places):
                 message = f"No data in {place}; falling back to {places[index + 1]}."
                 logger.warning(message)

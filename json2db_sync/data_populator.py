@@ -8,12 +8,14 @@ transaction the runner opened; each file gets a savepoint, so a file skipped und
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +23,17 @@ import orjson
 
 from . import sql_dialect as sd
 from .database import savepoint, utc_now_text
-from .errors import DatabaseError, DataFileError, Json2DBError, ValidationError
+from .errors import ConfigError, DatabaseError, DataFileError, Json2DBError, ValidationError
 from .json_analyzer import (
     NUMERIC_TYPES,
     EntityPlan,
     TablePlan,
     child_id_field,
+    child_id_fields,
     choose_id_field,
     element_scalars,
     flatten,
     id_field_candidates,
-    local_to_utc_text,
     normalize_id,
     record_times,
     singular,
@@ -39,8 +41,16 @@ from .json_analyzer import (
 from .line_item_files import PARENT_ID_FIELD, Fingerprint, FolderParents, copy_mismatches
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches, sha256_file
-from .sources import DataDir, DataFile, entity_of
-from .table_generator import Connection, apply_plan, limits_of, load_stored_plans, taken_table_names
+from .sources import DataDir, DataFile, LedgerView, entity_of
+from .table_generator import (
+    Connection,
+    apply_plan,
+    existing_tables,
+    limits_of,
+    load_stored_plans,
+    taken_table_names,
+)
+from .zoho_entities import KNOWN_ID_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +70,18 @@ class LoadOptions:
     primary_keys: Mapping[str, str] = field(default_factory=dict)
     custom_columns: Mapping[str, str] = field(default_factory=dict)
     data_root: Path | None = None
+    # The run's clock (naive local, as folder names): a folder named after it dates its
+    # records without a timestamp of their own by this instead (None: the real clock).
+    run_time: datetime | None = None
 
+
+# A folder named further than this after its files' modification time has a name that
+# cannot be true (the producer's clock was wrong): its files' time is used instead. A
+# producer in another time zone stays well within it.
+FOLDER_AHEAD_OF_FILE = timedelta(days=1)
+
+# How much file content the populator reads between two passes of the cyclic collector.
+GC_EVERY_BYTES = 16 * 1024 * 1024
 
 # Ids kept for the post-run verification (about 100 bytes each): beyond this, whole
 # tables are checked instead and memory stays flat however large the run.
@@ -77,6 +98,7 @@ _COUNTERS = (
     "records_rejected",
     "duplicate_ids_in_files",
     "child_rows_written",
+    "incomplete_exports",
     "line_item_files_compared",
 )
 
@@ -95,6 +117,8 @@ class LoadStats:
     records_rejected: int = 0
     duplicate_ids_in_files: int = 0
     child_rows_written: int = 0
+    incomplete_exports: int = 0
+    folders_caught_up: int = 0
     sessions: set[str] = field(default_factory=set)
     tables_touched: set[str] = field(default_factory=set)
     loaded_paths: list[str] = field(default_factory=list)
@@ -130,6 +154,8 @@ class LoadStats:
     ddl: list[str] = field(default_factory=list)
     per_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What the run should say without it being a problem (folders caught up, a restore).
+    notes: list[str] = field(default_factory=list)
     # api_sync's line-item files: how many were compared with the embedded items, and one
     # message per parent whose two copies disagree (a verification finding).
     line_item_files_compared: int = 0
@@ -177,6 +203,8 @@ class LoadStats:
             "records_rejected": self.records_rejected,
             "duplicate_ids_in_files": self.duplicate_ids_in_files,
             "child_rows_written": self.child_rows_written,
+            "incomplete_exports": self.incomplete_exports,
+            "folders_caught_up": self.folders_caught_up,
             "sessions_processed": len(self.sessions),
             "entities": {k: dict(v) for k, v in sorted(self.per_entity.items())},
         }
@@ -224,6 +252,7 @@ class Populator:
         self._taken_tables = taken_table_names(conn)
         for plan in plans.values():
             plan.taken_tables = self._taken_tables
+        self._odd_folders: set[Path] = set()
         # (folder, entity) → what the folder's parent file carried, for its line-item file.
         self._folder_parents: dict[tuple[Path, str], FolderParents] = {}
 
@@ -232,9 +261,11 @@ class Populator:
     def load_dirs(self, dirs: Sequence[DataDir], entity_filter: set[str] | None = None) -> LoadStats:
         """Load every data file of ``dirs`` (oldest first), optionally only some entities.
 
-        Python's cyclic garbage collector is paused meanwhile and run once per file: parsed
-        records hold no cycles, and its full passes over millions of young dicts cost more
-        than a tenth of a large load.
+        Python's cyclic garbage collector is paused meanwhile and run after every
+        ``GC_EVERY_BYTES`` of files read: parsed records hold no cycles, and its full passes
+        over millions of young dicts cost more than a tenth of a large load. (A pass costs
+        what the whole process holds, 10-30 ms in a large one: once per small file of a
+        nightly run it was most of the run.)
         """
         was_enabled = gc.isenabled()
         gc.disable()
@@ -248,6 +279,7 @@ class Populator:
         # totals a progress bar needs for its ETA.
         total_bytes = sum(data_file.size for data_file in wanted)
         done_bytes = done_files = 0
+        read_since_collect = 0
         try:
             for data_dir in dirs:
                 # Records before line-item files: an api_sync line-item file is read against
@@ -255,31 +287,37 @@ class Populator:
                 for data_file in sorted(data_dir.files, key=lambda f: f.child_field is not None):
                     if entity_filter is not None and data_file.entity not in entity_filter:
                         continue
-                    self.load_file(data_file, data_dir)
-                    gc.collect()
+                    if self.load_file(data_file, data_dir):
+                        read_since_collect += data_file.size
+                        if read_since_collect >= GC_EVERY_BYTES:
+                            gc.collect()
+                            read_since_collect = 0
                     done_bytes += data_file.size
                     done_files += 1
                     self.progress(ProgressEvent("files", done_bytes, total_bytes, f"{done_files}/{len(wanted)} files"))
                 self._folder_parents.clear()
+            if read_since_collect:
+                gc.collect(0)
         finally:
             if was_enabled:
                 gc.enable()
         return self.stats
 
-    def load_file(self, data_file: DataFile, data_dir: DataDir) -> None:
-        """Load one file unless the ledger says it is already in; honour on_invalid_file."""
+    def load_file(self, data_file: DataFile, data_dir: DataDir) -> bool:
+        """Load one file unless the ledger says it is already in; honour on_invalid_file.
+        Returns whether the file was read (loaded, or skipped as invalid)."""
         ledger_key = str(data_file.path)
         digest = None
         if self.options.duplicate_prevention:
             digest = self._already_loaded(data_file)
             if digest is True:
                 self.stats.files_skipped += 1
-                return
+                return False
         context = _FileContext(
             data_file=data_file,
             data_dir=data_dir,
             relative_path=self._relative(data_file.path),
-            fallback_time=local_to_utc_text(data_dir.timestamp) or _mtime_utc(data_file.mtime),
+            fallback_time=self._fallback_time(data_dir, data_file),
         )
         if data_file.child_field is None and _has_line_item_file(data_dir, data_file.entity):
             context.parents = self._folder_parents[(data_dir.path, data_file.entity)] = FolderParents(
@@ -305,6 +343,7 @@ class Populator:
                         data_dir.timestamp.strftime("%Y-%m-%d %H:%M:%S") if data_dir.timestamp else None,
                         context.records,
                         utc_now_text(),
+                        data_file.ctime_ns or None,
                     ),
                 )
         except DatabaseError as exc:
@@ -320,13 +359,40 @@ class Populator:
             self._folder_parents.pop((data_dir.path, data_file.entity), None)
             self._reload_plans()
             self._skip_invalid_file(data_file, exc)
-            return
+            return True
         self.stats.files_loaded += 1
         self.stats.loaded_paths.append(ledger_key)
         self.stats.track_file(ledger_key, context.baseline.keys())
         self.stats.entity(data_file.entity)["files"] += 1
         if data_dir.session or data_dir.timestamp:
             self.stats.sessions.add(data_dir.session or str(data_dir.path))
+        return True
+
+    def _fallback_time(self, data_dir: DataDir, data_file: DataFile) -> str:
+        """The time of records without their own ``last_modified_time`` (UTC text).
+
+        The folder's name says when api_sync fetched them, but it is a local wall-clock
+        time: in the hour a DST change repeats, the file's modification time decides
+        which of the two moments it was; a name after the run's clock (a producer clock
+        that was wrong) is replaced by the run's clock, so that such a folder cannot win
+        over every later delivery. Without a dated folder, the file's mtime is used."""
+        run_time = self.options.run_time or datetime.now()
+        run_utc = _as_utc(run_time)
+        if data_dir.timestamp is None:
+            return _mtime_utc(min(data_file.mtime, run_utc.timestamp()))
+        moment = folder_time_utc(data_dir.timestamp, data_file.mtime)
+        written = datetime.fromtimestamp(data_file.mtime, tz=timezone.utc)
+        if moment > written + FOLDER_AHEAD_OF_FILE and data_dir.path not in self._odd_folders:
+            self._odd_folders.add(data_dir.path)
+            self._warn(
+                f"{data_dir.path} is named {data_dir.timestamp:%Y-%m-%d %H:%M:%S}, more than a day after "
+                f"its files were written ({written:%Y-%m-%d %H:%M:%S} UTC): records without their own "
+                "last_modified_time from it are dated by the file instead. Check the clock of the "
+                "machine running api_sync."
+            )
+        if moment > written + FOLDER_AHEAD_OF_FILE:
+            moment = written
+        return min(moment, run_utc).strftime("%Y-%m-%d %H:%M:%S")
 
     def _reload_plans(self) -> None:
         self.plans.clear()
@@ -337,17 +403,31 @@ class Populator:
             plan.taken_tables = self._taken_tables
 
     def _already_loaded(self, data_file: DataFile) -> bool | str:
-        """True when the ledger holds this file; else its sha256 (computed only when the
-        cheap path/size/mtime test fails) so it is not hashed twice."""
+        """True when the ledger holds this file, as it is now; else its sha256 (so that it
+        is not hashed twice).
+
+        A file is known by its path and its content: the same bytes at another path are
+        a new delivery (a value that goes A → B → A must end as A). The cheap test, run on
+        every file of every run, is path + size + mtime + ctime; only when one of them
+        differs is the file hashed, and a file whose bytes did not change is then not
+        loaded again (its new stat is remembered)."""
         row = self.conn.execute(self.sql.SELECT_LEDGER_BY_PATH, (str(data_file.path),)).fetchone()
-        if row is not None and row[1] == data_file.size and row[2] == data_file.mtime:
+        if row is None:
+            return sha256_file(data_file.path)
+        sha, size, mtime, ctime_ns = row
+        if size == data_file.size and mtime == data_file.mtime and ctime_ns in (None, data_file.ctime_ns):
             return True
         digest = sha256_file(data_file.path)
-        if row is not None and row[0] == digest:
-            return True
-        if self.conn.execute(self.sql.SELECT_LEDGER_BY_HASH, (digest, data_file.entity)).fetchone() is not None:
+        if sha == digest:
+            self.conn.execute(
+                self.sql.UPDATE_LEDGER_STAT, (data_file.size, data_file.mtime, data_file.ctime_ns, str(data_file.path))
+            )
             return True
         return digest
+
+    def _warn(self, message: str) -> None:
+        logger.warning(message)
+        self.stats.warnings.append(message)
 
     def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError) -> None:
         detail = str(exc)
@@ -391,6 +471,7 @@ class Populator:
             if not batch:
                 continue
             if plan is None:
+                _require_some_id(context.data_file, batch, self.options.primary_keys)
                 plan = EntityPlan.new(
                     entity,
                     choose_id_field(entity, batch, self.options.primary_keys),
@@ -400,6 +481,14 @@ class Populator:
                 )
                 self.plans[entity] = plan
             self._load_batch(plan, batch, context)
+        incomplete = reader.incomplete_reason()
+        if incomplete is not None:
+            self.stats.incomplete_exports += 1
+            self._warn(
+                f"{context.data_file.path}: the export is incomplete ({incomplete}); its "
+                f"{reader.records} record(s) were loaded, the rest of '{entity}' is missing: "
+                "re-run api_sync for it (all pages) and sync again"
+            )
         if plan is None:
             # An export with no records still names an entity: give it its (empty) table,
             # so that queries and reports see it.
@@ -522,11 +611,10 @@ class Populator:
         parents = FolderParents(field_name, child_id_field(entity, field_name))
         plan = self.plans.get(entity)
         id_field = plan.id_field if plan else id_field_candidates(entity, self.options.primary_keys)[0]
-        fallback = local_to_utc_text(data_dir.timestamp)
         for data_file in data_dir.files:
             if data_file.entity != entity or data_file.child_field is not None:
                 continue
-            fallback_time = fallback or _mtime_utc(data_file.mtime)
+            fallback_time = self._fallback_time(data_dir, data_file)  # as when it was loaded
             for batch in iter_record_batches(
                 data_file.path,
                 entity,
@@ -717,11 +805,11 @@ class Populator:
         """Replace the children of every written parent that carried the array."""
         self.conn.delete_children(table.name, replaced)
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        id_field = table.id_field or ""
+        id_fields = child_id_fields(table.entity, table.field or "")
         count = 0
         for parent_id, created, updated, elements in parents:
             for position, (element, scalars) in enumerate(elements):
-                own_id = normalize_id(element.get(id_field)) if type(element) is dict else None
+                own_id = _own_id(element, id_fields)
                 layout = row_layout(table, scalars)
                 groups.setdefault(layout.columns, []).append(
                     (
@@ -764,6 +852,31 @@ class Populator:
         )
         self.stats.records_rejected += 1
         self.stats.entity(plan.entity)["rejected"] += 1
+
+
+def _require_some_id(data_file: DataFile, batch: list[dict[str, Any]], primary_keys: Mapping[str, str]) -> None:
+    """An entity json2db_sync has no id rule for, whose first records carry none of the
+    usual id fields, fails the run: loading it would put every record in quarantine
+    while the run reports success. The error names the fields that could be the id."""
+    entity = data_file.entity
+    if entity in primary_keys or entity in KNOWN_ID_FIELDS:
+        return
+    candidates = id_field_candidates(entity, primary_keys)
+    if any(normalize_id(record.get(name)) is not None for record in batch for name in candidates):
+        return
+    seen: dict[str, None] = {}
+    for record in batch[:50]:
+        for key in record:
+            if key.lower().endswith("id"):
+                seen.setdefault(key, None)
+    hint = f" (its records carry {', '.join(list(seen)[:8])})" if seen else ""
+    example = next(iter(seen), "<field>")
+    raise ConfigError(
+        f"{data_file.path}: json2db_sync has no id rule for the entity '{entity}' and none of "
+        f"{', '.join(candidates)} holds a value in its records{hint}; loading it would put "
+        f"every record in quarantine. Name its id field in processing.primary_keys, e.g. "
+        f'{{"{entity}": "{example}"}}, or move the file out of the data folder'
+    )
 
 
 @dataclass(slots=True)
@@ -823,6 +936,19 @@ class RowLayout:
                 extra[name] = raw[index]
             row.append(dumps_json(extra) if extra else None)
         return row
+
+
+def _own_id(element: Any, id_fields: tuple[str, ...]) -> str | None:
+    """A child element's own id: the first of its candidate fields it carries."""
+    if type(element) is not dict:
+        return None
+    for name in id_fields:
+        value = element.get(name)
+        if value is not None:
+            own = normalize_id(value)
+            if own is not None:
+                return own
+    return None
 
 
 def _fits_number(value: Any) -> bool:
@@ -909,6 +1035,72 @@ def dumps_json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A naive local time (or an aware one) as an aware UTC time."""
+    return moment.astimezone(timezone.utc)
+
+
+def folder_time_utc(moment: datetime, mtime: float | None = None) -> datetime:
+    """A folder name's naive local time in UTC. A wall-clock time that happened twice
+    (the DST fall-back hour) is the occurrence nearer the file's mtime; a time that
+    never happened (the spring-forward gap) is read as Python reads it."""
+    first = moment.replace(fold=0).astimezone(timezone.utc)
+    second = moment.replace(fold=1).astimezone(timezone.utc)
+    if first == second or mtime is None:
+        return first
+    written = datetime.fromtimestamp(mtime, tz=timezone.utc)
+    return min((first, second), key=lambda candidate: abs(candidate - written))
+
+
+def read_ledger_view(conn: Connection, roots: Sequence[Path] | None = None) -> LedgerView:
+    """What discovery needs from the ledger: its horizon (the oldest data folder loaded
+    under ``roots``, the places the run reads, or anywhere when None; or an older time a
+    restore asked for) and the settled units with their fingerprints."""
+    from .sources import parse_session_name, parse_timestamp
+
+    tables = set(existing_tables(conn))
+    if sd.FILES_TABLE not in tables:
+        return LedgerView()
+    candidates: list[datetime] = []
+    texts: list[str] = []
+    if roots is None:
+        oldest_data, oldest_session = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON).fetchone()
+        if oldest_session:
+            parsed = parse_session_name(oldest_session) or parse_timestamp(oldest_session)
+            if parsed is not None:
+                candidates.append(parsed)
+        texts.append(oldest_data or "")
+    else:
+        for root in roots:
+            prefix = os.path.join(str(root), "")
+            row = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON_UNDER, (len(prefix), prefix)).fetchone()
+            texts.append(row[0] if row else "")
+    if sd.STATE_TABLE in tables:
+        row = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+        texts.append(row[0] if row is not None and row[0] else "")
+    for text in texts:
+        if text:
+            with contextlib.suppress(ValueError):
+                candidates.append(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"))
+    settled: dict[str, str] = {}
+    if sd.FOLDERS_TABLE in tables:
+        settled = {path: fingerprint for path, fingerprint in conn.execute(conn.dialect.SELECT_SETTLED_FOLDERS)}
+    return LedgerView(horizon=min(candidates) if candidates else None, settled=settled)
+
+
+def record_settled(conn: Connection, settle: Mapping[str, tuple[str, str | None]]) -> None:
+    """Remember the units a complete run listed and loaded (see sources.LedgerView)."""
+    now = utc_now_text()
+    rows = [(path, folder_time, fingerprint, now) for path, (fingerprint, folder_time) in settle.items()]
+    if rows:
+        conn.executemany(conn.dialect.UPSERT_SETTLED_FOLDER, rows)
+
+
+# State key: after a restore, the oldest folder time the replaced database had loaded, so
+# that the next run catches up from there even if the restored ledger is empty.
+CATCH_UP_FROM = "catch_up_from"
 
 
 def _has_line_item_file(data_dir: DataDir, entity: str) -> bool:

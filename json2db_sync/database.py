@@ -301,14 +301,15 @@ def _describe_holder(fd: int, path: Path, timeout_seconds: float) -> str:
 # --- backups ----------------------------------------------------------------------
 
 
-def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | None:
+def backup_database(db_path: Path, backup_dir: Path, *, keep: int, label: str = "") -> Path | None:
     """Copy the database with SQLite's online backup API; keep the newest ``keep``.
 
-    Returns None when there is nothing to back up yet.
+    ``label`` marks a backup in its name (``SAFETY_LABEL``: the copy a restore takes of
+    the state it replaces). Returns None when there is nothing to back up yet.
     """
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
-    target = new_backup_path(backup_dir, db_path.stem, ".db")
+    target = new_backup_path(backup_dir, db_path.stem, ".db", label=label)
     try:
         with open_connection(db_path, readonly=True) as source, contextlib.closing(
             sqlite3.connect(str(target))
@@ -326,17 +327,29 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int) -> Path | Non
     return target
 
 
-def new_backup_path(backup_dir: Path, stem: str, suffix: str) -> Path:
-    """``<stem>-YYYYmmdd-HHMMSS<suffix>`` in a folder made safe, with ``-2``, ``-3``… when
-    two backups fall in the same second (both destinations name backups this way)."""
+# The name mark of the copy a restore takes of the state it replaces: listed with the
+# backups (it can be restored by name) but never picked as "latest".
+SAFETY_LABEL = "before-restore"
+
+
+def new_backup_path(backup_dir: Path, stem: str, suffix: str, *, label: str = "") -> Path:
+    """``<stem>-YYYYmmdd-HHMMSS[-<label>]<suffix>`` in a folder made safe, with ``-2``,
+    ``-3``… when two backups fall in the same second (both destinations name backups
+    this way)."""
     _ensure_folder(backup_dir)
     stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
-    target = backup_dir / f"{stem}-{stamp}{suffix}"
+    mark = f"-{label}" if label else ""
+    target = backup_dir / f"{stem}-{stamp}{mark}{suffix}"
     counter = 2
     while target.exists():
-        target = backup_dir / f"{stem}-{stamp}-{counter}{suffix}"
+        target = backup_dir / f"{stem}-{stamp}-{counter}{mark}{suffix}"
         counter += 1
     return target
+
+
+def is_safety_copy(path: Path) -> bool:
+    """Whether a backup is the copy a restore took of the state it replaced."""
+    return path.stem.endswith(f"-{SAFETY_LABEL}")
 
 
 def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
@@ -344,7 +357,9 @@ def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
     that shares a prefix), oldest first."""
     if not backup_dir.is_dir():
         return []
-    pattern = re.compile(re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?" + re.escape(suffix))
+    pattern = re.compile(
+        re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-" + re.escape(SAFETY_LABEL) + ")?" + re.escape(suffix)
+    )
     found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name)]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
@@ -410,8 +425,8 @@ class SQLiteDestination:
     def default_backup_dir(self) -> Path:
         return self.path.parent / "backups"
 
-    def backup(self, backup_dir: Path, *, keep: int) -> Path | None:
-        return backup_database(self.path, backup_dir, keep=keep)
+    def backup(self, backup_dir: Path, *, keep: int, label: str = "") -> Path | None:
+        return backup_database(self.path, backup_dir, keep=keep, label=label)
 
     def list_backups(self, backup_dir: Path) -> list[Path]:
         return list_backups(self.path, backup_dir)

@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 from . import sql_dialect as sd
-from .zoho_entities import KNOWN_CHILD_ID_FIELDS, KNOWN_ID_FIELDS
+from .zoho_entities import KNOWN_CHILD_ID_FIELDS, KNOWN_ID_FIELDS, SINGULAR_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +88,36 @@ def choose_id_field(
 
 
 def child_id_field(entity: str, field_name: str) -> str:
-    """The element's own id field in a child array (``line_items`` → ``line_item_id``)."""
-    return KNOWN_CHILD_ID_FIELDS.get((entity, field_name), singular(field_name) + "_id")
+    """The element's own id field in a child array (``line_items`` → ``line_item_id``):
+    the first of :func:`child_id_fields`."""
+    return child_id_fields(entity, field_name)[0]
+
+
+# Fields that name another entity's record (``invoice_id``, ``tax_id``, ...): inside a child
+# element they are references, never the element's own id.
+_REFERENCE_FIELDS = frozenset(KNOWN_ID_FIELDS.values())
+
+
+@lru_cache(maxsize=4096)
+def child_id_fields(entity: str, field_name: str) -> tuple[str, ...]:
+    """Where a child element's own id may be, in order: the known Zoho field for that
+    array; ``<child>_id`` unless that is another entity's id (a payment's ``invoices``
+    elements carry the paid invoice's ``invoice_id``: a reference, and one invoice can be
+    paid twice by one payment); then ``<parent>_<child>_id`` and ``<child>_<parent>_id``
+    (Zoho's names for an application: ``creditnote_invoice_id``, ``invoice_payment_id``).
+    An element carrying none of them is identified by its parent and position."""
+    parent = SINGULAR_KEYS.get(entity) or singular(entity)
+    child = singular(field_name)
+    candidates: list[str] = []
+    known = KNOWN_CHILD_ID_FIELDS.get((entity, field_name))
+    if known:
+        candidates.append(known)
+    generic = child + "_id"
+    if generic not in _REFERENCE_FIELDS:
+        candidates.append(generic)
+    candidates += [f"{parent}_{child}_id", f"{child}_{parent}_id"]
+    seen: set[str] = set()
+    return tuple(c for c in candidates if not (c in seen or seen.add(c)))
 
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)

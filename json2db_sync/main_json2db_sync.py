@@ -569,7 +569,11 @@ def backups(session: MenuSession) -> None:
             show(session, listing)
             return
         choices = [
-            questionary.Choice(f"{b['modified']}  {Path(b['path']).name}  ({render.human_size(b.get('size_bytes'))})", value=b["path"])
+            questionary.Choice(
+                f"{b['modified']}  {Path(b['path']).name}  ({render.human_size(b.get('size_bytes'))})"
+                + ("  - the state an earlier restore replaced" if b.get("safety_copy") else ""),
+                value=b["path"],
+            )
             for b in listing["backups"]
         ]
         choices.append(questionary.Choice("Cancel", value=NOTHING))

@@ -207,6 +207,9 @@ class RecordReader:
         self.size: int | None = None
         self.done = False
         self.big_integers = False
+        # A list envelope's ``page_context`` (and top-level ``total``), for
+        # :meth:`incomplete_reason`; read from the tail of the file when it was streamed.
+        self.page_context: dict[str, Any] | None = None
         self._batches: Iterator[list[dict[str, Any]]] | None = None
 
     def __iter__(self) -> RecordReader:
@@ -233,6 +236,8 @@ class RecordReader:
                 event = ProgressEvent(step="read", current=self.records, total=None, detail=str(self.path))
                 self.progress_callback(event)
             yield batch
+        if self.streamed and self.shape == "list_envelope":
+            self.page_context = _tail_page_context(self.path)
         self.done = True
         logger.debug(
             "%s: %d records (%s%s)", self.path, self.records, self.shape, ", streamed" if self.streamed else ""
@@ -302,6 +307,7 @@ class RecordReader:
         shape, key = _classify(self.path, self.entity, self.id_fields, kinds, code, message)
         self._set_shape(shape, key)
         if shape == "list_envelope":
+            self.page_context = _page_context_of(document)
             return document[key]
         if shape == "detail_envelope":
             return [document[key]]
@@ -534,6 +540,64 @@ class RecordReader:
             raise _streamed_error(self.path, reader, exc) from None
         except OSError as exc:
             raise _os_error(self.path, exc) from None
+
+
+    def incomplete_reason(self) -> str | None:
+        """Why the export this file holds says it is incomplete, or None: Zoho's
+        ``page_context.has_more_page`` is true (api_sync stopped before the last page), or
+        a ``total`` announces more records than the file holds. Call after the last batch."""
+        context = self.page_context
+        if not context:
+            return None
+        if context.get("has_more_page") is True:
+            page = context.get("page")
+            where = f" after page {page}" if isinstance(page, int) else ""
+            return f"page_context.has_more_page is true{where}: Zoho had more records than the export holds"
+        total = context.get("total")
+        if isinstance(total, int) and not isinstance(total, bool) and total > self.records:
+            return f"the export announces {total} records (total) but holds {self.records}"
+        return None
+
+
+_TAIL_BYTES = 64 * 1024
+_PAGE_CONTEXT_KEY = re.compile(rb'"page_context"\s*:\s*\{')
+_HAS_MORE = re.compile(rb'"has_more_page"\s*:\s*(true|false)')
+_TOTAL = re.compile(rb'"total"\s*:\s*(\d+)')
+_PAGE = re.compile(rb'"page"\s*:\s*(\d+)')
+
+
+def _page_context_of(document: dict[str, Any]) -> dict[str, Any] | None:
+    """``page_context`` of a parsed list envelope, with a top-level ``total`` folded in."""
+    context = document.get("page_context")
+    found = dict(context) if isinstance(context, dict) else {}
+    total = document.get("total")
+    if "total" not in found and isinstance(total, int) and not isinstance(total, bool):
+        found["total"] = total
+    return found or None
+
+
+def _tail_page_context(path: Path) -> dict[str, Any] | None:
+    """The ``page_context`` of a streamed list envelope, from the file's last 64 KiB (Zoho
+    writes it after the records; the records are not read a second time)."""
+    try:
+        with _open(path) as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - _TAIL_BYTES))
+            tail = handle.read()
+    except (OSError, DataFileError):
+        return None
+    starts = [m.end() for m in _PAGE_CONTEXT_KEY.finditer(tail)]
+    if not starts:
+        return None
+    body = tail[starts[-1] :]
+    found: dict[str, Any] = {}
+    if (match := _HAS_MORE.search(body)) is not None:
+        found["has_more_page"] = match.group(1) == b"true"
+    if (match := _TOTAL.search(body)) is not None:
+        found["total"] = int(match.group(1))
+    if (match := _PAGE.search(body)) is not None:
+        found["page"] = int(match.group(1))
+    return found or None
 
 
 def iter_record_batches(

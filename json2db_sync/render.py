@@ -441,6 +441,8 @@ STATISTICS_ROWS = (
     ("files_loaded", "Files loaded"),
     ("files_skipped", "Files skipped (same content already loaded)"),
     ("files_invalid", "Files invalid"),
+    ("incomplete_exports", "Incomplete exports"),
+    ("folders_caught_up", "Folders caught up (outside the cutoff)"),
     ("sessions_processed", "Sessions processed"),
     ("processing_time_seconds", "Time (s)"),
     ("records_per_second", "Records per second"),

@@ -20,8 +20,15 @@ from typing import Any
 
 from . import sql_dialect as sd
 from .config import JSON2DBConfig, Settings
-from .data_populator import LoadOptions, LoadStats, Populator
-from .database import SQLiteDestination, atomic, explain_sqlite_error, utc_now_text
+from .data_populator import (
+    CATCH_UP_FROM,
+    LoadOptions,
+    LoadStats,
+    Populator,
+    read_ledger_view,
+    record_settled,
+)
+from .database import SAFETY_LABEL, SQLiteDestination, atomic, explain_sqlite_error, is_safety_copy, utc_now_text
 from .config import is_postgres_url
 from .errors import (
     ConfigError,
@@ -35,7 +42,7 @@ from .errors import (
 from .json_analyzer import EntityPlan, analyze_child_records, analyze_records, describe_plan, id_field_candidates
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .reader import iter_record_batches
-from .sources import DataDir, Discovery, entity_of
+from .sources import DataDir, Discovery, LedgerView, entity_of
 from .table_generator import (
     apply_plan,
     data_tables,
@@ -103,6 +110,9 @@ class JSON2DBSyncRunner:
         config_file: a JSON config file (sections data_source, database, processing).
         progress_callback: called with a :class:`~json2db_sync.progress.ProgressEvent` per batch.
         custom_columns: extra columns for new tables, e.g. ``{"session_id": "TEXT"}``.
+        clock: the run's clock (naive local time, like folder names), default
+            ``datetime.now``: the cutoff is measured against it (tests and simulations
+            pass their own).
 
     A bad configuration does not raise here: every method then returns a result with
     ``error_type == "config_error"`` naming the setting.
@@ -121,8 +131,10 @@ class JSON2DBSyncRunner:
         db_schema: str | None = None,
         progress_callback: ProgressCallback | None = None,
         custom_columns: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.progress: ProgressCallback = progress_callback or null_progress
+        self._clock: Callable[[], datetime] = clock or datetime.now
         self._config: JSON2DBConfig | None = None
         self._config_error: ConfigError | None = None
         self._custom_columns: dict[str, str] = dict(custom_columns or {})
@@ -242,7 +254,11 @@ class JSON2DBSyncRunner:
     # --- discovery -----------------------------------------------------------------
 
     def _discover(
-        self, json_dir: str | os.PathLike[str] | None, cutoff_days: int | None, warnings: list[str]
+        self,
+        json_dir: str | os.PathLike[str] | None,
+        cutoff_days: int | None,
+        warnings: list[str],
+        ledger: LedgerView | None = None,
     ) -> Discovery:
         if cutoff_days is not None and (
             isinstance(cutoff_days, bool) or not isinstance(cutoff_days, int) or cutoff_days < 1
@@ -251,7 +267,7 @@ class JSON2DBSyncRunner:
                 f"cutoff_days={cutoff_days!r} is not a whole number of days >= 1; pass e.g. "
                 "cutoff_days=30 (1 is the last day; a large number such as 36500 loads all history)"
             )
-        found = self.config.discover(json_dir=json_dir, cutoff_days=cutoff_days)
+        found = self.config.discover(json_dir=json_dir, cutoff_days=cutoff_days, now=self._clock(), ledger=ledger)
         warnings.extend(found.warnings)
         if not found.dirs and found.excluded_by_cutoff:
             age = found.newest_excluded_age_days
@@ -287,7 +303,7 @@ class JSON2DBSyncRunner:
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
-        found = self._discover(json_dir, cutoff, warnings)
+        found = self._discover(json_dir, cutoff, warnings, ledger=_ledger_view(path, self.config.places(json_dir)))
         if wanted is not None:
             self._check_entity_filter(wanted, found, json_dir, warnings)
         completes_reload = reload_all and wanted is None and json_dir is None
@@ -476,12 +492,24 @@ class JSON2DBSyncRunner:
 
     @contextlib.contextmanager
     def _writing(
-        self, dest: Destination, operation: str, *, backup: bool, warnings: list[str] | None = None
+        self,
+        dest: Destination,
+        operation: str,
+        *,
+        backup: bool,
+        warnings: list[str] | None = None,
+        locked: bool = False,
     ) -> Iterator[tuple[Any, Path | None]]:
-        """Lock, optional backup, one connection, one transaction; yields the connection
-        and the backup made (None when none was made or there was nothing to back up)."""
+        """Lock (unless the caller holds it already), optional backup, one connection,
+        one transaction; yields the connection and the backup made (None when none was
+        made or there was nothing to back up)."""
         settings = self.settings
-        with dest.writer_lock(operation=operation, timeout_seconds=settings.lock_timeout_seconds):
+        lock = (
+            contextlib.nullcontext()
+            if locked
+            else dest.writer_lock(operation=operation, timeout_seconds=settings.lock_timeout_seconds)
+        )
+        with lock:
             target = None
             if backup:
                 target = self._backup_before(dest, warnings)
@@ -507,7 +535,7 @@ class JSON2DBSyncRunner:
             return dest.default_backup_dir()
         return settings.backup_dir
 
-    def _load_options(self, data_root: Path) -> LoadOptions:
+    def _load_options(self, data_root: Path, run_time: datetime | None = None) -> LoadOptions:
         s = self.settings
         return LoadOptions(
             batch_size=s.batch_size,
@@ -517,6 +545,7 @@ class JSON2DBSyncRunner:
             primary_keys=s.primary_keys,
             custom_columns=self._custom(),
             data_root=data_root,
+            run_time=run_time,
         )
 
     def recreate_json_tables(self, db_path: str | os.PathLike[str] | None = None) -> Result:
@@ -595,7 +624,7 @@ class JSON2DBSyncRunner:
                 "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": _statistics(stats, started),
-                "notes": found.notes(),
+                "notes": [*found.notes(), *stats.notes],
             }
 
         return self._run("populate_tables", body)
@@ -610,17 +639,20 @@ class JSON2DBSyncRunner:
         operation: str,
         build_indexes: bool = True,
         completes_reload: bool = False,
+        locked: bool = False,
     ) -> tuple[LoadStats, dict[str, EntityPlan]]:
         """One run: lock, backup if configured, then schema and rows in one transaction.
 
         Schema work happens inside the load, batch by batch, in one pass over the data: a
         batch's new tables and columns are created just before its rows are written.
+        A run over every entity also records the units it listed whole as settled (so
+        later nights need not list them) and ends a catch-up a restore asked for.
         """
         started_at = utc_now_text()
-        options = self._load_options(found.root)
+        options = self._load_options(found.root, found.now)
         try:
             backup = self.settings.backup_before_operations
-            with self._writing(path, operation, backup=backup, warnings=warnings) as (conn, _):
+            with self._writing(path, operation, backup=backup, warnings=warnings, locked=locked) as (conn, _):
                 ensure_internal_tables(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
                 populator = Populator(conn, plans, options, self.progress)
@@ -628,6 +660,16 @@ class JSON2DBSyncRunner:
                 stats.ddl.extend(ensure_foreign_keys(conn, plans.values()))
                 if completes_reload:
                     conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
+                stats.folders_caught_up = _note_caught_up(found, stats, stats.notes)
+                if entity_filter is None:
+                    record_settled(conn, found.settle)
+                    restored = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+                    if restored is not None:
+                        stats.notes.append(
+                            f"the database was restored from a backup: folders newer than {restored[0]} "
+                            "that its ledger does not hold were looked for and loaded again"
+                        )
+                        conn.execute(conn.dialect.DELETE_STATE, (CATCH_UP_FROM,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
                 warnings.extend(stats.warnings)
@@ -748,48 +790,52 @@ class JSON2DBSyncRunner:
             started = time.perf_counter()
             path = self._db(db_path)
             found, wanted, completes = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
-            stats, plans = self._populate(
-                path,
-                found,
-                wanted,
-                warnings,
-                operation="full_sync_workflow",
-                build_indexes=not skip_table_creation,
-                completes_reload=completes,
-            )
-            steps.update(_schema_steps(stats, plans, skip_table_creation))
-            statistics = _statistics(stats, started)
-            stats_holder["statistics"] = statistics
-            steps["population"] = _step("populate_tables", statistics=statistics)
-            # Checks cost what the run touched: its tables and the files it loaded.
-            verification = self._run(
-                "verify_tables",
-                lambda w: self._verify(
+            # The lock is held from the load to the end of the report: a restore (or
+            # another run) cannot replace the rows this run is verifying.
+            with path.writer_lock(operation="full_sync_workflow", timeout_seconds=self.settings.lock_timeout_seconds):
+                stats, plans = self._populate(
                     path,
-                    sorted(stats.tables_touched),
-                    source_files=stats.loaded_paths,
-                    source_ids=stats.loaded_ids,
-                    row_ids=stats.written_ids,
-                    check_source_counts=stats.loaded_ids is not None,
-                    line_item_mismatches=stats.line_item_mismatches,
-                    line_item_files_compared=stats.line_item_files_compared,
-                ),
-            )
-            steps["verification"] = verification
-            warnings.extend(
-                f"verification: {check['name']}: {check['details']}"
-                for check in verification.get("checks", [])
-                if check["status"] != "ok"
-            )
-            report = self.generate_summary_report(path)
-            steps["report"] = report
+                    found,
+                    wanted,
+                    warnings,
+                    operation="full_sync_workflow",
+                    build_indexes=not skip_table_creation,
+                    completes_reload=completes,
+                    locked=True,
+                )
+                steps.update(_schema_steps(stats, plans, skip_table_creation))
+                statistics = _statistics(stats, started)
+                stats_holder["statistics"] = statistics
+                steps["population"] = _step("populate_tables", statistics=statistics)
+                # Checks cost what the run touched: its tables and the files it loaded.
+                verification = self._run(
+                    "verify_tables",
+                    lambda w: self._verify(
+                        path,
+                        sorted(stats.tables_touched),
+                        source_files=stats.loaded_paths,
+                        source_ids=stats.loaded_ids,
+                        row_ids=stats.written_ids,
+                        check_source_counts=stats.loaded_ids is not None,
+                        line_item_mismatches=stats.line_item_mismatches,
+                        line_item_files_compared=stats.line_item_files_compared,
+                    ),
+                )
+                steps["verification"] = verification
+                warnings.extend(
+                    f"verification: {check['name']}: {check['details']}"
+                    for check in verification.get("checks", [])
+                    if check["status"] != "ok"
+                )
+                report = self.generate_summary_report(path)
+                steps["report"] = report
             statistics["processing_time_seconds"] = round(time.perf_counter() - started, 3)
             payload = {
                 "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": statistics,
                 "steps": steps,
-                "notes": found.notes(),
+                "notes": [*found.notes(), *stats.notes],
             }
             for name in ("verification", "report"):
                 if not steps[name]["success"]:
@@ -855,7 +901,12 @@ class JSON2DBSyncRunner:
             return {
                 "db_path": path.label,
                 "backups": [
-                    {"path": str(b), "size_bytes": b.stat().st_size, "modified": _mtime_text(b)}
+                    {
+                        "path": str(b),
+                        "size_bytes": b.stat().st_size,
+                        "modified": _mtime_text(b),
+                        "safety_copy": is_safety_copy(b),
+                    }
                     for b in reversed(backups)
                 ],
             }
@@ -863,8 +914,10 @@ class JSON2DBSyncRunner:
         return self._run("list_backups", body)
 
     def restore_backup(self, backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None) -> Result:
-        """Replace the database's content with a backup's (a backup of the current state
-        is taken first)."""
+        """Replace the database's content with a backup's, under the writer lock. The
+        current state is copied first into a backup marked ``-before-restore`` (never
+        picked as the latest), and the next sync loads again every folder the backup's
+        ledger lacks."""
 
         def body(warnings: list[str]) -> dict[str, Any]:
             path = self._db(db_path)
@@ -874,8 +927,10 @@ class JSON2DBSyncRunner:
             if not source.is_file():
                 raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
             with path.writer_lock(operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
-                safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1)
+                replaced = _ledger_view(path, self.config.places(None))
+                safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1, label=SAFETY_LABEL)
                 path.restore(source)
+                self._mark_catch_up(path, replaced)
             return {
                 "db_path": path.label,
                 "restored_from": str(source),
@@ -883,6 +938,16 @@ class JSON2DBSyncRunner:
             }
 
         return self._run("restore_backup", body)
+
+    def _mark_catch_up(self, path: Destination, replaced: LedgerView | None) -> None:
+        """After a restore (under its lock): the next run catches up from the oldest
+        folder the replaced database had loaded, so every folder the backup lacks is
+        loaded again, even when the backup's ledger is empty."""
+        if replaced is None or replaced.horizon is None:
+            return
+        with path.open(busy_timeout=max(self.settings.lock_timeout_seconds, 1.0)) as conn, atomic(conn, path.label):
+            ensure_internal_tables(conn)
+            conn.execute(conn.dialect.SET_STATE, (CATCH_UP_FROM, replaced.horizon.strftime("%Y-%m-%d %H:%M:%S")))
 
     def generate_sample_data(
         self,
@@ -958,6 +1023,40 @@ def _full_reload_pending(path: Destination) -> bool:
             return conn.execute(conn.dialect.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
     except (sqlite3.Error, Json2DBError):
         return False
+
+
+def _ledger_view(path: Destination, roots: Sequence[Path] | None = None) -> LedgerView | None:
+    """The ledger's horizon and settled units, read without the lock (a run that loads
+    meanwhile only makes this view older: the run then lists, and the ledger skips,
+    a little more than it needed to). None when there is no database yet."""
+    if not path.exists():
+        return None
+    try:
+        with path.open(readonly=True) as conn:
+            return read_ledger_view(conn, roots)
+    except (sqlite3.Error, Json2DBError):
+        return None
+
+
+def _note_caught_up(found: Discovery, stats: LoadStats, notes: list[str]) -> int:
+    """Say which folders older than the cutoff this run loaded, and why: the ledger did
+    not hold them (a failed run, a folder written late, a clock in another time zone,
+    a restore). Returns how many."""
+    if not found.caught_up:
+        return 0
+    loaded = set(stats.loaded_paths)
+    folders = [d for d in found.caught_up if any(str(f.path) in loaded for f in d.files)]
+    if folders:
+        names = ", ".join(str(d.path.relative_to(found.root)) if d.path.is_relative_to(found.root) else str(d.path)
+                          for d in folders[:5])
+        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+        notes.append(
+            f"loaded {len(folders)} data folder(s) older than the cutoff that the ledger did not "
+            f"hold ({names}{more}): a folder is never skipped because of its age once a newer "
+            "one was loaded (a failed run, a folder written late, a clock in another time zone "
+            "or a restore leave such folders)"
+        )
+    return len(folders)
 
 
 def dest_dialect(dest: Destination) -> Any:

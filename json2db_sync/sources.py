@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,9 @@ class DataFile:
     size: int
     mtime: float
     child_field: str | None = None
+    # The inode's change time: no tool sets it back (``touch -d`` and ``cp -p`` restore
+    # mtime, not ctime), so a file rewritten in place keeping size and mtime still shows.
+    ctime_ns: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +84,33 @@ class DataDir:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerView:
+    """What the database already holds, so that discovery can skip what is done and
+    catch up with what is not (read by the runner from the ledger before a load).
+
+    ``horizon`` is the oldest data folder the ledger holds (None before the first load):
+    every folder newer than it is in scope whatever the cutoff, so a folder that missed
+    its night (a failed run, a folder written late, a clock in another time zone, a
+    restore) is loaded by the next run. ``settled`` maps a unit (a session folder, or a
+    timestamp folder of a consolidated folder) to the fingerprint it had when a run
+    loaded all of it: a unit outside the window whose fingerprint is unchanged is not
+    listed again, which keeps a night's cost independent of the history's length.
+    """
+
+    horizon: datetime | None = None
+    settled: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Discovery:
-    """What :func:`discover` found, where it looked, and what the cutoff left out."""
+    """What :func:`discover` found, where it looked, and what the cutoff left out.
+
+    ``caught_up`` are the folders of ``dirs`` that are older than the cutoff but newer
+    than the ledger's horizon (the runner says which of them it loaded and why);
+    ``pruned`` counts settled units not listed; ``settle`` holds, per unit listed whose
+    content had stopped changing, (fingerprint, folder time) to record after the load.
+    ``now`` is the clock the cutoff was measured against (the run's clock).
+    """
 
     dirs: list[DataDir]
     kind: str
@@ -90,6 +119,10 @@ class Discovery:
     excluded_by_cutoff: int = 0
     newest_excluded_age_days: float | None = None
     warnings: list[str] = field(default_factory=list)
+    caught_up: list[DataDir] = field(default_factory=list)
+    pruned: int = 0
+    settle: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    now: datetime | None = None
     # ``<ts>.tmp`` module folders of interrupted api_sync runs: never read (see notes()).
     interrupted: list[Path] = field(default_factory=list)
 
@@ -107,12 +140,20 @@ class Discovery:
         ]
 
 
+_TIMESTAMP_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})_(\d{2})-(\d{2})-(\d{2})")
+
+
 def parse_timestamp(name: str) -> datetime | None:
-    """The naive local time a ``YYYY-MM-DD_HH-MM-SS`` folder name carries, else None."""
+    """The naive local time a ``YYYY-MM-DD_HH-MM-SS`` folder name carries, else None.
+    (What ``strptime(name, TIMESTAMP_FORMAT)`` answers, at a fifth of its cost: a night's
+    discovery reads the name of every session of the history.)"""
     if len(name) != 19:
         return None
+    match = _TIMESTAMP_NAME.fullmatch(name)
+    if match is None:
+        return None
     try:
-        return datetime.strptime(name, TIMESTAMP_FORMAT)
+        return datetime(*map(int, match.groups()))
     except ValueError:
         return None
 
@@ -162,13 +203,99 @@ class _Entry:
     is_file: bool
 
 
+# A session's timestamp folders may be named a little after the session itself: a session
+# is listed when it started up to this long before the window (or the horizon).
+SESSION_SPAN = timedelta(days=1)
+# A unit whose folders and files were all last modified at least this long before the
+# run is complete (api_sync has finished writing it) and may be recorded as settled.
+SETTLE_SECONDS = 3600.0
+# A folder named more than this after the run's clock is "in the future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class _Scope:
+    """Which dated units the walk lists: decided from their name (and, outside the
+    window, two stats), before any of their content is read."""
+
+    limit: datetime | None
+    ledger: LedgerView | None
+    now_epoch: float
+    excluded: list[datetime] = field(default_factory=list)
+    pruned: int = 0
+    settle: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> datetime | None:
+        return self.ledger.horizon if self.ledger is not None else None
+
+    def in_reach(self, when: datetime) -> bool:
+        """Newer than the window or the horizon (with a session's span of slack)."""
+        if self.limit is None or when >= self.limit - SESSION_SPAN:
+            return True
+        horizon = self.horizon
+        return horizon is not None and when >= horizon - SESSION_SPAN
+
+    def decide(self, folder: str | Path, when: datetime | None, parts: Sequence[str | Path]) -> str | None:
+        """``None`` to leave the unit out (excluded or settled), else its fingerprint.
+
+        ``parts`` are the folders whose modification times make the fingerprint (a
+        session's raw_json: a new timestamp folder changes it)."""
+        fingerprint = _fingerprint(parts)
+        if when is None:
+            return fingerprint
+        if not self.in_reach(when):
+            self.excluded.append(when)
+            return None
+        in_window = self.limit is None or when >= self.limit - SESSION_SPAN
+        settled = self.ledger.settled.get(str(folder)) if self.ledger is not None else None
+        if settled is not None and settled == fingerprint and not in_window:
+            self.pruned += 1
+            return None
+        return fingerprint
+
+    def listed(self, folder: str | Path, when: datetime | None, fingerprint: str, dirs: Sequence[DataDir]) -> None:
+        """Remember a listed unit as settled-to-be when nothing in it changed lately."""
+        if when is None:
+            return
+        newest = 0.0
+        for data_dir in dirs:
+            newest = max(newest, _mtime_of(data_dir.path), *(f.mtime for f in data_dir.files))
+        if newest <= self.now_epoch - SETTLE_SECONDS and _newest_part(fingerprint) <= self.now_epoch - SETTLE_SECONDS:
+            self.settle[str(folder)] = (fingerprint, when.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _mtime_of(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # unreadable now: never settled
+
+
+def _fingerprint(parts: Sequence[str | Path]) -> str:
+    """The modification times (ns) of ``parts``; "-" for a part that is missing."""
+    stamps = []
+    for part in parts:
+        try:
+            stamps.append(str(os.stat(part).st_mtime_ns))
+        except OSError:
+            stamps.append("-")
+    return ":".join(stamps)
+
+
+def _newest_part(fingerprint: str) -> float:
+    values = [int(v) / 1e9 for v in fingerprint.split(":") if v.isdigit()]
+    return max(values, default=0.0)
+
+
 class _Walker:
     """Walks the fixed-depth layouts; collects warnings; counts each real folder once."""
 
-    def __init__(self, root: Path, follow_symlinks: bool) -> None:
+    def __init__(self, root: Path, follow_symlinks: bool, scope: _Scope | None = None) -> None:
         self.root = root
         self.root_real = root.resolve()
         self.follow_symlinks = follow_symlinks
+        self.scope = scope
         self.warnings: list[str] = []
         self.interrupted: list[Path] = []
         self._seen: dict[Path, Path] = {}
@@ -180,9 +307,19 @@ class _Walker:
 
     def entries(self, folder: Path) -> list[_Entry]:
         """Sorted entries of ``folder``; unreadable folders and bad symlinks are warned about."""
+        result = []
+        for item in self.raw_entries(folder):
+            entry = self._entry(item)
+            if entry is not None:
+                result.append(entry)
+        return result
+
+    def raw_entries(self, folder: Path) -> list[os.DirEntry[str]]:
+        """``os.scandir`` of ``folder`` sorted by name, before the symlink rules; an
+        unreadable folder is warned about and reads as empty."""
         try:
             with os.scandir(folder) as it:
-                raw = sorted(it, key=lambda e: e.name)
+                return sorted(it, key=lambda e: e.name)
         except PermissionError:
             self.warn(
                 f"Cannot read folder {folder}: permission denied; skipped. Give the user running "
@@ -195,12 +332,6 @@ class _Walker:
         except OSError as exc:
             self.warn(f"Cannot read folder {folder}: {exc.strerror or exc}; skipped. Check that it is reachable.")
             return []
-        result = []
-        for item in raw:
-            entry = self._entry(item)
-            if entry is not None:
-                result.append(entry)
-        return result
 
     def _entry(self, item: os.DirEntry[str]) -> _Entry | None:
         """Apply the symlink rules: inside root is followed, outside only when allowed."""
@@ -267,7 +398,7 @@ class _Walker:
                 self.warn(f"Cannot read {entry.path} ({exc.strerror or exc}); skipped. Check its permissions.")
                 continue
             entity, child_field = classify_data_file(entry.path)
-            files.append(DataFile(entry.path, entity, info.st_size, info.st_mtime, child_field))
+            files.append(DataFile(entry.path, entity, info.st_size, info.st_mtime, child_field, info.st_ctime_ns))
         return tuple(files)
 
     def data_dir(self, folder: Path, session: str | None, timestamp: datetime | None) -> list[DataDir]:
@@ -299,6 +430,15 @@ class _Walker:
                     "(YYYY-MM-DD_HH-MM-SS)."
                 )
                 continue
+            if session is None and self.scope is not None:
+                # a consolidated folder: each timestamp folder is a unit of its own
+                fingerprint = self.scope.decide(entry.path, when, (entry.path,))
+                if fingerprint is None:
+                    continue
+                listed = self.data_dir(entry.path, session, when)
+                self.scope.listed(entry.path, when, fingerprint, listed)
+                found.extend(listed)
+                continue
             found.extend(self.data_dir(entry.path, session, when))
         flat = self.data_files(raw, entries)
         if flat and self.first_visit(raw):
@@ -324,20 +464,37 @@ class _Walker:
         return found
 
     def sessions_folder(self, folder: Path) -> list[DataDir]:
-        """A folder of ``sync_session_*`` folders; other folder names are warned about."""
+        """A folder of ``sync_session_*`` folders; other folder names are warned about.
+
+        With a scope, a session is decided from its name (and, outside the window, two
+        stats) before anything else is done with it: a year of sessions costs a night
+        the same as a week."""
         found: list[DataDir] = []
-        for entry in self.entries(folder):
+        for item in self.raw_entries(folder):
+            when = parse_session_name(item.name)
+            fingerprint = None
+            if self.scope is not None and when is not None and not item.name.startswith("."):
+                # its raw_json's mtime changes when a timestamp folder is added (or when
+                # raw_json itself appears: "-" before)
+                fingerprint = self.scope.decide(item.path, when, (os.path.join(item.path, RAW_JSON),))
+                if fingerprint is None:
+                    continue
+            entry = self._entry(item)
+            if entry is None:
+                continue
             if not entry.is_dir:
                 logger.debug("File %s in the sessions folder ignored", entry.path)
                 continue
-            when = parse_session_name(entry.name)
             if when is None:
                 self.warn(
                     f"Ignored folder {entry.path}: its name does not parse as "
                     "sync_session_YYYY-MM-DD_HH-MM-SS."
                 )
                 continue
-            found.extend(self.session(entry.path, when))
+            listed = self.session(entry.path, when)
+            if self.scope is not None and fingerprint is not None:
+                self.scope.listed(item.path, when, fingerprint, listed)
+            found.extend(listed)
         return found
 
 
@@ -437,6 +594,7 @@ def discover(
     now: datetime | None = None,
     follow_symlinks: bool = False,
     raise_if_empty: bool = True,
+    ledger: LedgerView | None = None,
 ) -> Discovery:
     """Find the folders under ``root`` that hold data files, oldest first.
 
@@ -451,6 +609,9 @@ def discover(
         follow_symlinks: also follow symlinks that point outside ``root``.
         raise_if_empty: raise NoDataError when nothing at all is found; when False the
             caller gets an empty Discovery and decides (the config's fallbacks do).
+        ledger: what the database holds (see :class:`LedgerView`): folders older than the
+            cutoff but newer than its horizon are kept too (``caught_up``), and units it
+            records as settled and unchanged are not listed at all.
 
     Raises:
         NoDataError: no data files anywhere (not raised when the cutoff excluded them all).
@@ -464,7 +625,11 @@ def discover(
         )
     root_path = Path(os.path.abspath(os.path.expanduser(os.fspath(root))))
     now = datetime.now() if now is None else now
-    walker = _Walker(root_path, follow_symlinks)
+    limit = None if cutoff_days is None else now - timedelta(days=cutoff_days)
+    scope = None
+    if limit is not None or ledger is not None:
+        scope = _Scope(limit, ledger, _epoch(now))
+    walker = _Walker(root_path, follow_symlinks, scope)
 
     if kind == "auto":
         layout, why = _detect_layout(root_path)
@@ -476,24 +641,36 @@ def discover(
         logger.info("Data source %s %s", root_path, _place_status(root_path))
     found_kind, dirs, looked_in = _scan(walker, root_path, layout)
 
-    excluded: list[DataDir] = []
-    if cutoff_days is not None:
-        limit = now - timedelta(days=cutoff_days)
-        excluded = [d for d in dirs if d.timestamp is not None and d.timestamp < limit]
-        dirs = [d for d in dirs if d.timestamp is None or d.timestamp >= limit]
+    excluded: list[datetime] = list(scope.excluded) if scope is not None else []
+    caught_up: list[DataDir] = []
+    if limit is not None:
+        horizon = ledger.horizon if ledger is not None else None
+        kept = []
+        for d in dirs:
+            if d.timestamp is None or d.timestamp >= limit:
+                kept.append(d)
+            elif horizon is not None and d.timestamp >= horizon:
+                kept.append(d)
+                caught_up.append(d)
+            else:
+                excluded.append(d.timestamp)
+        dirs = kept
     newest_age = None
     if excluded:
-        newest = max(d.timestamp for d in excluded if d.timestamp is not None)
-        newest_age = (now - newest).total_seconds() / 86400
+        newest_age = (now - max(excluded)).total_seconds() / 86400
         logger.info(
             "cutoff_days=%s left out %d folder(s); the newest of them is %.1f days old",
             cutoff_days,
             len(excluded),
             newest_age,
         )
+    _warn_future(walker, dirs, now)
     dirs.sort(key=_oldest_first)
+    caught_up.sort(key=_oldest_first)
+    if scope is not None and scope.pruned:
+        logger.info("%d settled folder(s) outside the cutoff were not listed (the ledger has them)", scope.pruned)
     logger.info("Found %d data folder(s) (%s) in %s", len(dirs), found_kind, root_path)
-    if not dirs and not excluded and raise_if_empty:
+    if not dirs and not excluded and raise_if_empty and not (scope is not None and scope.pruned):
         raise no_data_error(looked_in, walker.warnings)
     return Discovery(
         dirs=dirs,
@@ -503,7 +680,36 @@ def discover(
         excluded_by_cutoff=len(excluded),
         newest_excluded_age_days=newest_age,
         warnings=walker.warnings,
+        caught_up=caught_up,
+        pruned=scope.pruned if scope is not None else 0,
+        settle=scope.settle if scope is not None else {},
+        now=now,
         interrupted=walker.interrupted,
+    )
+
+
+def _epoch(moment: datetime) -> float:
+    """A naive local time as seconds since the epoch (what file times are measured in)."""
+    try:
+        return moment.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return float("inf")
+
+
+def _warn_future(walker: _Walker, dirs: Sequence[DataDir], now: datetime) -> None:
+    """Folders named after the run's clock: their records without a timestamp of their own
+    are dated by the run's clock instead (see data_populator), so that a wrong producer
+    clock cannot freeze them; say so, once per run, with the worst case."""
+    future = [d for d in dirs if d.timestamp is not None and d.timestamp > now + FUTURE_TOLERANCE]
+    if not future:
+        return
+    worst = max(future, key=lambda d: d.timestamp or now)
+    ahead = ((worst.timestamp or now) - now).total_seconds() / 3600
+    walker.warn(
+        f"{len(future)} data folder(s) are named after this run's clock ({now:%Y-%m-%d %H:%M:%S}); "
+        f"the furthest, {worst.path}, by {ahead:.1f} h. Records without their own "
+        "last_modified_time from them are dated by this run's clock instead. Check the clock "
+        "and time zone of the machine running api_sync."
     )
 
 

@@ -19,6 +19,7 @@ from .verifier import (
     TableInfo,
     assess_freshness,
     dialect_of,
+    ledger_summary,
     parse_db_time,
     read_catalog,
     read_rows,
@@ -114,6 +115,14 @@ def _time_text(value: object) -> str | None:
 
 def _sessions(conn: Any, catalog: Catalog) -> dict[str, Any]:
     """Distinct sessions in the ledger and the oldest and newest data time."""
+    summary = ledger_summary(conn, catalog)
+    if summary is not None:
+        count, oldest, newest, _ = summary
+        return {
+            "count": count,
+            "oldest": str(oldest) if oldest else None,
+            "newest": str(newest) if newest else None,
+        }
     rows = list(read_rows(conn, catalog, sd.FILES_TABLE, LEDGER_COLUMNS))
     sessions = {row["session"] for row in rows if row["session"]}
     stamps = sorted(str(row["data_timestamp"]) for row in rows if row["data_timestamp"])

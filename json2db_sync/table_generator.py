@@ -47,12 +47,14 @@ def ensure_internal_tables(conn: Connection) -> None:
     for statement in conn.dialect.INTERNAL_TABLES_DDL:
         conn.execute(statement)
     _upgrade_internal_tables(conn)
+    for statement in conn.dialect.INTERNAL_INDEXES_DDL:
+        conn.execute(statement)
 
 
 def _upgrade_internal_tables(conn: Connection) -> None:
     """Add columns that newer versions keep in internal tables to older databases."""
     wanted = {
-        sd.FILES_TABLE: [("data_timestamp", "TEXT")],
+        sd.FILES_TABLE: [("data_timestamp", "TEXT"), ("ctime_ns", "INTEGER")],
         sd.COLUMNS_TABLE: [("kinds", "TEXT NOT NULL DEFAULT ''"), ("is_json_array", "INTEGER NOT NULL DEFAULT 0")],
     }
     for table, columns in wanted.items():
@@ -527,6 +529,7 @@ def recreate_tables(conn: Connection) -> list[str]:
         conn.execute(dialect.drop_table(table))
     ensure_internal_tables(conn)
     conn.execute(dialect.CLEAR_FILE_LEDGER)
+    conn.execute(dialect.CLEAR_SETTLED_FOLDERS)
     conn.execute(dialect.CLEAR_COLUMN_MAP_FOR_DATA)
     conn.execute(dialect.CLEAR_TABLE_REGISTRY)
     conn.schema_changed()

@@ -198,9 +198,11 @@ def read_rows(
     order_by: str | None = None,
     descending: bool = False,
     limit: int | None = None,
+    where_in: tuple[str, Sequence[object]] | None = None,
 ) -> Iterator[dict[str, object]]:
     """Rows of an internal table as dicts of ``wanted``; a column an older version did
-    not have reads as None, and a missing table reads as no rows."""
+    not have reads as None, and a missing table reads as no rows. ``where_in`` (a column
+    and values) reads only the rows holding one of the values, in chunks."""
     present = catalog.internal.get(table)
     if not present:
         return
@@ -208,13 +210,40 @@ def read_rows(
     if not columns:
         return
     order = order_by if order_by in present else None
-    sql = dialect_of(conn).select_columns(
+    dialect = dialect_of(conn)
+    if where_in is not None:
+        column, values = where_in
+        if column not in present:
+            return
+        listed = list(values)
+        for start in range(0, len(listed), ID_CHUNK):
+            chunk = listed[start : start + ID_CHUNK]
+            sql = dialect.select_columns(table, columns, in_column=column, in_count=len(chunk))
+            for row in conn.execute(sql, chunk):
+                found = dict(zip(columns, row))
+                yield {name: found.get(name) for name in wanted}
+        return
+    sql = dialect.select_columns(
         table, columns, order_by=order, descending=descending, limit=limit is not None
     )
     params = (limit,) if limit is not None else ()
     for row in conn.execute(sql, params):
-        values = dict(zip(columns, row))
-        yield {name: values.get(name) for name in wanted}
+        found = dict(zip(columns, row))
+        yield {name: found.get(name) for name in wanted}
+
+
+LEDGER_SUMMARY_COLUMNS = ("session", "data_timestamp", "loaded_at")
+
+
+def ledger_summary(conn: Any, catalog: Catalog) -> tuple[int, object, object, object] | None:
+    """(sessions, oldest data time, newest data time, newest load time) of the ledger,
+    counted inside the database; None when its table is missing or from an older version
+    (then the callers read the rows)."""
+    present = catalog.internal.get(sd.FILES_TABLE)
+    if not present or not all(c in present for c in LEDGER_SUMMARY_COLUMNS):
+        return None
+    sessions, oldest, newest, loaded = conn.execute(dialect_of(conn).SELECT_LEDGER_SUMMARY).fetchone()
+    return int(sessions or 0), oldest, newest, loaded
 
 
 def read_catalog(conn: Any) -> Catalog:
@@ -327,7 +356,12 @@ def assess_freshness(
 ) -> Freshness:
     """Age of the newest session in the ledger: its folder time (local), else the time
     it was loaded (UTC, converted)."""
-    rows = list(read_rows(conn, catalog, sd.FILES_TABLE, ("data_timestamp", "loaded_at")))
+    summary = ledger_summary(conn, catalog)
+    if summary is not None:
+        # the newest of each column (times as text order as they compare), not every row
+        rows: list[dict[str, object]] = [{"data_timestamp": summary[2], "loaded_at": summary[3]}]
+    else:
+        rows = list(read_rows(conn, catalog, sd.FILES_TABLE, ("data_timestamp", "loaded_at")))
     moments = [m for m in (parse_db_time(r["data_timestamp"]) for r in rows) if m is not None]
     if not moments:
         loaded = [m for m in (parse_db_time(r["loaded_at"]) for r in rows) if m is not None]
@@ -837,8 +871,11 @@ def check_source_counts(ctx: VerifyContext) -> Check:
         return make_check(
             name, "ok", "not compared for this run (too large to track its ids); verify_tables compares every loaded file"
         )
-    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS))
-    if not ledger:
+    # A run hands over the files it loaded: only their ledger rows are read (the ledger
+    # grows with the history, a night's files do not).
+    where = ("path", sorted(ctx.source_files)) if ctx.source_files is not None else None
+    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS, where_in=where))
+    if not ledger and where is None:
         return make_check(name, "ok", "not applicable: the file ledger is empty or missing")
     by_entity: dict[str, list[dict[str, object]]] = {}
     for row in ledger:
@@ -981,7 +1018,9 @@ def check_producer_counts(ctx: VerifyContext) -> Check:
     """Each loaded file holds as many records as api_sync's ``sync_metadata_<module>.json``
     beside it says it fetched: the one count that does not come from the file itself."""
     name = "producer_counts"
-    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS))
+    # only the run's own ledger rows when it names them (the ledger grows with the history)
+    where = ("path", sorted(ctx.source_files)) if ctx.source_files is not None else None
+    ledger = list(read_rows(ctx.conn, ctx.catalog, sd.FILES_TABLE, LEDGER_TABLE_COLUMNS, where_in=where))
     by_folder: dict[Path, dict[str, dict[str, object]]] = {}
     for row in ledger:
         path = row["path"]

@@ -47,6 +47,31 @@ KNOWN_ID_FIELDS = {
     "bankaccounts": "account_id",
     "taxes": "tax_id",
     "currencies": "currency_id",
+    # Further Zoho Books modules (API v3 naming: ``<singular>_id``); without a rule here
+    # their records would fall to the generic ``<plural minus s>_id`` guess, which misses
+    # for compound names (``vendorcredits`` → ``vendorcredit_id``, Zoho says ``vendor_credit_id``).
+    "vendorcredits": "vendor_credit_id",
+    "recurringinvoices": "recurring_invoice_id",
+    "recurringbills": "recurring_bill_id",
+    "recurringexpenses": "recurring_expense_id",
+    "retainerinvoices": "retainerinvoice_id",
+    "salesreceipts": "sales_receipt_id",
+    "deliverychallans": "deliverychallan_id",
+    "projects": "project_id",
+    "timeentries": "time_entry_id",
+    "tasks": "task_id",
+    "users": "user_id",
+    "employees": "employee_id",
+    "banktransactions": "transaction_id",
+    "bankrules": "rule_id",
+    "pricebooks": "pricebook_id",
+    "pricelists": "pricebook_id",
+    "fixedassets": "fixed_asset_id",
+    "locations": "location_id",
+    "reportingtags": "tag_id",
+    "itemgroups": "group_id",
+    "openingbalances": "opening_balance_id",
+    "basecurrencyadjustments": "base_currency_adjustment_id",
 }
 
 # The element's own id inside a child array, where the generic rule would pick a
@@ -54,4 +79,14 @@ KNOWN_ID_FIELDS = {
 KNOWN_CHILD_ID_FIELDS = {
     ("customerpayments", "invoices"): "invoice_payment_id",
     ("vendorpayments", "bills"): "bill_payment_id",
+    # A credit note applied to invoices, a vendor credit applied to bills, a retainer
+    # applied to invoices: each application has an id of its own, and the same document
+    # can be applied to twice (two applications, one referenced invoice_id).
+    ("creditnotes", "invoices"): "creditnote_invoice_id",
+    ("vendorcredits", "bills"): "vendor_credit_bill_id",
+    ("invoices", "credits"): "creditnote_invoice_id",
+    ("invoices", "payments"): "invoice_payment_id",
+    ("bills", "payments"): "bill_payment_id",
+    ("bills", "vendor_credits"): "vendor_credit_bill_id",
+    ("journals", "line_items"): "line_id",
 }

@@ -126,7 +126,7 @@ def test_postgres_upsert_is_newest_wins_and_merges_overflow() -> None:
 def test_no_postgres_statement_holds_a_literal_percent() -> None:
     """psycopg reads % as a placeholder whenever parameters are passed."""
     texts = [v for n, v in vars(pg).items() if isinstance(v, str) and not n.startswith("_")]
-    texts += [v for v in pg.INTERNAL_TABLES_DDL]
+    texts += [*pg.INTERNAL_TABLES_DDL, *pg.INTERNAL_INDEXES_DDL]
     texts += [
         pg.upsert_main("t", ("id", "a"), True), pg.create_stage("s", "t", ("a",)), pg.LIST_DATA_TABLES,
         pg.retype_column("t", "c", "TEXT", "INTEGER"), pg.select_updated_at("t", 2), pg.max_value("t", "updated_at"),

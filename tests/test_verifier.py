@@ -141,7 +141,7 @@ def write_ledger_file(conn: sqlite3.Connection, path: Path, entity: str, records
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     conn.execute(
         sd.UPSERT_LEDGER,
-        (str(path), sha, stat.st_size, stat.st_mtime, entity, SESSION, DATA_TIMESTAMP, len(records), STAMP),
+        (str(path), sha, stat.st_size, stat.st_mtime, entity, SESSION, DATA_TIMESTAMP, len(records), STAMP, None),
     )
 
 

@@ -48,6 +48,7 @@ REJECTED_TABLE = "_json2db_rejected"
 COLUMNS_TABLE = "_json2db_columns"
 TABLES_TABLE = "_json2db_tables"
 STATE_TABLE = "_json2db_state"
+FOLDERS_TABLE = "_json2db_folders"
 
 PRAGMAS_ON_OPEN = (
     "PRAGMA foreign_keys = ON",
@@ -134,7 +135,8 @@ INTERNAL_TABLES_DDL = (
     session TEXT,
     data_timestamp TEXT,
     records INTEGER NOT NULL,
-    loaded_at TEXT NOT NULL
+    loaded_at TEXT NOT NULL,
+    ctime_ns INTEGER
 )""",
     f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_sha256 ON {FILES_TABLE} (sha256)",
     f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
@@ -163,6 +165,12 @@ INTERNAL_TABLES_DDL = (
     is_json_array INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (table_name, json_path)
 )""",
+    f"""CREATE TABLE IF NOT EXISTS {FOLDERS_TABLE} (
+    path TEXT PRIMARY KEY,
+    folder_time TEXT,
+    fingerprint TEXT NOT NULL,
+    settled_at TEXT NOT NULL
+)""",
     f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
     key TEXT PRIMARY KEY,
     value TEXT
@@ -174,6 +182,15 @@ INTERNAL_TABLES_DDL = (
     field TEXT,
     id_field TEXT
 )""",
+)
+
+# The ledger grows with the history: the oldest and newest times and the session count a
+# nightly run asks for are read from these indexes, not from every row. (Created after the
+# internal tables are brought up to date: an old ledger may lack data_timestamp before.)
+INTERNAL_INDEXES_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_data_timestamp ON {FILES_TABLE} (data_timestamp)",
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_session ON {FILES_TABLE} (session)",
+    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_loaded_at ON {FILES_TABLE} (loaded_at)",
 )
 
 SELECT_COLUMN_MAP = (
@@ -195,14 +212,41 @@ SELECT_STATE = f"SELECT value FROM {STATE_TABLE} WHERE key = ?"
 CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
 
-SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime FROM {FILES_TABLE} WHERE path = ?"
-SELECT_LEDGER_BY_HASH = f"SELECT path FROM {FILES_TABLE} WHERE sha256 = ? AND entity = ? LIMIT 1"
+SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime, ctime_ns FROM {FILES_TABLE} WHERE path = ?"
+# A file whose stat changed but whose bytes did not: remember the new stat, so that it is
+# not hashed again on every run.
+UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = ?, mtime = ?, ctime_ns = ? WHERE path = ?"
+# The oldest data folder the ledger holds: the start of the span in which no folder is
+# ever skipped silently (see sources.LedgerView).
+SELECT_LEDGER_HORIZON = (
+    f"SELECT (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), (SELECT MIN(session) FROM {FILES_TABLE})"
+)
+# The oldest data folder the ledger holds under one data root (a path prefix): loads of
+# other folders into the same database do not widen what the configured source catches up.
+SELECT_LEDGER_HORIZON_UNDER = (
+    f"SELECT data_timestamp FROM {FILES_TABLE} WHERE data_timestamp IS NOT NULL "
+    "AND substr(path, 1, ?) = ? ORDER BY data_timestamp LIMIT 1"
+)
+# What the verifier and the report need of the ledger, read from its indexes
+# (its rows grow with the history; a nightly run must not read them all).
+SELECT_LEDGER_SUMMARY = (
+    f"SELECT (SELECT COUNT(DISTINCT session) FROM {FILES_TABLE}), (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), "
+    f"(SELECT MAX(data_timestamp) FROM {FILES_TABLE}), (SELECT MAX(loaded_at) FROM {FILES_TABLE})"
+)
+SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
+UPSERT_SETTLED_FOLDER = (
+    f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(path) DO UPDATE SET folder_time = excluded.folder_time, fingerprint = excluded.fingerprint, "
+    "settled_at = excluded.settled_at"
+)
+CLEAR_SETTLED_FOLDERS = f"DELETE FROM {FOLDERS_TABLE}"
 UPSERT_LEDGER = (
     f"INSERT INTO {FILES_TABLE} (path, sha256, size, mtime, entity, session, data_timestamp, "
-    "records, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "records, loaded_at, ctime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, "
     "mtime = excluded.mtime, entity = excluded.entity, session = excluded.session, "
-    "data_timestamp = excluded.data_timestamp, records = excluded.records, loaded_at = excluded.loaded_at"
+    "data_timestamp = excluded.data_timestamp, records = excluded.records, loaded_at = excluded.loaded_at, "
+    "ctime_ns = excluded.ctime_ns"
 )
 INSERT_REJECTED = (
     f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
@@ -489,10 +533,15 @@ def select_columns(
     order_by: str | None = None,
     descending: bool = False,
     limit: bool = False,
+    in_column: str | None = None,
+    in_count: int = 0,
 ) -> str:
     """SELECT the given columns of a table (``limit`` adds ``LIMIT ?``); used to read
     internal tables whose older versions may lack some columns."""
     sql = f"SELECT {_column_list(columns)} FROM {q(table)}"
+    if in_column is not None:
+        # only the rows whose column holds one of ``in_count`` bound values
+        sql += f" WHERE {q(in_column)} IN ({', '.join(['?'] * in_count)})"
     if order_by:
         sql += f" ORDER BY {q(order_by)}{' DESC' if descending else ''}"
     if limit:

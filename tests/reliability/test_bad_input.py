@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -294,8 +295,8 @@ def test_hostile_and_colliding_field_names_keep_every_value(loaded: Path, make_s
         elif key != "invoice_id":
             assert value_of(loaded, "json_invoices", "9", [key]) == value, key
     assert table_names(loaded) == sorted(
-        ["_json2db_columns", "_json2db_files", "_json2db_rejected", "_json2db_runs", "_json2db_state", "_json2db_tables",
-         "json_contacts", "json_invoices", "json_invoices_line_items"]
+        ["_json2db_columns", "_json2db_files", "_json2db_folders", "_json2db_rejected", "_json2db_runs",
+         "_json2db_state", "_json2db_tables", "json_contacts", "json_invoices", "json_invoices_line_items"]
     )
 
 
@@ -325,14 +326,22 @@ def test_identical_bytes_in_files_of_two_entities_both_load(loaded: Path, make_s
     assert rows(loaded, "SELECT id FROM json_gadgets") == [("x1",)]
 
 
-def test_identical_file_in_a_later_session_is_skipped(loaded: Path, make_session) -> None:
-    """The documented no-op: the same entity's file with the same bytes is not read again."""
+def test_identical_file_in_a_later_session_is_a_new_delivery(loaded: Path, make_session) -> None:
+    """The ledger knows a file by its path and its bytes: the same bytes in a later
+    session are a new delivery (issue 21: a value going A → B → A must end as A), and
+    loading them again changes no row."""
     make_session(T_NEW, BASE_ENTITIES)
-    before = checksum(loaded)
+    invoices = rows(loaded, "SELECT * FROM json_invoices ORDER BY id")
+    contacts = rows(loaded, "SELECT id, contact_name, updated_at FROM json_contacts ORDER BY id")
     result = sync()
     assert result["success"], result["error"]
-    assert (result["statistics"]["files_loaded"], result["statistics"]["files_skipped"]) == (0, 4)
-    assert checksum(loaded) == before
+    assert (result["statistics"]["files_loaded"], result["statistics"]["files_skipped"]) == (2, 2)
+    assert rows(loaded, "SELECT * FROM json_invoices ORDER BY id") == invoices
+    # contacts carry no time of their own: the new delivery's folder dates them now
+    new_time = T_NEW.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    assert rows(loaded, "SELECT id, contact_name, updated_at FROM json_contacts ORDER BY id") == [
+        (cid, name, new_time) for cid, name, _ in contacts
+    ]
 
 
 # --- the sessions tree ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from reliability_support import (
 
 from json2db_sync import JSON2DBSyncRunner
 
-INTERNAL_TABLES = ["_json2db_columns", "_json2db_files", "_json2db_rejected", "_json2db_runs", "_json2db_state", "_json2db_tables"]
+INTERNAL_TABLES = ["_json2db_columns", "_json2db_files", "_json2db_folders", "_json2db_rejected", "_json2db_runs", "_json2db_state", "_json2db_tables"]
 
 # file name -> the table it must land in (the entity is the lower-cased stem, then made safe)
 HOSTILE_FILES = {
