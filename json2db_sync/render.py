@@ -439,7 +439,7 @@ STATISTICS_ROWS = (
     ("duplicate_ids_in_files", "Duplicate ids in files"),
     ("child_rows_written", "Child rows written"),
     ("files_loaded", "Files loaded"),
-    ("files_skipped", "Files skipped (same content already loaded)"),
+    ("files_skipped", "Files skipped (already loaded)"),
     ("files_invalid", "Files invalid"),
     ("incomplete_exports", "Incomplete exports"),
     ("folders_caught_up", "Folders caught up (outside the cutoff)"),
@@ -792,12 +792,11 @@ RENDERERS: dict[str, Callable[[Console, Result], None]] = {
 
 
 def _skipped_text(skipped: Any) -> str:
-    """Skipped files with the reason, so that "1 skipped" on a new database is not a puzzle:
-    the ledger skips a file whose content was loaded already (often an identical copy of a
-    file in another session folder)."""
+    """Skipped files with the reason, so that "N skipped" is not a puzzle: the file ledger
+    holds them already (same file, same content), so reading them again would change nothing."""
     if not skipped:
         return "0 skipped"
-    return f"{skipped} skipped (same content already loaded)"
+    return f"{skipped} skipped (already loaded)"
 
 
 def env_saved_text(env: Mapping[str, Any]) -> str:

@@ -143,13 +143,16 @@ def test_an_unknown_entity_is_named_as_the_option_the_user_gave(sample: Path, cw
     assert "the data holds bills, contacts" in result.err
 
 
-def test_the_summary_line_says_why_a_file_is_skipped_on_a_new_database(cwd: Path) -> None:
-    """README's demo data holds one byte-identical copy of a file: skipped on a brand-new
-    database, and the line says why."""
+def test_the_summary_line_says_why_files_are_skipped(cwd: Path) -> None:
+    """A brand-new database skips nothing (a byte-identical copy in a later session is read);
+    a second sync skips every file, and the line says why."""
     assert run_cli(cwd, "sample-data", "--demo").code == 0
-    result = run_cli(cwd, "sync")
-    assert result.code == 0, result.err
-    assert "1 skipped (same content already loaded)" in result.out
+    first = run_cli(cwd, "sync")
+    assert first.code == 0, first.err
+    assert "from 30 file(s), 0 skipped, in" in first.out
+    second = run_cli(cwd, "sync")
+    assert second.code == 0, second.err
+    assert "from 0 file(s), 30 skipped (already loaded), in" in second.out
 
 
 # --- progress -------------------------------------------------------------------------------
