@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,11 @@ from .json_analyzer import (
     flatten,
     id_field_candidates,
     normalize_id,
+    normalize_key,
     record_times,
     singular,
+    table_name_for,
+    to_utc_text,
 )
 from .line_item_files import PARENT_ID_FIELD, Fingerprint, FolderParents, copy_mismatches
 from .progress import ProgressCallback, ProgressEvent, null_progress
@@ -48,6 +52,7 @@ from .table_generator import (
     existing_tables,
     limits_of,
     load_stored_plans,
+    registered_table_names,
     taken_table_names,
 )
 from .zoho_entities import KNOWN_ID_FIELDS
@@ -220,10 +225,14 @@ class _FileContext:
     relative_path: str
     fallback_time: str | None
     # Every id met in this file, with the stored updated_at it had before the file
-    # (_ABSENT when it had no row): a repeat of an id wins over the file's earlier
-    # occurrences but never over newer data stored before the file.
+    # (_ABSENT when it had no row): no occurrence older than that is written.
     baseline: dict[str, Any] = field(default_factory=dict)
     inserted: set[str] = field(default_factory=set)
+    # The updated_at of the newest occurrence applied so far in this file, per id: an
+    # older occurrence never replaces a newer one, whichever comes first in the file.
+    latest: dict[str, Any] = field(default_factory=dict)
+    # (id, field, value) of records whose time could not be read (warned once per file).
+    bad_times: list[tuple[str, str, Any]] = field(default_factory=list)
     records: int = 0
     check_ints: bool = False
     # Set when the folder also holds this entity's api_sync line-item file: what each
@@ -252,6 +261,11 @@ class Populator:
         self._taken_tables = taken_table_names(conn)
         for plan in plans.values():
             plan.taken_tables = self._taken_tables
+        self._registered = registered_table_names(conn)
+        # json_* tables in the database that json2db_sync did not create (a user's own).
+        self._foreign = {
+            name for name in self._taken_tables if name.startswith(sd.DATA_TABLE_PREFIX)
+        } - self._registered
         self._odd_folders: set[Path] = set()
         # (folder, entity) → what the folder's parent file carried, for its line-item file.
         self._folder_parents: dict[tuple[Path, str], FolderParents] = {}
@@ -310,7 +324,7 @@ class Populator:
         digest = None
         if self.options.duplicate_prevention:
             digest = self._already_loaded(data_file)
-            if digest is True:
+            if digest is True or self._quarantined_before(data_file, digest):
                 self.stats.files_skipped += 1
                 return False
         context = _FileContext(
@@ -358,8 +372,12 @@ class Populator:
             self.stats.restore(before)
             self._folder_parents.pop((data_dir.path, data_file.entity), None)
             self._reload_plans()
-            self._skip_invalid_file(data_file, exc)
+            self._skip_invalid_file(data_file, exc, digest)
             return True
+        if context.bad_times:
+            message = unreadable_times_warning(data_file.path, context.bad_times, context.fallback_time)
+            logger.warning(message)
+            self.stats.warnings.append(message)
         self.stats.files_loaded += 1
         self.stats.loaded_paths.append(ledger_key)
         self.stats.track_file(ledger_key, context.baseline.keys())
@@ -425,11 +443,24 @@ class Populator:
             return True
         return digest
 
+    def _quarantined_before(self, data_file: DataFile, digest: bool | str) -> bool:
+        """Whether an earlier run quarantined this very file (same path, same bytes) as
+        invalid under on_invalid_file=skip: it is skipped, not read, warned about and counted
+        again on every run. A changed file (fixed, or broken differently) is read again."""
+        if self.options.on_invalid_file != "skip" or not isinstance(digest, str):
+            return False
+        found = self.conn.execute(
+            self.sql.SELECT_QUARANTINED_FILE, (str(data_file.path), _invalid_file_identity(digest))
+        ).fetchone()
+        if found is not None:
+            logger.info("%s: quarantined as invalid in an earlier run and unchanged since; skipped", data_file.path)
+        return found is not None
+
     def _warn(self, message: str) -> None:
         logger.warning(message)
         self.stats.warnings.append(message)
 
-    def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError) -> None:
+    def _skip_invalid_file(self, data_file: DataFile, exc: Json2DBError, digest: bool | str | None) -> None:
         detail = str(exc)
         message = (
             f"skipped invalid file {detail}" if detail.startswith(str(data_file.path))
@@ -438,9 +469,15 @@ class Populator:
         logger.warning(message)
         self.stats.warnings.append(message)
         self.stats.files_invalid += 1
+        identity = None
+        if self.options.duplicate_prevention:
+            try:
+                identity = _invalid_file_identity(digest if isinstance(digest, str) else sha256_file(data_file.path))
+            except Json2DBError:
+                identity = None  # unreadable: nothing to recognise it by next time
         self.conn.execute(
             self.sql.INSERT_REJECTED,
-            (data_file.entity, str(data_file.path), f"invalid file: {exc}", None, utc_now_text()),
+            (data_file.entity, str(data_file.path), f"invalid file: {exc}", identity, utc_now_text()),
         )
         self.stats.records_rejected += 1
 
@@ -499,6 +536,7 @@ class Populator:
                 taken_tables=self._taken_tables,
                 limits=self.limits,
             )
+            self._refuse_foreign_tables(plan)
             self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
             self.stats.entity(entity)
 
@@ -509,8 +547,9 @@ class Populator:
         entity_stats["records"] += len(batch)
         context.records += len(batch)
 
-        # Ids in file order; a repeat goes to a later round, so that every occurrence is
-        # applied in order (partial updates included) and the last one wins.
+        # Ids in file order; a repeat goes to a later round, so that the occurrences are
+        # decided and applied in file order (partial updates included): each is written
+        # unless it is older than the newest one applied before it (see _decide).
         rounds: list[list[_Prepared]] = []
         occurrences: dict[str, int] = {}
         fresh_ids: list[str] = []
@@ -527,13 +566,16 @@ class Populator:
             scalars, arrays = flatten(record, split_children=True)
             children = plan.observe_flat(scalars, arrays, check_ints=context.check_ints)
             created, updated = record_times(record, context.fallback_time)
+            if updated == context.fallback_time:
+                _note_unreadable_time(record, record_id, context)
             if context.parents is not None:
                 context.parents.note(record_id, record, updated)
             if index == len(rounds):
                 rounds.append([])
-            rounds[index].append(_Prepared(record_id, scalars, children, created, updated))
+            rounds[index].append(_Prepared(record_id, scalars, children, created, updated, tuple(record)))
         if not rounds:
             return
+        self._refuse_foreign_tables(plan)
         self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
         self._report_conflicts(plan)
 
@@ -680,6 +722,7 @@ class Populator:
             self.stats.warnings.append(message)
         if not writes:
             return
+        self._refuse_foreign_tables(plan)
         self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
         self._report_conflicts(plan)
         extra = self._custom_values(context)
@@ -703,46 +746,102 @@ class Populator:
         self.stats.records_rejected += 1
 
     def _decide(self, item: _Prepared, context: _FileContext, entity_stats: dict[str, int]) -> bool:
-        """Write this occurrence? Newest wins against what was stored before the file;
-        within the file, later occurrences win (they are written after the earlier ones)."""
-        before = context.baseline[item.record_id]
+        """Write this occurrence? Newest wins, against what was stored before the file and
+        against the occurrences of the same id met earlier in the file: an older one never
+        replaces a newer one, whichever comes first; equal times keep file order (a
+        list-form copy still adds its fields to a detailed one of the same instant).
+
+        Times are UTC text to the microsecond (``json_analyzer.to_utc_text``), which sorts
+        in time order, so comparing the text compares the instants."""
+        record_id = item.record_id
         stats = self.stats
+        before = context.latest.get(record_id, _ABSENT)
         if before is _ABSENT:
-            if item.record_id in context.inserted:
-                stats.records_updated += 1
-                entity_stats["updated"] += 1
-            else:
-                item.is_new = True
-                context.inserted.add(item.record_id)
-                stats.records_inserted += 1
-                entity_stats["inserted"] += 1
+            before = context.baseline[record_id]
+        if before is _ABSENT and record_id not in context.inserted:
+            item.is_new = True
+            context.inserted.add(record_id)
+            context.latest[record_id] = item.updated
+            stats.records_inserted += 1
+            entity_stats["inserted"] += 1
             return True
         if (
             self.options.duplicate_prevention
             and before is not None
+            and before is not _ABSENT
             and item.updated is not None
             and item.updated < before
         ):
             stats.records_unchanged += 1
             entity_stats["unchanged"] += 1
             return False
+        context.latest[record_id] = item.updated
         stats.records_updated += 1
         entity_stats["updated"] += 1
         return True
 
+    def _refuse_foreign_tables(self, plan: EntityPlan) -> None:
+        """Never write into a renamed table behind the user's back: when the name a new
+        table would have (``json_invoices``) belongs to a table json2db_sync did not create,
+        the run stops naming it and the ways out."""
+        limit = self.limits.max_identifier_bytes
+        for table in plan.tables():
+            if table.exists or table.name.lower() in self._registered:
+                continue
+            if table.parent is None:
+                natural = sd.fit_identifier(table_name_for(plan.entity), limit)
+            else:
+                natural = sd.fit_identifier(f"{plan.main.name}_{normalize_key(table.field or '')}", limit)
+            if natural.lower() in self._foreign and natural.lower() != table.name.lower():
+                raise DatabaseError(
+                    f"table {natural} already exists in the database and was not created by json2db_sync, "
+                    f"so the '{plan.entity}' data{' (' + str(table.field) + ')' if table.parent else ''} "
+                    f"has no table of its own: rename that table (e.g. ALTER TABLE {natural} RENAME TO "
+                    f"my_{natural}), or let json2db_sync take it over with the recreate operation "
+                    "(`json2db-sync recreate`, which drops every json_* table, that one included). "
+                    "Nothing was loaded"
+                )
+
     def _report_conflicts(self, plan: EntityPlan) -> None:
+        """Warn, naming the column, about values its type cannot hold: text in a number
+        column, and numbers no number column holds exactly (kept as their exact text)."""
         for table in plan.tables():
             for column in table.new_conflicts:
-                declared = next(spec.sql_type for spec in table.columns.values() if spec.name == column)
+                spec = next(spec for spec in table.columns.values() if spec.name == column)
+                if spec.path in table.exact_number_paths:
+                    continue  # said below, in the words for numbers
                 message = (
-                    f"{table.name}.{column}: values that are not numbers arrived for a column "
-                    f"declared {declared}; they are kept exactly in "
+                    f"{table.name}.{column}: text values arrived for a column "
+                    f"declared {spec.sql_type}; they are kept exactly in "
                     f"{sd.OVERFLOW_COLUMN} (the column holds NULL for them). Recreate the tables "
                     "to type the column from all the data."
                 )
                 logger.warning(message)
                 self.stats.warnings.append(message)
             table.new_conflicts.clear()
+            for path, example in table.exact_number_paths.items():
+                if path in table.warned_exact_paths:
+                    continue
+                table.warned_exact_paths.add(path)
+                message = self._exact_number_warning(table, path, example)
+                logger.warning(message)
+                self.stats.warnings.append(message)
+
+    @staticmethod
+    def _exact_number_warning(table: TablePlan, path: tuple[str, ...], example: Any) -> str:
+        spec = table.columns.get(path)
+        column = spec.name if spec is not None else ".".join(path)
+        where = (
+            f"in {sd.OVERFLOW_COLUMN} (the column holds NULL for them)"
+            if spec is None or spec.is_overflow or path in table.conflict_paths
+            else "as text in the column"
+        )
+        return (
+            f"{table.name}.{column}: numbers with more digits than a number column holds exactly arrived "
+            f"(e.g. {example}: beyond a 64-bit integer or a double's 15-17 significant digits); they are "
+            f"kept exactly, {where}, not rounded. Sums over this column need a cast (CAST(... AS NUMERIC)) "
+            "or the source fixed"
+        )
 
     def _stored_updated_at(self, table: str, ids: list[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
@@ -765,15 +864,14 @@ class Populator:
         replaced: dict[str, list[str]] = {}
         for item in writes:
             layout = row_layout(main, item.scalars)
-            groups.setdefault((item.is_new, layout.columns), []).append(
-                (
-                    item.record_id,
-                    "json",
-                    item.created,
-                    item.updated,
-                    *extra_values,
-                    *layout.values(item.scalars, is_new=item.is_new),
-                )
+            values = layout.values(item.scalars, is_new=item.is_new)
+            columns = layout.columns
+            if not item.is_new:
+                stale = stale_columns(main, item.scalars, item.fields)
+                if stale is not None:
+                    columns, values = stale.apply(layout, values)
+            groups.setdefault((item.is_new, columns), []).append(
+                (item.record_id, "json", item.created, item.updated, *extra_values, *values)
             )
             for field_name, elements in item.children.items():
                 children.setdefault(field_name, []).append((item.record_id, item.created, item.updated, elements))
@@ -888,6 +986,7 @@ class _Prepared:
     children: dict[str, list[tuple[Any, dict[tuple[str, ...], Any]]]]  # element, its scalars
     created: str | None
     updated: str | None
+    fields: tuple[str, ...] = ()  # the record's top-level keys (what it says something about)
     is_new: bool = False
 
 
@@ -936,6 +1035,74 @@ class RowLayout:
                 extra[name] = raw[index]
             row.append(dumps_json(extra) if extra else None)
         return row
+
+
+@dataclass(slots=True, frozen=True)
+class StaleColumns:
+    """What a newer version of a record clears: the columns (and kept overflow values)
+    that come from a field the record carries but that it does not fill, because the
+    field is now null, empty, an object where it was a value, a value or an array where
+    it was an object, or an object without that member. A field the record does not carry
+    at all (a list-form copy) is left alone."""
+
+    columns: tuple[str, ...]
+    overflow_keys: tuple[str, ...]
+
+    def apply(self, layout: RowLayout, values: list[Any]) -> tuple[tuple[str, ...], list[Any]]:
+        """The row's columns and values with the stale ones set to NULL (removed from the
+        overflow JSON patch, for the values kept there)."""
+        columns = layout.columns + self.columns
+        values = values + [None] * len(self.columns)
+        if self.overflow_keys:
+            if layout.has_overflow_column:
+                position = len(layout.columns) - 1
+                patch = json.loads(values[position]) if values[position] else {}
+                for key in self.overflow_keys:
+                    patch.setdefault(key, None)
+                values[position] = dumps_json(patch)
+            else:
+                columns += (sd.OVERFLOW_COLUMN,)
+                values.append(dumps_json(dict.fromkeys(self.overflow_keys)))
+        return columns, values
+
+
+_STALE = "stale"  # a key of TablePlan.layouts (paths are tuples, so never a clash)
+
+
+def stale_columns(
+    table: TablePlan, scalars: Mapping[tuple[str, ...], Any], fields: tuple[str, ...]
+) -> StaleColumns | None:
+    """The cached :class:`StaleColumns` for this key set and these top-level fields (None
+    when the record fills every column of the fields it carries: the usual case)."""
+    key = (_STALE, tuple(scalars), fields)
+    found = table.layouts.get(key, _UNSET)  # type: ignore[call-overload]
+    if found is _UNSET:
+        found = table.layouts[key] = _build_stale(table, scalars, fields)  # type: ignore[index]
+    return found  # type: ignore[return-value]
+
+
+_UNSET = object()
+
+
+def _build_stale(
+    table: TablePlan, scalars: Mapping[tuple[str, ...], Any], fields: tuple[str, ...]
+) -> StaleColumns | None:
+    present = set(fields)
+    columns: list[str] = []
+    overflow: list[str] = []
+    for path, spec in table.columns.items():
+        if path[0] not in present or path in scalars:
+            continue
+        if spec.is_overflow:
+            overflow.append(".".join(path))
+        else:
+            columns.append(spec.name)
+            if path in table.conflict_paths:
+                overflow.append(".".join(path))  # a text value kept there for this column
+    if not columns and not overflow:
+        return None
+    has_overflow = any(spec.is_overflow for spec in table.columns.values()) or bool(table.conflict_paths)
+    return StaleColumns(tuple(sorted(set(columns))), tuple(overflow) if has_overflow else ())
 
 
 def _own_id(element: Any, id_fields: tuple[str, ...]) -> str | None:
@@ -1020,6 +1187,8 @@ def to_sql_value(value: Any, sql_type: str) -> Any:
         return value if sd.INT64_MIN <= value <= sd.INT64_MAX else str(value)
     if isinstance(value, float):
         return value
+    if isinstance(value, Decimal):
+        return str(value)  # the source's exact text (see reader.inexact_decimal)
     return dumps_json(value)
 
 
@@ -1030,11 +1199,18 @@ def _dumps_list(value: list[Any]) -> str:
 
 
 def dumps_json(value: Any) -> str:
-    """Compact JSON text; exact for integers beyond 64 bits (orjson refuses those)."""
+    """Compact JSON text; exact for integers beyond 64 bits (orjson refuses those) and
+    for decimals a double would round (written as their exact text, a JSON string)."""
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=_exact_text).decode()
     except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_exact_text)
+
+
+def _exact_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -1110,3 +1286,33 @@ def _has_line_item_file(data_dir: DataDir, entity: str) -> bool:
 def _mtime_utc(mtime: float) -> str:
     return datetime.fromtimestamp(mtime, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
+
+_TIME_FIELDS = ("last_modified_time", "updated_time")
+
+
+def _note_unreadable_time(record: Mapping[str, Any], record_id: str, context: _FileContext) -> None:
+    """Remember a record whose modification time is there but cannot be read (it falls back
+    to the session's time, which may let an older version win): warned once per file."""
+    for name in _TIME_FIELDS:
+        value = record.get(name)
+        if value is None or value == "":
+            continue
+        if to_utc_text(value) is None:
+            context.bad_times.append((record_id, name, value))
+        return
+
+
+def unreadable_times_warning(path: Path, bad: list[tuple[str, str, Any]], fallback: str | None) -> str:
+    """One warning naming the file and, for the first few records, the id, field and value."""
+    shown = "; ".join(f"id {record_id}: {name}={value!r}" for record_id, name, value in bad[:5])
+    more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+    return (
+        f"{path}: {len(bad)} record(s) have a modification time that cannot be read ({shown}{more}); "
+        f"the session's time ({fallback} UTC) was used for them instead, so newest-wins may misjudge "
+        "them: fix the field in the export (expected e.g. 2026-06-09T16:48:58-0400)"
+    )
+
+
+def _invalid_file_identity(digest: str) -> str:
+    """What the quarantine keeps of an invalid file (in raw_json) to recognise it later."""
+    return dumps_json({"invalid_file_sha256": digest})

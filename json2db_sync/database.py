@@ -102,6 +102,7 @@ def connect(
     A read-only connection never creates the file. ``busy_timeout`` is how long SQLite
     waits for another program's write lock before failing with "database is locked".
     """
+    refuse_folder_as_database(db_path)
     try:
         if readonly:
             if not db_path.exists():
@@ -137,6 +138,16 @@ def connect(
         return conn
     except sqlite3.Error as exc:
         raise explain_sqlite_error(exc, db_path) from exc
+
+
+def refuse_folder_as_database(db_path: Path) -> None:
+    """A database path that names a folder (``--db data/``) is a mistake to say plainly,
+    before SQLite calls it a disk I/O error or a lock file appears beside it."""
+    if db_path.is_dir():
+        raise DatabaseError(
+            f"database path {db_path} is a folder, not a database file; give the file's path "
+            f"(e.g. {db_path / 'production.db'}) with --db or JSON2DB_DATABASE_PATH"
+        )
 
 
 def _ensure_folder(folder: Path) -> None:
@@ -227,6 +238,7 @@ def writer_lock(db_path: Path, *, operation: str, timeout_seconds: float = 0) ->
 
     A second run fails at once (or after ``timeout_seconds``) naming the holder.
     """
+    refuse_folder_as_database(db_path)
     path = lock_path_for(db_path)
     _ensure_folder(path.parent)
     try:
@@ -305,26 +317,134 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int, label: str = 
     """Copy the database with SQLite's online backup API; keep the newest ``keep``.
 
     ``label`` marks a backup in its name (``SAFETY_LABEL``: the copy a restore takes of
-    the state it replaces). Returns None when there is nothing to back up yet.
+    the state it replaces).
+
+    The copy is written under a private temporary name (``.<name>.partial``, mode 0600
+    from the start) and renamed to its final name only once it is complete and passes
+    ``integrity_check``: a backup killed or failing mid-copy is never listed nor restored,
+    and a failure leaves nothing behind. Returns None when there is nothing to back up yet.
     """
+    refuse_folder_as_database(db_path)
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
     target = new_backup_path(backup_dir, db_path.stem, ".db", label=label)
+    partial = partial_backup_path(target)
     try:
-        with open_connection(db_path, readonly=True) as source, contextlib.closing(
-            sqlite3.connect(str(target))
-        ) as dest:
-            source.backup(dest)
-            dest.execute(sd.PRAGMA_JOURNAL_DELETE)  # a self-contained file: no -wal/-shm
-    except sqlite3.Error as exc:
-        with contextlib.suppress(OSError):
-            target.unlink()
-        raise explain_sqlite_error(exc, db_path) from exc
-    with contextlib.suppress(OSError):
-        target.chmod(0o600)
+        create_private_file(partial)
+    except OSError as exc:
+        raise backup_folder_error(backup_dir, exc.strerror or str(exc)) from exc
+    try:
+        with open_connection(db_path, readonly=True) as source:
+            try:
+                with contextlib.closing(sqlite3.connect(str(partial), isolation_level=None)) as dest:
+                    source.backup(dest)
+                    dest.execute(sd.PRAGMA_JOURNAL_DELETE)  # a self-contained file: no -wal/-shm
+                _check_backup_file(partial)
+                os.replace(partial, target)
+            except sqlite3.Error as exc:
+                raise backup_folder_error(backup_dir, str(exc)) from exc
+            except OSError as exc:
+                raise backup_folder_error(backup_dir, exc.strerror or str(exc)) from exc
+    finally:
+        remove_partial_backup(partial)
     logger.info("backup written to %s", target)
     prune_backups(db_path, backup_dir, keep=keep)
     return target
+
+
+def partial_backup_path(target: Path) -> Path:
+    """Where a backup is written before it is complete: hidden, never matched as a backup."""
+    return target.with_name(f".{target.name}.partial")
+
+
+def remove_stale_partials(backup_dir: Path, stem: str, suffix: str) -> None:
+    """Remove what a backup killed mid-copy left (``.<stem>-….partial`` and its journal):
+    backups are made under the writer lock, so no other backup of this database is under
+    way, and such a file can only be a dead one."""
+    pattern = re.compile(
+        r"\." + re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-[a-z-]+)?" + re.escape(suffix)
+        + r"\.partial(?:-journal|-wal|-shm)?"
+    )
+    with contextlib.suppress(OSError):
+        for leftover in backup_dir.iterdir():
+            if pattern.fullmatch(leftover.name):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+
+
+def remove_partial_backup(partial: Path) -> None:
+    """Remove an unfinished backup and whatever SQLite left beside it."""
+    for leftover in (partial, *(partial.with_name(partial.name + end) for end in ("-journal", "-wal", "-shm"))):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file only the owner can read: financial data never sits
+    world-readable, not even while it is being copied."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        path.chmod(0o600)
+
+
+def backup_folder_error(backup_dir: Path, detail: str) -> DatabaseError:
+    """A backup that could not be written: the backup folder is the place to look."""
+    lowered = detail.lower()
+    if any(word in lowered for word in ("full", "no space", "i/o error", "too large", "quota")):
+        advice = (
+            "the disk of the backup folder is full (or a file-size limit was hit); free space there or "
+            "set JSON2DB_BACKUP_DIR to a folder on another disk"
+        )
+    elif "permission" in lowered or "readonly" in lowered or "read-only" in lowered:
+        advice = "the backup folder is not writable; fix its permissions or set JSON2DB_BACKUP_DIR"
+    else:
+        advice = "check the backup folder or set JSON2DB_BACKUP_DIR"
+    return DatabaseError(
+        f"cannot write a backup into {backup_dir}: {detail}; {advice}. Nothing was left there and the "
+        "database was not changed"
+    )
+
+
+def _check_backup_file(path: Path) -> int:
+    """``integrity_check`` and the number of tables of a SQLite file (read-only); a
+    DatabaseError naming the file when it is not a complete, healthy database."""
+    for end in ("-journal", "-wal"):
+        beside = path.with_name(path.name + end)
+        if beside.exists() and beside.stat().st_size > 0:
+            raise DatabaseError(
+                f"backup {path} is incomplete: {beside.name} lies beside it (the copy was interrupted); "
+                "pick another backup"
+            )
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        ) as conn:
+            verdict = conn.execute(sd.PRAGMA_INTEGRITY_CHECK).fetchone()
+            tables = conn.execute(sd.COUNT_TABLES).fetchone()[0]
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"backup {path} is not a readable SQLite database ({exc}); pick another backup") from exc
+    if verdict is None or verdict[0] != "ok":
+        raise DatabaseError(
+            f"backup {path} fails SQLite's integrity check ({verdict[0] if verdict else 'no answer'}); "
+            "pick another backup"
+        )
+    return int(tables)
+
+
+def verify_backup(backup: Path) -> int:
+    """Check a backup before a restore replaces anything with it: complete (no journal
+    beside it), healthy (``integrity_check``) and holding at least one table. Returns
+    the number of tables."""
+    if not backup.is_file():
+        raise DatabaseError(f"backup {backup} does not exist; list the backups and pick one")
+    tables = _check_backup_file(backup)
+    if tables == 0:
+        raise DatabaseError(
+            f"backup {backup} holds no tables (an empty or incomplete copy); restoring it would empty the "
+            "database: pick another backup"
+        )
+    return tables
 
 
 # The name mark of the copy a restore takes of the state it replaces: listed with the
@@ -337,6 +457,7 @@ def new_backup_path(backup_dir: Path, stem: str, suffix: str, *, label: str = ""
     ``-3``… when two backups fall in the same second (both destinations name backups
     this way)."""
     _ensure_folder(backup_dir)
+    remove_stale_partials(backup_dir, stem, suffix)
     stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
     mark = f"-{label}" if label else ""
     target = backup_dir / f"{stem}-{stamp}{mark}{suffix}"
@@ -360,8 +481,18 @@ def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
     pattern = re.compile(
         re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-" + re.escape(SAFETY_LABEL) + ")?" + re.escape(suffix)
     )
-    found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name)]
+    found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name) and _complete(p)]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def _complete(path: Path) -> bool:
+    """False for a backup that an older version left half-written under its final name
+    (a rollback journal beside it): such a file is never offered."""
+    beside = path.with_name(path.name + "-journal")
+    try:
+        return not (beside.exists() and beside.stat().st_size > 0)
+    except OSError:
+        return False
 
 
 def prune_backup_files(backups: list[Path], *, keep: int) -> list[Path]:
@@ -383,9 +514,9 @@ def prune_backups(db_path: Path, backup_dir: Path, *, keep: int) -> list[Path]:
 
 
 def restore_backup(backup: Path, db_path: Path) -> None:
-    """Copy a backup over the database with the backup API (under the writer lock)."""
-    if not backup.is_file():
-        raise DatabaseError(f"backup {backup} does not exist; list the backups and pick one")
+    """Copy a backup over the database with the backup API (under the writer lock),
+    once :func:`verify_backup` has found it complete and healthy."""
+    verify_backup(backup)
     try:
         with open_connection(backup, readonly=True) as source, contextlib.closing(
             sqlite3.connect(str(db_path), isolation_level=None)

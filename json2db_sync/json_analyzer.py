@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timezone
+from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -214,17 +215,31 @@ def to_utc_text(value: Any) -> str | None:
 
 
 def _general_to_utc_text(value: str) -> str | None:
-    """:func:`to_utc_text` for any accepted shape (regex, then ``fromisoformat``)."""
+    """:func:`to_utc_text` for any accepted shape (regex, then ``fromisoformat``).
+
+    A fraction of a second is kept (``2026-06-09 20:48:58.25``): two versions saved within
+    one second must not tie. It is kept as the source's digits, up to the microsecond
+    (PostgreSQL's precision, so both databases compare the same instants), trailing zeros
+    dropped: then the text sorts in time order, ``...:58`` before ``...:58.000001``."""
     text = value.strip()
-    if not _ZOHO_TIME.match(text):
+    match = _ZOHO_TIME.match(text)
+    if not match:
         return None
+    fraction = match.group("frac")
+    if fraction:
+        text = text[: match.start("frac")] + text[match.end("frac") :]
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is not None:
             moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
         return None
-    return moment.replace(microsecond=0).isoformat(sep=" ")
+    whole = moment.replace(microsecond=0).isoformat(sep=" ")
+    if fraction and match.group("time") and match.group("time").count(":") == 2:
+        digits = fraction[1:7].rstrip("0")  # offsets move whole minutes: the fraction stays
+        if digits:
+            return f"{whole}.{digits}"
+    return whole
 
 
 def local_to_utc_text(moment: datetime | None) -> str | None:
@@ -253,6 +268,7 @@ _KIND_OF_TYPE: dict[type, str] = {
     float: KIND_FLOAT,
     list: KIND_TEXT,
     dict: KIND_TEXT,
+    Decimal: KIND_TEXT,  # a decimal a double would round: kept as its exact text
 }
 
 
@@ -429,6 +445,10 @@ class TablePlan:
     # Values that do not fit a numeric column's declared type (see _new_vote).
     conflict_paths: set[Path_] = dc_field(default_factory=set)
     new_conflicts: list[str] = dc_field(default_factory=list)
+    # Paths that have held numbers kept as exact text, with the first such value (the
+    # populator warns once per column and run, naming it).
+    exact_number_paths: dict[Path_, Any] = dc_field(default_factory=dict)
+    warned_exact_paths: set[Path_] = dc_field(default_factory=set)
     pending_null_fixups: set[str] = dc_field(default_factory=set)
     # INTEGER columns that received a fraction: widened to REAL before the batch's rows
     # are written, so that the database and the analysis agree (see table_generator).
@@ -485,13 +505,19 @@ class TablePlan:
             kind = _KIND_OF_TYPE.get(value_type)
             if kind is None or (value_type is str and not value):
                 continue
-            if value_type is list or (value_type is int and not (sd.INT64_MIN <= value <= sd.INT64_MAX)):
-                # Arrays become JSON text and integers beyond 64 bits exact text: rows
-                # with such paths need converting (see data_populator.RowLayout).
+            exact_number = value_type is Decimal or (
+                value_type is int and not (sd.INT64_MIN <= value <= sd.INT64_MAX)
+            )
+            if value_type is list or exact_number:
+                # Arrays become JSON text, and numbers no number column holds exactly
+                # (integers beyond 64 bits, decimals a double would round) their exact
+                # text: rows with such paths need converting (see data_populator.RowLayout).
                 kind = KIND_TEXT
                 if path not in self.converted_paths:
                     self.converted_paths.add(path)
                     self.layouts.clear()
+                if exact_number and path not in self.exact_number_paths:
+                    self.exact_number_paths[path] = value
             if kind not in votes:
                 self._new_vote(path, kind, votes)
 

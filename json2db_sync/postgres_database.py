@@ -24,7 +24,15 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from .config import redact_url
-from .database import backup_files, new_backup_path, prune_backup_files
+from .database import (
+    backup_files,
+    backup_folder_error,
+    create_private_file,
+    new_backup_path,
+    partial_backup_path,
+    prune_backup_files,
+    remove_partial_backup,
+)
 from .errors import ConfigError, DatabaseError, LockHeldError
 from .sql_dialect import postgres as pg
 
@@ -393,19 +401,29 @@ class PostgresDestination:
                 "install the PostgreSQL client tools or turn JSON2DB_BACKUP_BEFORE_OPERATIONS off"
             )
         target = new_backup_path(backup_dir, self._backup_stem(), ".dump")
+        # Written under a private temporary name and renamed when pg_dump has finished:
+        # an interrupted dump is never listed as a backup (see database.backup_database).
+        partial = partial_backup_path(target)
         # --schema takes a pattern: quoted as an identifier, the name is matched exactly
         # (case, '.', '*' and all)
         schema = pg.quote_identifier(self.schema)
-        command = [pg_dump, "--format=custom", f"--schema={schema}", f"--file={target}", "--no-password"]
+        command = [pg_dump, "--format=custom", f"--schema={schema}", f"--file={partial}", "--no-password"]
         url, env = _password_to_environment(self.url)  # never on a command line others can read
-        completed = subprocess.run([*command, "--dbname", url], capture_output=True, text=True, check=False, env=env)
-        if completed.returncode != 0:
-            with contextlib.suppress(OSError):
-                target.unlink()
-            detail = " ".join(completed.stderr.replace(self.url, redact_url(self.url)).split())
-            raise DatabaseError(f"pg_dump of {self.describe()} failed: {detail}")
-        with contextlib.suppress(OSError):
-            target.chmod(0o600)
+        try:
+            create_private_file(partial)
+            completed = subprocess.run(
+                [*command, "--dbname", url], capture_output=True, text=True, check=False, env=env
+            )
+            if completed.returncode != 0:
+                detail = " ".join(completed.stderr.replace(self.url, redact_url(self.url)).split())
+                if "could not write" in detail.lower() or "no space" in detail.lower():
+                    raise backup_folder_error(backup_dir, detail)
+                raise DatabaseError(f"pg_dump of {self.describe()} failed: {detail}")
+            os.replace(partial, target)
+        except OSError as exc:
+            raise backup_folder_error(backup_dir, exc.strerror or str(exc)) from exc
+        finally:
+            remove_partial_backup(partial)
         logger.info("backup written to %s", target)
         prune_backup_files(self.list_backups(backup_dir), keep=keep)
         return target

@@ -31,9 +31,11 @@ object: the last one wins. Refused: NaN, Infinity and numbers that overflow a do
 non-finite amount is not a number in the books), and records nested more than
 ``MAX_NESTING_DEPTH`` levels.
 
-Two limits of streaming, where the file is never held whole: a Zoho ``code`` written after the
-records is not checked (Zoho writes it first), and an envelope that repeats the entity's key
-yields the records of every repetition (read whole, the last one wins).
+Both paths give one answer for one file, envelopes included: an envelope that writes a deciding
+key (the list key, the detail key, ``code``) twice, or holds both the list and a detail record,
+is refused as ambiguous naming the file, and a Zoho error ``code`` is found wherever it is
+written, after the records too (the streamed path reads what follows the records exactly, and
+counts the deciding keys in the bytes before ijson streams an envelope).
 
 Usage::
 
@@ -52,6 +54,7 @@ import codecs
 import errno
 import gc
 import hashlib
+import io
 import itertools
 import json
 import logging
@@ -120,11 +123,16 @@ _ADVICE_DATA_FILES = (
 )
 _ADVICE_BROKEN = "re-run api_sync for this entity, or move the file out of the data folder"
 
-# Digits mapped to "0", "-" kept, everything else to " ": an integer beyond 64 bits then shows
+# Digits mapped to "0", "-" and "." kept, everything else to " ": an integer beyond 64 bits then shows
 # as 20 zeros in a row (or "-" and 19). Found in ~0.045 s per 57 MiB (a regex takes 10x that).
-_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b == 0x2D else 0x20 for b in range(256))
+_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b in (0x2D, 0x2E) else 0x20 for b in range(256))
 _BIG_POSITIVE = b"0" * 20
 _BIG_NEGATIVE = b"-" + b"0" * 19
+# The "." is kept by a second table: a decimal with more than 15 significant digits has at
+# least 8 of them on one side of its point.
+_LONG_BEFORE_POINT = b"0" * 8 + b"."
+_LONG_AFTER_POINT = b"." + b"0" * 8
+_LONG_DECIMAL = re.compile(rb"-?(?:[0-9]{8,}\.[0-9]*|[0-9]*\.[0-9]{8,})(?:[eE][-+]?[0-9]+)?")
 _NON_FINITE_LITERAL = re.compile(r"Infinity|NaN")  # where orjson stops (its pos counts characters)
 _BLANK = re.compile(rb"[ \t\r\n]*")
 
@@ -170,7 +178,9 @@ class RecordReader:
         streamed: True when the file was streamed with ijson rather than read whole.
         size: the file's size in bytes (None before reading starts).
         done: True once every batch has been yielded.
-        big_integers: True once a record holding an integer beyond 64 bits was handed out
+        big_integers: True once a record holding a number a double cannot hold exactly (an
+            integer beyond 64 bits, or a decimal with more significant digits than a double
+            keeps, which comes as a ``Decimal``) was handed out
             (the populator then checks every integer's range for the rest of the file).
 
     Raises (while iterating): ``DataFileError`` for a file that cannot be read or is not valid
@@ -211,6 +221,13 @@ class RecordReader:
         # :meth:`incomplete_reason`; read from the tail of the file when it was streamed.
         self.page_context: dict[str, Any] | None = None
         self._batches: Iterator[list[dict[str, Any]]] | None = None
+        # What the streamed path learnt of the envelope: the top-level keys before the
+        # records (in order, repeats included), their kinds and code/message, and the
+        # bytes after the records array (chunked path).
+        self._head_keys: list[str] = []
+        self._head_kinds: dict[str, str] = {}
+        self._head_scalars: dict[str, Any] = {}
+        self._tail = b""
 
     def __iter__(self) -> RecordReader:
         return self
@@ -281,8 +298,10 @@ class RecordReader:
         with _gc_paused(freeze=True):
             document = _parse_document(self.path, data)
         try:
-            del data
             records = self._records_of(document)
+            if isinstance(document, dict):
+                self._check_whole_envelope(document, data)
+            del data
             del document
             size = self.batch_size
             check = self._check_record
@@ -313,6 +332,43 @@ class RecordReader:
             return [document[key]]
         return [document]
 
+    def _check_whole_envelope(self, document: dict[str, Any], data: bytes) -> None:
+        """Refuse an ambiguous envelope read whole. The parsed object has lost repeated keys
+        (the last one wins), so the bytes are asked first whether a deciding key is written
+        more than once, and only then are the top-level keys listed exactly (rarely)."""
+        keys: list[str] = list(document)
+        deciding = [key for key in self._deciding_keys() if key in document]
+        if any(_key_count(data, key, limit=2) > 1 for key in deciding):
+            keys, _ = _top_level_keys(memoryview(data), self.path)
+        kinds = {key: _kind(value) for key, value in document.items()}
+        self._check_envelope(keys, kinds)
+
+    def _deciding_keys(self) -> tuple[str, ...]:
+        """The top-level keys whose repetition would change what the file says."""
+        return tuple(dict.fromkeys(k for k in (self.envelope_key, self.entity, singular_key(self.entity), "code") if k))
+
+    def _check_envelope(self, keys: list[str], kinds: dict[str, str]) -> None:
+        """The rules both readers apply to an envelope, so that they give one answer: a
+        deciding key written twice, or a list and a detail record side by side, is refused
+        naming the file and the reason (never one record here and thousands there)."""
+        if self.shape not in ("list_envelope", "detail_envelope"):
+            return
+        for key in self._deciding_keys():
+            count = keys.count(key)
+            if count > 1:
+                raise ValidationError(
+                    f"{self.path}: ambiguous envelope: the top-level key '{key}' is written {count} times, so it "
+                    "is not clear which one holds the data; fix the export (re-run api_sync for this entity) "
+                    "or move the file out of the data folder"
+                )
+        singular = singular_key(self.entity)
+        if kinds.get(self.entity) == "array" and kinds.get(singular) == "object":
+            raise ValidationError(
+                f"{self.path}: ambiguous envelope: it holds both the '{self.entity}' list and the '{singular}' "
+                "detail record, so it is not clear which is the data; fix the export (re-run api_sync for this "
+                "entity) or move the file out of the data folder"
+            )
+
     # --- streaming path ------------------------------------------------------------
 
     def _stream(self) -> Iterator[list[dict[str, Any]]]:
@@ -321,6 +377,7 @@ class RecordReader:
         ijson; on an integer beyond 64 bits, ijson starts again exactly (Decimal mode)."""
         start = self._detect_streamed_shape()
         skip = 0
+        exact: bool | None = None
         if self.shape in ("array", "list_envelope"):
             try:
                 yield from self._chunks(start)
@@ -329,6 +386,7 @@ class RecordReader:
                 logger.debug("%s: chunked parsing stopped (%s); streaming with ijson from record %d",
                              self.path, exc, self.records)
                 skip = self.records
+                exact = True if exc.exact else None
         offset = _lone_surrogate_offset(self.path)
         if offset is not None:
             # yajl would turn it into "?" silently; the whole-file path refuses it too
@@ -336,13 +394,41 @@ class RecordReader:
                 f"{self.path}: a \\u escape at byte offset {offset} is half of a UTF-16 surrogate "
                 "pair, which is not a character: fix the export (the whole-file reader refuses it too)"
             )
+        if self.shape in ("list_envelope", "detail_envelope"):
+            self._check_streamed_envelope()
         prefixes = {"array": "item", "list_envelope": f"{self.envelope_key}.item", "detail_envelope": self.envelope_key}
         prefix = prefixes.get(self.shape or "record") or ""
+        if exact is None:
+            # Not settled by the chunks: one cheap pass over the bytes says whether ijson's
+            # floats would round a number (its integers past 64 bits announce themselves).
+            exact = _file_needs_exact_numbers(self.path)
+        if exact:
+            yield from self._stream_items(start, prefix, exact=True, skip=skip)
+            return
         try:
             yield from self._stream_items(start, prefix, exact=False, skip=skip)
         except _NeedsExactNumbers:
             logger.info("%s: integers beyond 64 bits; streaming again with exact numbers", self.path)
             yield from self._stream_items(start, prefix, exact=True, skip=self.records)
+
+    def _check_streamed_envelope(self) -> None:
+        """Before ijson streams an envelope's records: the whole file's top-level keys, as
+        the whole-file reader sees them. Counting the deciding keys in the bytes (C speed)
+        settles the usual file; only when one is written more often than the keys seen
+        before the records account for are the top-level keys listed exactly."""
+        expected = {key: self._head_keys.count(key) for key in self._deciding_keys()}
+        counts = _file_key_counts(self.path, tuple(expected))
+        if all(counts[key] <= expected[key] for key in expected):
+            return
+        with _open(self.path) as handle:
+            keys, scalars = _top_level_keys(handle, self.path)
+        kinds = dict(self._head_kinds)
+        for key in keys:
+            kinds.setdefault(key, "a JSON value")
+        kinds.update(scalars.get("__kinds__", {}))
+        if "code" in scalars:  # first, as the whole-file reader (which sees the last code)
+            _check_code(self.path, self.entity, scalars["code"], scalars.get("message"))
+        self._check_envelope(keys, kinds)
 
     # --- chunked path (large arrays with orjson, memory bounded by the chunk) ---------
 
@@ -373,8 +459,8 @@ class RecordReader:
                         buffer += data
                     if token is None:
                         token = _first_key_token(buffer)
-                    if _has_big_integer(memoryview(buffer)):
-                        raise _ChunkingFailed("integers beyond 64 bits need the exact parser")
+                    if _needs_exact_numbers(memoryview(buffer)):
+                        raise _ChunkingFailed("numbers a double cannot hold need the exact parser", exact=True)
                     if at_end:
                         records = self._parse_last_chunk(buffer)
                     else:
@@ -393,9 +479,29 @@ class RecordReader:
                                enumerate(records[begin : begin + size])]
                     del records
                     if at_end:
+                        self._check_streamed_tail()
                         return
         finally:
             gc.unfreeze()
+
+    def _check_streamed_tail(self) -> None:
+        """After the last record of a chunked envelope: what follows the records (read
+        exactly: it is small) joins the keys seen before them, and the envelope rules and
+        a Zoho error ``code`` written after the records apply as when reading whole."""
+        if self.shape != "list_envelope":
+            return
+        tail_keys: list[str] = []
+        tail_kinds: dict[str, str] = {}
+        tail_scalars: dict[str, Any] = {}
+        if self._tail.startswith(b","):
+            closing = b"{" + self._tail[1:]
+            tail_keys, _ = _top_level_keys(memoryview(closing), self.path)
+            tail_kinds = {key: _kind(value) for key, value in orjson.loads(closing).items()}
+            tail_scalars = orjson.loads(closing)
+        if "code" in tail_scalars:  # first, as the whole-file reader (which sees the last code)
+            _check_code(self.path, self.entity, tail_scalars.get("code"),
+                        tail_scalars.get("message", self._head_scalars.get("message")))
+        self._check_envelope(self._head_keys + tail_keys, {**self._head_kinds, **tail_kinds})
 
     def _parse_chunk(self, buffer: bytearray, token: bytes | None) -> list[Any] | None:
         """Parse the buffer up to its last record boundary and drop those bytes from it;
@@ -427,6 +533,7 @@ class RecordReader:
                 continue
             records = _loads_list(buffer, end + 1)
             if records is not None:
+                self._tail = bytes(buffer[end + 1 :]).strip(_WHITESPACE)
                 return records
         raise _ChunkingFailed("the end of the records array was not found")
 
@@ -497,6 +604,9 @@ class RecordReader:
                 self._set_shape("array", None)
                 return start
             if first != b"{":
+                wide = _wide_encoding(self.path)
+                if wide is not None:
+                    raise _wide_encoding_error(self.path, wide)
                 raise ValidationError(
                     f"{self.path}: JSON file must contain an array of records "
                     f"(found {_describe_first_byte(first)}); {_ADVICE_DATA_FILES}"
@@ -510,6 +620,8 @@ class RecordReader:
         code, message = scalars.get("code"), scalars.get("message")
         shape, key = _classify(self.path, self.entity, self.id_fields, kinds, code, message)
         self._set_shape(shape, key)
+        self._head_kinds, self._head_scalars = kinds, scalars
+        self._check_envelope(self._head_keys, kinds)
         return start
 
     def _scan_top_level(self, reader: _TrackingReader, kinds: dict[str, str], scalars: dict[str, Any]) -> None:
@@ -526,6 +638,7 @@ class RecordReader:
                 key = None
             if event == "map_key" and depth == 1:
                 key = value
+                self._head_keys.append(value)
             elif event in ("start_map", "start_array"):
                 depth += 1
             elif event in ("end_map", "end_array"):
@@ -711,17 +824,87 @@ def _classify(
         shape, key = "list_envelope", arrays[0]
     elif any(field in kinds for field in id_fields):
         return "record", None
-    if "code" in kinds and code not in (0, "0"):
-        raise ValidationError(
-            f"{path}: JSON file must contain an array of records, but it holds a Zoho error response "
-            f"(code {code}: {message!r}); re-run api_sync for '{entity}' and load the session it writes"
-        )
+    if "code" in kinds:
+        _check_code(path, entity, code, message)
     if shape is None:
         raise ValidationError(
             f"{path}: JSON file must contain an array of records "
             f"(found {_describe_object(entity, singular, id_fields, kinds)}); {_ADVICE_DATA_FILES}"
         )
     return shape, key
+
+
+def _check_code(path: Path, entity: str, code: Any, message: Any) -> None:
+    """A Zoho ``code`` other than 0 is Zoho's error, quoted (wherever in the file it is)."""
+    if code not in (0, "0"):
+        raise ValidationError(
+            f"{path}: JSON file must contain an array of records, but it holds a Zoho error response "
+            f"(code {code}: {message!r}); re-run api_sync for '{entity}' and load the session it writes"
+        )
+
+
+def _key_pattern(key: str) -> re.Pattern[bytes]:
+    return re.compile(re.escape(orjson.dumps(key)) + rb"[ \t\r\n]*:")
+
+
+def _key_count(data: bytes | memoryview, key: str, *, limit: int) -> int:
+    """How often ``"key":`` is written in the bytes (at any depth), counting up to ``limit``."""
+    count = 0
+    for _match in _key_pattern(key).finditer(data):
+        count += 1
+        if count >= limit:
+            break
+    return count
+
+
+def _file_key_counts(path: Path, keys: tuple[str, ...]) -> dict[str, int]:
+    """:func:`_key_count` of each key over a file read 1 MiB at a time (matches that span
+    two reads are found in the overlap kept between them; none is counted twice)."""
+    patterns = {key: _key_pattern(key) for key in keys}
+    counts = dict.fromkeys(keys, 0)
+    overlap = max((len(orjson.dumps(key)) + 64 for key in keys), default=0)
+    with _open(path) as handle:
+        carry = b""
+        while True:
+            data = handle.read(_CHUNK)
+            window = carry + data
+            limit = len(window) if not data else max(0, len(window) - overlap)
+            for key, pattern in patterns.items():
+                counts[key] += sum(1 for match in pattern.finditer(window) if match.start() < limit)
+            if not data:
+                return counts
+            carry = window[limit:]
+
+
+def _top_level_keys(source: Any, path: Path) -> tuple[list[str], dict[str, Any]]:
+    """Every top-level key of an object document in order (repeats included), with the last
+    scalar ``code`` and ``message`` and the kinds of the top-level values (under
+    ``"__kinds__"``). Exact but slow (ijson's events): only for files the byte counts flag."""
+    if isinstance(source, memoryview):
+        source = io.BytesIO(source)
+    keys: list[str] = []
+    scalars: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    depth = 0
+    key: str | None = None
+    try:
+        for _prefix, event, value in _ijson.parse(source, use_float=False):
+            if depth == 1 and key is not None:
+                kinds[key] = _EVENT_KINDS.get(event, "a JSON value")
+                if key in ("code", "message") and event not in ("start_map", "start_array"):
+                    scalars[key] = value
+                key = None
+            if event == "map_key" and depth == 1:
+                key = value
+                keys.append(value)
+            elif event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+    except ijson.JSONError as exc:
+        raise DataFileError(f"{path}: not valid JSON ({exc}); {_ADVICE_BROKEN}") from None
+    scalars["__kinds__"] = kinds
+    return keys, scalars
 
 
 def _describe_object(entity: str, singular: str, id_fields: tuple[str, ...], kinds: dict[str, str]) -> str:
@@ -798,7 +981,7 @@ def _parse_document(path: Path, data: bytes) -> Any:
         body = body[len(_BOM) :]
     if _BLANK.fullmatch(body):
         raise _empty(path)
-    if _has_big_integer(body):
+    if _needs_exact_numbers(body):
         return _parse_exact(path, body, len(data) - len(body))
     try:
         return orjson.loads(body)
@@ -808,18 +991,55 @@ def _parse_document(path: Path, data: bytes) -> Any:
         raise _orjson_error(path, body, len(data) - len(body), exc) from None
 
 
-def _has_big_integer(body: memoryview) -> bool:
-    """Whether the bytes may hold an integer beyond 64 bits (a run of 20 digits, or "-" and 19).
+def _needs_exact_numbers(body: memoryview) -> bool:
+    """Whether the bytes may hold a number a double cannot give back exactly: an integer
+    beyond 64 bits (a run of 20 digits, or "-" and 19), or a decimal whose value as a
+    double differs from its text (``99999999999999.99``: more significant digits than a
+    double holds).
 
-    orjson would silently turn such a number into a float; false positives (long digit runs in
-    strings) only cost a slower exact parse.
+    orjson would silently turn such a number into a rounded float. The byte test is cheap
+    (a translate and four substring searches per MiB); for decimals it only picks the MiBs
+    holding 8 digits in a row beside a ".", which are then checked number by number.
+    False positives (long digit runs in strings) only cost a slower exact parse.
     """
     overlap = len(_BIG_POSITIVE)
     for start in range(0, len(body), _CHUNK):
-        chunk = bytes(body[start : start + _CHUNK + overlap]).translate(_DIGITS_TABLE)
+        raw = bytes(body[start : start + _CHUNK + overlap])
+        chunk = raw.translate(_DIGITS_TABLE)
         if _BIG_POSITIVE in chunk or _BIG_NEGATIVE in chunk:
             return True
+        if (_LONG_BEFORE_POINT in chunk or _LONG_AFTER_POINT in chunk) and _holds_inexact_decimal(raw):
+            return True
     return False
+
+
+def _holds_inexact_decimal(raw: bytes) -> bool:
+    """Whether a number in these bytes loses digits as a double (each long candidate checked)."""
+    return any(inexact_decimal(match.group().decode()) for match in _LONG_DECIMAL.finditer(raw))
+
+
+def inexact_decimal(literal: str) -> bool:
+    """Whether a JSON number with a fraction or exponent reads back from a double as another
+    value (``99999999999999.99`` → ``99999999999999.98``). Up to 15 significant digits a double
+    always gives the text back; beyond that the shortest text of the double is compared."""
+    digits = 0
+    for char in literal:
+        if char in "eE":
+            break
+        if "0" <= char <= "9":
+            digits += 1
+    if digits <= 15:
+        return False
+    significant = literal.split("e")[0].split("E")[0].replace("-", "").replace(".", "").strip("0")
+    if len(significant) <= 15:
+        return False
+    try:
+        number = float(literal)
+    except ValueError:
+        return False
+    if not math.isfinite(number):
+        return False
+    return Decimal(repr(number)) != Decimal(literal)
 
 
 def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
@@ -835,10 +1055,12 @@ def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
     def refuse_constant(name: str) -> float:
         raise _NonFinite(name)
 
-    def finite_float(literal: str) -> float:
+    def finite_float(literal: str) -> float | Decimal:
         number = float(literal)
         if not math.isfinite(number):
             raise _NonFinite(literal)
+        if inexact_decimal(literal):
+            return Decimal(literal)  # kept exactly: the populator stores its text
         return number
 
     try:
@@ -851,6 +1073,9 @@ def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
             f"are not amounts in the books); fix the export: {_ADVICE_BROKEN}"
         ) from None
     except json.JSONDecodeError as exc:
+        wide = _wide_encoding(path)
+        if wide is not None:
+            raise _wide_encoding_error(path, wide) from None
         raise DataFileError(
             f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; {_ADVICE_BROKEN}"
         ) from None
@@ -862,6 +1087,9 @@ def _parse_exact(path: Path, body: memoryview, skipped: int) -> Any:
 
 def _orjson_error(path: Path, body: memoryview, skipped: int, exc: orjson.JSONDecodeError) -> Json2DBError:
     """A DataFileError naming the position (line and column) and, where recognisable, the cause."""
+    wide = _wide_encoding(path)
+    if wide is not None:
+        return _wide_encoding_error(path, wide)
     reason = str(exc).split(": line ")[0]
     where = f"line {exc.lineno}, column {exc.colno}"
     if "depth limit" in reason:
@@ -945,9 +1173,48 @@ def _is_lone_surrogate(window: bytes, match: re.Match[bytes]) -> bool:
 
 
 def _utf8_error(path: Path, offset: int) -> DataFileError:
+    wide = _wide_encoding(path)
+    if wide is not None:
+        return _wide_encoding_error(path, wide)
     return DataFileError(
         f"{path}: not valid UTF-8 at byte offset {offset}; JSON files must be UTF-8: re-export the file "
-        "or convert it (e.g. iconv -f latin1 -t utf-8)"
+        "as UTF-8, or convert it from the encoding it is in (for a Windows export usually "
+        "iconv -f cp1252 -t utf-8)"
+    )
+
+
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _wide_encoding(path: Path) -> str | None:
+    """"UTF-16" or "UTF-32" when the file's start says so (a byte order mark, or the NUL
+    bytes that ASCII text has between its characters in those encodings); else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return None
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            return name
+    if len(head) >= 4 and head.count(0) * 2 >= len(head):
+        # No mark: the side the NULs are on gives the byte order iconv needs to be told.
+        name = "UTF-32" if head.count(0) * 4 >= len(head) * 3 else "UTF-16"
+        return name + ("LE" if head[0] != 0 else "BE")
+    return None
+
+
+def _wide_encoding_error(path: Path, encoding: str) -> DataFileError:
+    """A file in UTF-16/UTF-32 (a Windows "Unicode" save): say so and how to convert it."""
+    return DataFileError(
+        f"{path}: the file is in {encoding}, not UTF-8; JSON files must be UTF-8: convert it "
+        f"(e.g. iconv -f {encoding} -t UTF-8 {path.name} > {path.stem}.utf8.json, then replace the file) "
+        "or re-export it as UTF-8"
     )
 
 
@@ -956,7 +1223,12 @@ class _NonFinite(ValueError):
 
 
 class _ChunkingFailed(Exception):
-    """The chunked orjson path cannot settle a file; ijson carries on from where it was."""
+    """The chunked orjson path cannot settle a file; ijson carries on from where it was
+    (``exact``: with exact numbers from the start, for numbers a double cannot hold)."""
+
+    def __init__(self, reason: str, *, exact: bool = False) -> None:
+        super().__init__(reason)
+        self.exact = exact
 
 
 _CUT_ATTEMPTS = 16
@@ -1112,8 +1384,23 @@ def _first_significant_byte(path: Path, handle: IO[bytes]) -> tuple[int, bytes]:
         position += len(chunk)
 
 
+def _file_needs_exact_numbers(path: Path) -> bool:
+    """:func:`_needs_exact_numbers` over a file read 1 MiB at a time (for the streamed path)."""
+    overlap = len(_BIG_POSITIVE)
+    tail = b""
+    with _open(path) as handle:
+        while True:
+            data = handle.read(_CHUNK)
+            if not data:
+                return False
+            if _needs_exact_numbers(memoryview(tail + data)):
+                return True
+            tail = data[-overlap:]
+
+
 def _exact_to_float(path: Path, value: Any, index: int) -> Any:
-    """ijson's Decimal numbers back to floats (ints stay exact); refuse non-finite ones."""
+    """ijson's Decimal numbers back to floats (ints stay exact; a decimal a double would
+    round stays a Decimal, whose text the populator stores); refuse non-finite ones."""
     if isinstance(value, Decimal):
         number = float(value)
         if not math.isfinite(number):
@@ -1121,6 +1408,8 @@ def _exact_to_float(path: Path, value: Any, index: int) -> Any:
                 f"{path}: a number in record {index} overflows a double: not a finite number (a non-finite "
                 f"amount is not a number in the books); fix the export: {_ADVICE_BROKEN}"
             )
+        if inexact_decimal(str(value)):
+            return value
         return number
     if isinstance(value, dict):
         for key, item in value.items():
@@ -1141,6 +1430,9 @@ def _streamed_error(path: Path, reader: _TrackingReader, exc: Exception) -> Exce
     reason = str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
     if "integer overflow" in reason:
         return _NeedsExactNumbers()
+    wide = _wide_encoding(path)
+    if wide is not None:
+        return _wide_encoding_error(path, wide)
     where = f"bytes {reader.start}-{reader.end} (from line {reader.lines_before + 1})"
     if "UTF8" in reason or "UTF-8" in reason:
         offset = _first_invalid_utf8(path)

@@ -625,7 +625,7 @@ def discover(
         )
     root_path = Path(os.path.abspath(os.path.expanduser(os.fspath(root))))
     now = datetime.now() if now is None else now
-    limit = None if cutoff_days is None else now - timedelta(days=cutoff_days)
+    limit = None if cutoff_days is None else _cutoff_limit(now, cutoff_days)
     scope = None
     if limit is not None or ledger is not None:
         scope = _Scope(limit, ledger, _epoch(now))
@@ -781,3 +781,12 @@ def describe_discovery(discovery: Discovery, *, now: datetime | None = None) -> 
             }
         )
     return described
+
+
+def _cutoff_limit(now: datetime, cutoff_days: int) -> datetime | None:
+    """The oldest timestamp a cutoff keeps; None when the cutoff reaches past the calendar's
+    start (``--cutoff-days 1000000``), which keeps everything rather than failing."""
+    try:
+        return now - timedelta(days=cutoff_days)
+    except OverflowError:
+        return None

@@ -166,6 +166,13 @@ def limits_of(dialect: ModuleType) -> Limits:
     )
 
 
+def registered_table_names(conn: Connection) -> set[str]:
+    """Lower-cased names of the tables json2db_sync created (its table registry)."""
+    if sd.TABLES_TABLE not in existing_tables(conn):
+        return set()
+    return {row[0].lower() for row in conn.execute(conn.dialect.SELECT_TABLE_REGISTRY)}
+
+
 def taken_table_names(conn: Connection) -> set[str]:
     """Lower-cased names of every table in the database (new tables must avoid them)."""
     return {name.lower() for name in existing_tables(conn)}

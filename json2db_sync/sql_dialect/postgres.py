@@ -332,6 +332,11 @@ INSERT_REJECTED = (
     f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
+# An invalid file quarantined before, with the same bytes (its sha256 is kept in raw_json
+# as {"invalid_file_sha256": ...}): not quarantined again.
+SELECT_QUARANTINED_FILE = (
+    f"SELECT 1 FROM {REJECTED_TABLE} WHERE source_file = %s AND raw_json = %s"
+)
 INSERT_RUN = (
     f"INSERT INTO {RUNS_TABLE} (operation, started_at, finished_at, status, statistics, error) "
     "VALUES (%s, %s, %s, %s, %s, %s)"
@@ -531,8 +536,14 @@ LIST_INDEXES = "SELECT indexname FROM pg_indexes WHERE schemaname = current_sche
 
 
 def _utc_text(column: str) -> str:
-    """A TIMESTAMPTZ column as the tool's UTC text (``YYYY-MM-DD HH:MM:SS``)."""
-    return f"to_char({q(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    """A TIMESTAMPTZ column as the tool's UTC text (``YYYY-MM-DD HH:MM:SS``, with the
+    fraction of a second when there is one, trailing zeros dropped: the text the SQLite
+    side stores, so newest-wins compares the same instants on both)."""
+    return _utc_text_of(q(column))
+
+
+def _utc_text_of(expression: str) -> str:
+    return f"rtrim(rtrim(to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '0'), '.')"
 
 
 def select_updated_at(table: str, count: int) -> str:
@@ -558,7 +569,7 @@ _TIME_COLUMNS = ("created_at", "updated_at")
 
 def max_value(table: str, column: str) -> str:
     if column in _TIME_COLUMNS:
-        return f"SELECT to_char(MAX({q(column)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM {q(table)}"
+        return f"SELECT {_utc_text_of(f'MAX({q(column)})')} FROM {q(table)}"
     return f"SELECT MAX({q(column)}) FROM {q(table)}"
 
 
@@ -591,6 +602,12 @@ def select_columns(
 def select_ids_in(table: str, count: int) -> str:
     return f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IN ({_placeholders(count)})"
 
+
+# Tables in the schema (SQLite's backup check counts its file's tables; the same name here).
+COUNT_TABLES = (
+    "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+    "AND table_type = 'BASE TABLE'"
+)
 
 SCHEMA_SIZE = (
     "SELECT COALESCE(SUM(pg_total_relation_size(CAST(quote_ident(table_schema) || '.' || "

@@ -34,7 +34,6 @@ __all__ = [
     "FOREIGN_KEY_CHECK_NOT_APPLICABLE",
     "create_scope_table",
     "insert_scope_id",
-    "quick_check_table",
     "integrity_check_table",
     "foreign_key_check_table",
     "count_of",
@@ -187,10 +186,6 @@ def _blank(expr: str) -> str:
 
 def _not_applicable(what: str, reason: str) -> NotImplementedError:
     return NotImplementedError(f"{what} is SQLite's; not applicable on PostgreSQL: {reason}")
-
-
-def quick_check_table(table: str) -> str:
-    raise _not_applicable("PRAGMA quick_check", INTEGRITY_CHECK_NOT_APPLICABLE)
 
 
 def integrity_check_table(table: str) -> str:

@@ -59,6 +59,7 @@ PRAGMA_WAL = "PRAGMA journal_mode = WAL"
 PRAGMA_JOURNAL_DELETE = "PRAGMA journal_mode = DELETE"
 PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
+COUNT_TABLES = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
 
 
@@ -251,6 +252,11 @@ UPSERT_LEDGER = (
 INSERT_REJECTED = (
     f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
     "VALUES (?, ?, ?, ?, ?)"
+)
+# An invalid file quarantined before, with the same bytes (its sha256 is kept in raw_json
+# as {"invalid_file_sha256": ...}): not quarantined again.
+SELECT_QUARANTINED_FILE = (
+    f"SELECT 1 FROM {REJECTED_TABLE} WHERE source_file = ? AND raw_json = ?"
 )
 INSERT_RUN = (
     f"INSERT INTO {RUNS_TABLE} (operation, started_at, finished_at, status, statistics, error) "
@@ -499,11 +505,6 @@ def create_scope_table(name: str) -> str:
 
 def insert_scope_id(name: str) -> str:
     return f"INSERT OR IGNORE INTO temp.{q(name)} ({q('id')}) VALUES (?)"
-
-
-def quick_check_table(table: str) -> str:
-    """quick_check limited to one table: the page checks without the index cross-check."""
-    return f"PRAGMA quick_check({q(table)})"
 
 
 def _rows(table: str, scope: Scope | None) -> str:
