@@ -7,7 +7,7 @@ warnings, plus its own keys).
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 
 ErrorTypeName = Literal[
@@ -30,6 +30,8 @@ class Check(TypedDict):
     details: str
     count: int
     examples: list[str]
+    # What to do about it (only on a check that is not ok).
+    advice: NotRequired[str]
 
 
 class TableSummary(TypedDict, total=False):

@@ -43,6 +43,29 @@ Run `{PROG} --help` for every command and option.
 """
 
 
+# Every subcommand's --help ends with examples (as sqlite-utils does).
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "analyze": (f"{PROG} analyze", f"{PROG} analyze --json-dir ./exports/2026-06-09"),
+    "recreate": (f"{PROG} recreate", f"{PROG} recreate --yes      # in scripts: no question asked"),
+    "populate": (f"{PROG} populate --cutoff-days 7", f"{PROG} populate --entities invoices,bills"),
+    "verify": (f"{PROG} verify", f"{PROG} verify --json      # every check, as JSON"),
+    "report": (f"{PROG} report", f"{PROG} report --format markdown > report.md",
+               f"{PROG} report --format html --out report.html   # charts, opens offline"),
+    "sync": (f"{PROG} sync --cutoff-days 1     # nightly, from cron", f"{PROG} sync --entities invoices --quiet"),
+    "sessions": (f"{PROG} sessions", f"{PROG} sessions --cutoff-days 2 --no-count"),
+    "config": (f"{PROG} config", f"{PROG} --db other.db config"),
+    "sample-data": (f"{PROG} sample-data --demo && {PROG} sync   # try it out in this folder",
+                    f"{PROG} sample-data --out /tmp/sessions --days 7 --invoices 500"),
+    "backup": (f"{PROG} backup", f"{PROG} backup --list"),
+    "restore": (f"{PROG} backup --list && {PROG} restore latest", f"{PROG} restore latest --yes"),
+    "browse": (f"{PROG} browse                 # then open http://127.0.0.1:8001", f"{PROG} browse --port 9000"),
+}
+
+# The demo (`sample-data --demo`): sample sessions and a database under ./demo, saved in ./.env.
+DEMO_SESSIONS = "demo/api_sync/data/sync_sessions"
+DEMO_DATABASE = "demo/data/production.db"
+
+
 class UsageError(Exception):
     """A command that cannot run as given (exit 2): the message says what to add."""
 
@@ -128,11 +151,19 @@ def build_parser() -> argparse.ArgumentParser:
         f"Cron example: 0 2 * * * cd /srv/app && {PROG} sync --cutoff-days 1",
         allow_abbrev=False,
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
+        examples = "\n".join(f"  {line}" for line in EXAMPLES.get(name, ()))
+        command = sub.add_parser(
+            name, help=help_text, description=help_text, allow_abbrev=False,
+            epilog=f"Example:\n{examples}" if examples else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _global_options(command, suppress=True)
         return command
 
@@ -169,7 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("config", "show every setting, its value and where it came from")
 
     sample = add("sample-data", "write realistic Zoho Books sample sessions (for demos and tests)")
-    sample.add_argument("--out", metavar="DIR", help="target folder (default: the configured sessions folder)")
+    sample.add_argument("--out", metavar="DIR", help="target folder (default: the configured sessions folder; "
+                        f"with --demo {DEMO_SESSIONS})")
+    sample.add_argument("--demo", action="store_true",
+                        help=f"write into {DEMO_SESSIONS} and save it and the database ({DEMO_DATABASE}, or --db) "
+                        "in ./.env, so every later command run here (and the menu, and JSON2DBSyncRunner()) uses them")
     sample.add_argument("--days", metavar="N", type=_positive_int, default=3, help="days of sessions (default 3)")
     sample.add_argument("--seed", metavar="S", type=int, default=42, help="random seed (default 42)")
     sample.add_argument("--invoices", metavar="N", type=_positive_int, default=40, help="invoices in total (default 40)")
@@ -235,6 +270,9 @@ def _output(args: argparse.Namespace, result: dict[str, Any], *, display: Callab
     from . import render
 
     destination = getattr(args, "destination", None)
+    live = getattr(args, "live_progress", None)
+    if live is not None:  # the operation is over: take its bar away before anything is printed
+        live.stop()
     if args.json:
         _print_json(result)
         return _exit_code(result)
@@ -288,7 +326,7 @@ def _make_runner(args: argparse.Namespace, progress: Callable[[Any], None] | Non
 
 
 # Commands that do not touch the database: their output names no destination.
-NO_DESTINATION_COMMANDS = frozenset({"sample-data"})
+NO_DESTINATION_COMMANDS = frozenset({"sample-data", "sessions"})
 
 
 def _destination(runner: JSON2DBSyncRunner) -> dict[str, Any] | None:
@@ -422,6 +460,11 @@ def _cmd_config(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
 
 
 def _cmd_sample_data(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
+    if args.demo:
+        return _output(args, runner.generate_sample_data(
+            out_dir=args.out or DEMO_SESSIONS, days=args.days, seed=args.seed, invoices=args.invoices,
+            save_env=True, db_path=args.db or DEMO_DATABASE,
+        ))
     return _output(
         args, runner.generate_sample_data(out_dir=args.out, days=args.days, seed=args.seed, invoices=args.invoices)
     )
@@ -545,8 +588,16 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "restore": _cmd_restore,
 }
 
+# The runner operation behind each command (for the --json result of a usage error).
+OPERATIONS = {
+    "analyze": "analyze_json_files", "recreate": "recreate_json_tables", "populate": "populate_tables",
+    "verify": "verify_tables", "report": "generate_summary_report", "sync": "full_sync_workflow",
+    "sessions": "list_sessions", "config": "show_configuration", "sample-data": "generate_sample_data",
+    "backup": "create_backup", "restore": "restore_backup",
+}
+
 # Long operations get a progress bar on stderr when stderr is a terminal.
-PROGRESS_COMMANDS = frozenset({"analyze", "populate", "sync", "recreate"})
+PROGRESS_COMMANDS = frozenset({"analyze", "populate", "sync", "recreate", "sample-data", "verify", "sessions"})
 
 
 def _asks_first(args: argparse.Namespace) -> bool:
@@ -566,6 +617,7 @@ def _run_command(args: argparse.Namespace) -> int:
         )
         if show_progress:
             with render.RichProgress(err) as progress:
+                args.live_progress = progress
                 runner = _make_runner(args, progress)
                 _apply_configured_level(args, runner, handler)
                 return _handle(args, runner)
@@ -616,6 +668,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_command(args)
     except UsageError as exc:
         sys.stderr.write(f"{PROG} {args.command}: {exc}\n")
+        if args.json:  # a script asked for JSON: it gets a result dict on stdout, as for any failure
+            _print_json({"success": False, "operation": OPERATIONS.get(args.command, args.command),
+                         "error": str(exc), "error_type": "config_error", "warnings": []})
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted; an unfinished run is rolled back, the database is as it was.\n")

@@ -712,3 +712,55 @@ def _normalise_runtime(values: Mapping[str, Any], *, keep_none: bool = False) ->
             result[name] = value
     return result
 
+
+
+def save_to_env_file(env_file: Path, values: Mapping[str, str], *, dry_run: bool = False) -> dict[str, Any]:
+    """Write settings (by name, e.g. ``api_sync_path``) into a ``.env`` file, so that every
+    later command, the menu and ``JSON2DBSyncRunner()`` started in its folder use them.
+
+    Used by the demo (``json2db-sync sample-data --demo``), which makes the guide's defaults
+    meet the data it writes. A line the file already has with the same value is left as it
+    is; other lines are kept. A different value already there is never overwritten: that is
+    a :class:`ConfigError` naming the line, and nothing is written (also with ``dry_run``,
+    which only checks). Returns ``env_file``, ``written`` and ``unchanged`` (variable names).
+    """
+    existing: dict[str, str] = {}
+    if env_file.is_file():
+        try:
+            existing = {k: v for k, v in dotenv_values(env_file, encoding="utf-8").items() if v is not None}
+            text = env_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Cannot read {env_file}: {exc}. Fix its permissions or encoding (UTF-8), or remove it.") from exc
+    else:
+        text = ""
+    written: list[str] = []
+    unchanged: list[str] = []
+    for name, value in values.items():
+        var = SPEC_BY_NAME[name].env_var
+        assert var is not None, name
+        if var not in existing:
+            written.append(var)
+        elif existing[var] == value:
+            unchanged.append(var)
+        else:
+            raise ConfigError(
+                f"{env_file} already sets {var}={existing[var]}; this would set it to {value}. Remove or "
+                "change that line (or run from another folder), then try again; nothing was written."
+            )
+    if written and not dry_run:
+        lines = [f"{SPEC_BY_NAME[name].env_var}={_env_quoted(value)}" for name, value in values.items()
+                 if SPEC_BY_NAME[name].env_var in written]
+        prefix = text if not text or text.endswith("\n") else text + "\n"
+        header = "" if text else "# json2db_sync settings for commands run in this folder (see .env.example)\n"
+        try:
+            env_file.write_text(prefix + header + "\n".join(lines) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot write {env_file}: {exc}. Check the folder's permissions.") from exc
+    return {"env_file": str(env_file), "written": written, "unchanged": unchanged}
+
+
+def _env_quoted(value: str) -> str:
+    """A value as ``.env`` reads it back unchanged: bare when plain, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z0-9_./:@+,-]*", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

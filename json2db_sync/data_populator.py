@@ -285,6 +285,16 @@ class Populator:
         """
         was_enabled = gc.isenabled()
         gc.disable()
+        wanted = [
+            data_file
+            for data_dir in dirs
+            for data_file in data_dir.files
+            if entity_filter is None or data_file.entity in entity_filter
+        ]
+        # Bytes are known before reading, records are not: the "files" step carries the
+        # totals a progress bar needs for its ETA.
+        total_bytes = sum(data_file.size for data_file in wanted)
+        done_bytes = done_files = 0
         read_since_collect = 0
         try:
             for data_dir in dirs:
@@ -298,6 +308,9 @@ class Populator:
                         if read_since_collect >= GC_EVERY_BYTES:
                             gc.collect()
                             read_since_collect = 0
+                    done_bytes += data_file.size
+                    done_files += 1
+                    self.progress(ProgressEvent("files", done_bytes, total_bytes, f"{done_files}/{len(wanted)} files"))
                 self._folder_parents.clear()
             if read_since_collect:
                 gc.collect(0)

@@ -450,6 +450,9 @@ class TablePlan:
     exact_number_paths: dict[Path_, Any] = dc_field(default_factory=dict)
     warned_exact_paths: set[Path_] = dc_field(default_factory=set)
     pending_null_fixups: set[str] = dc_field(default_factory=set)
+    # INTEGER columns that received a fraction: widened to REAL before the batch's rows
+    # are written, so that the database and the analysis agree (see table_generator).
+    pending_widen: set[Path_] = dc_field(default_factory=set)
     # Record shapes (keys, value types) already voted → a getter of the values still worth
     # a look (None: none is).
     voted_shapes: dict[tuple[Any, ...], Callable[[list[Any]], tuple[Any, ...]] | None] = dc_field(
@@ -547,6 +550,8 @@ class TablePlan:
             return
         if spec.sql_type == sd.UNTYPED and not was_numeric and sql_type_for(votes) in NUMERIC_TYPES:
             self.pending_null_fixups.add(spec.name)
+        if spec.sql_type == sd.INTEGER and kind == KIND_FLOAT:
+            self.pending_widen.add(path)
         if spec.sql_type in NUMERIC_TYPES and kind == KIND_TEXT and path not in self.conflict_paths:
             self.conflict_paths.add(path)
             self.new_conflicts.append(spec.name)

@@ -3,8 +3,9 @@ runner to render; may import the runner, render, rich and questionary (the only 
 
 The menu holds no business logic: every option asks only what its runner call needs
 (with defaults from the configuration that Enter accepts), calls the runner and draws
-the result. No dead ends: bad input is asked again with the reason, Esc or Ctrl-C inside
-an option returns to the menu, Ctrl-C or 0 at the top exits with status 0.
+the result. No dead ends: bad input is asked again with the reason, an unknown key says
+which keys work, Esc or Ctrl-C inside an option returns to the menu; 0 at the top exits
+with status 0, Ctrl-C with 130 (as the command line).
 """
 
 from __future__ import annotations
@@ -88,6 +89,20 @@ def ask(question: questionary.Question) -> Any:
         raise Cancelled from None
 
 
+def ask_number(message: str, default: int, validate: Callable[[str], bool | str]) -> int:
+    """A whole number whose default is a grey placeholder, not text to edit: typing 7 at
+    "Cutoff days (Enter: 30)" gives 7, and Enter alone gives 30."""
+    from prompt_toolkit.formatted_text import FormattedText
+
+    answer = str(ask(questionary.text(
+        f"{message} (Enter: {default}):",
+        default="",
+        validate=lambda text: True if not text.strip() else validate(text),
+        placeholder=FormattedText([("fg:ansibrightblack", str(default))]),
+    ))).strip()
+    return int(answer) if answer else default
+
+
 def validate_days(text: str) -> bool | str:
     """A cutoff: a whole number of days, 1 or more."""
     text = text.strip()
@@ -169,8 +184,8 @@ def ask_db(session: MenuSession, *, must_exist: bool = False) -> str | None:
 
 def ask_cutoff(session: MenuSession) -> int:
     """Cutoff days, the configured default_cutoff_days by default."""
-    default = str(session.runner.settings.default_cutoff_days)
-    return int(ask(questionary.text("Cutoff days (data folders from the last N days):", default=default, validate=validate_days)))
+    default = session.runner.settings.default_cutoff_days
+    return ask_number("Cutoff days (data folders from the last N days)", default, validate_days)
 
 
 def ask_folder(message: str) -> str | None:
@@ -239,6 +254,37 @@ def render_header(runner: JSON2DBSyncRunner, console: Console) -> None:
     table.add_row("Database", Text(destination_line(runner)))
     table.add_row("Data source", Text(source))
     console.print(Panel(table, title="json2db_sync", border_style="blue", title_align="left"))
+    hint = no_data_hint(runner)
+    if hint:
+        console.print(Text(hint, style="yellow"))
+
+
+def no_data_hint(runner: JSON2DBSyncRunner) -> str | None:
+    """For someone with no data yet: where the menu looked and the three ways to point it
+    at data; None when data was found (or the configuration is broken: the header says so)."""
+    from .errors import NoDataError
+
+    package_logger = logging.getLogger("json2db_sync")
+    level = package_logger.level
+    package_logger.setLevel(logging.ERROR)  # the fallback warnings: the hint says it better
+    try:
+        runner.config.discover()
+    except NoDataError as exc:
+        lines = str(exc).splitlines()
+        end = lines.index("Check that:") if "Check that:" in lines else len(lines)
+        places = "\n".join(f"  {line.strip()}" for line in lines[1:end][:4])
+        return (
+            f"No data found yet. Looked in:\n{places}\n"
+            "Point json2db-sync at your api_sync data: start it with --source DIR, or put "
+            "JSON2DB_API_SYNC_PATH=<folder> in .env here (or change 'api_sync sessions folder' in "
+            "Advanced Options, Change settings). No export yet? Advanced Options, Generate sample data "
+            "(or `json2db-sync sample-data --demo`) writes some to try the tool on."
+        )
+    except Json2DBError:
+        return None
+    finally:
+        package_logger.setLevel(level)
+    return None
 
 
 # --- the seven options -------------------------------------------------------------------------
@@ -309,7 +355,9 @@ def data_population(session: MenuSession) -> None:
 def table_verification(session: MenuSession) -> None:
     """4: read-only checks of one database."""
     db = ask_db(session, must_exist=True)
-    show(session, session.runner.verify_tables(db))
+    with progress_bar(session):
+        result = session.runner.verify_tables(db)
+    show(session, result)
 
 
 def summary_report(session: MenuSession) -> None:
@@ -462,7 +510,7 @@ def _ask_setting(session: MenuSession, spec: SettingSpec) -> Any:
         answer = str(ask(questionary.text(f"{spec.label}:", default=default))).strip()
         return answer or None  # None removes the session's change (and a --source given at start)
     validator = {"days": validate_days, "hours": _positive_int_validator("hours")}.get(spec.kind, _positive_int_validator("records"))
-    return int(ask(questionary.text(f"{spec.label}:", default=default, validate=validator)))
+    return ask_number(spec.label, int(current), validator)
 
 
 def change_settings(session: MenuSession) -> None:
@@ -559,10 +607,12 @@ def sample_data(session: MenuSession) -> None:
     """Write realistic sample sessions (for trying the tool out)."""
     default_out = str(session.runner.settings.api_sync_path)
     out = str(ask(questionary.text("Write sample sessions to:", default=default_out, validate=_path_validator))).strip()
-    days = int(ask(questionary.text("Days of sessions:", default="3", validate=_positive_int_validator("days"))))
-    seed = int(ask(questionary.text("Random seed:", default="42", validate=_int_validator)))
-    invoices = int(ask(questionary.text("Invoices:", default="40", validate=_positive_int_validator("invoices"))))
-    show(session, session.runner.generate_sample_data(out_dir=out, days=days, seed=seed, invoices=invoices))
+    days = ask_number("Days of sessions", 3, _positive_int_validator("days"))
+    seed = ask_number("Random seed", 42, _int_validator)
+    invoices = ask_number("Invoices", 40, _positive_int_validator("invoices"))
+    with progress_bar(session):
+        result = session.runner.generate_sample_data(out_dir=out, days=days, seed=seed, invoices=invoices)
+    show(session, result)
 
 
 def toggle_debug(session: MenuSession) -> None:
@@ -607,12 +657,37 @@ MENU: tuple[MenuItem, ...] = (
 # --- the loop ---------------------------------------------------------------------------------
 
 
+def _unknown_key_bindings(keys: Sequence[str], exit_label: str) -> KeyBindings:
+    """Any key the menu does not know says so above the prompt (instead of nothing)."""
+    from prompt_toolkit.application import run_in_terminal
+    from prompt_toolkit.keys import Keys
+
+    bindings = KeyBindings()
+    listed = ", ".join(keys)
+
+    @bindings.add(Keys.Any)
+    def _unknown(event: Any) -> None:
+        typed = event.data
+        if not typed or not typed.isprintable():
+            return
+        run_in_terminal(lambda: print(
+            f"'{typed}' is not an option: type {listed} (or 0 for {exit_label}), then Enter; "
+            "the arrow keys move too."
+        ))
+
+    return bindings
+
+
 def _menu_question(title: str, items: Sequence[MenuItem], exit_label: str) -> questionary.Question:
     choices = [questionary.Choice(item.label, value=item.key, shortcut_key=item.key) for item in items]
     choices.append(questionary.Choice(exit_label, value=EXIT, shortcut_key=EXIT))
-    return questionary.select(
+    question = questionary.select(
         f"{title} (type a number, then Enter):", choices=choices, use_shortcuts=True, use_jk_keys=False
     )
+    app = question.application
+    unknown = _unknown_key_bindings([item.key for item in items], exit_label)
+    app.key_bindings = merge_key_bindings([app.key_bindings or KeyBindings(), unknown])
+    return question
 
 
 def _run_item(session: MenuSession, item: MenuItem) -> None:
@@ -628,8 +703,12 @@ def _run_item(session: MenuSession, item: MenuItem) -> None:
                        "error_type": exc.error_type, "warnings": []})
 
 
+EXIT_INTERRUPTED = 130
+
+
 def run_menu(runner: JSON2DBSyncRunner, *, console: Console, log_level: int | str = logging.WARNING) -> int:
-    """Show the main menu until 0, Ctrl-C or end of input; returns the exit status (0)."""
+    """Show the main menu until 0, Ctrl-C or end of input; returns the exit status (0, or
+    130 after Ctrl-C at the top, as the command line)."""
     handler = render.install_log_handler(console, log_level)
     session = MenuSession(runner=runner, console=console, log_handler=handler)
     try:
@@ -637,7 +716,10 @@ def run_menu(runner: JSON2DBSyncRunner, *, console: Console, log_level: int | st
         while True:
             try:
                 key = _menu_question("Main menu", MENU, "Exit").unsafe_ask()
-            except (KeyboardInterrupt, EOFError):
+            except KeyboardInterrupt:  # as the command line does: 130 tells a script it was interrupted
+                console.print("Goodbye.")
+                return EXIT_INTERRUPTED
+            except EOFError:
                 key = EXIT
             if key == EXIT:
                 console.print("Goodbye.")

@@ -18,7 +18,7 @@ from rich.console import Console, Group
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -28,14 +28,18 @@ STATUS_STYLES = {"ok": "green", "warning": "yellow", "error": "bold red"}
 STEP_LABELS = {
     "analyze": "Analysing JSON files",
     "populate": "Loading records",
+    "files": "Reading files",
+    "count": "Counting records",
+    "sample_data": "Writing sample sessions",
     "verify": "Verifying tables",
     "report": "Building the report",
 }
 
 # What to do about each kind of failure; the error message itself names the file or setting.
 ERROR_HINTS = {
-    "config_error": "Fix the setting named above (environment variable, .env, config file or "
-    "command-line option); `json2db-sync config` shows every value and where it came from.",
+    "config_error": "Fix the option or setting named above (a command-line option or argument, an "
+    "environment variable, .env or the config file); `json2db-sync config` shows every setting and "
+    "where it came from.",
     "file_error": "The message above names the file or folder and what to do; `json2db-sync sessions` "
     "(menu: Advanced Options, Browse sessions) shows the data folders that were found.",
     "validation_error": "The message above names the file and what it holds. Fix or move that file; "
@@ -84,6 +88,16 @@ OPERATION_TITLES = {
 # --- small formatting helpers ---------------------------------------------------------
 
 
+class FoldingTable(Table):
+    """A rich Table whose columns fold long values onto more lines instead of cutting
+    them with "…": a table name cut at 80 columns can name two tables (``json_customerpayme…``).
+    Columns that ask for another overflow (or no_wrap) keep it."""
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(header, *args, **kwargs)
+
+
 def destination_text(destination: Mapping[str, Any] | str | None) -> str | None:
     """How the views name a destination: the runner's ``destination()`` result (its
     ``description``, e.g. ``PostgreSQL postgresql://u:***@h:5432/db (schema public)``) or a
@@ -104,7 +118,18 @@ def _destination_kind(destination: Mapping[str, Any] | str | None) -> str | None
     return None
 
 
+# Where an operation's failures need advice of their own (the kind alone would mislead).
+OPERATION_HINTS = {
+    ("restore_backup", "file_error"): "List the backups with `json2db-sync backup --list` (menu: Advanced "
+    "Options, Backups) and give one of those paths, or `latest` for the newest.",
+    ("generate_sample_data", "config_error"): "The message above says which value or file to change; "
+    "`json2db-sync sample-data --help` lists the options.",
+}
+
+
 def _error_hint(error_type: str, destination: Mapping[str, Any] | str | None, operation: Any = None) -> str:
+    if (operation, error_type) in OPERATION_HINTS:
+        return OPERATION_HINTS[(operation, error_type)]
     if _destination_kind(destination) == "postgresql":
         if operation == "restore_backup" and error_type == "database_error":
             return POSTGRES_RESTORE_HINT
@@ -148,7 +173,7 @@ def _text(value: Any, style: str = "") -> Text:
 
 
 def _key_value_table(title: str | None, pairs: Iterable[tuple[str, Any]]) -> Table:
-    table = Table(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
+    table = FoldingTable(title=title, show_header=False, box=None, pad_edge=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in pairs:
@@ -168,7 +193,7 @@ def generic_table(title: str | None, rows: Any) -> Table:
         columns: list[str] = []
         for row in rows:
             columns.extend(k for k in row if k not in columns)
-        table = Table(title=title, title_justify="left")
+        table = FoldingTable(title=title, title_justify="left")
         for column in columns:
             table.add_column(column.replace("_", " "), overflow="fold")
         for row in rows:
@@ -180,30 +205,69 @@ def generic_table(title: str | None, rows: Any) -> Table:
 # --- results: the shared frame ----------------------------------------------------------
 
 
-def render_failure(console: Console, result: Result, *, destination: Mapping[str, Any] | str | None = None) -> None:
+CHECKS_HINT = "Each check above says what is wrong, with example rows, and what to do about it; " \
+    "`json2db-sync verify` runs the checks again."
+
+
+def failing_checks(result: Result) -> list[Mapping[str, Any]]:
+    """The checks that are not ok, of a verification or of a workflow's verification step."""
+    checks = result.get("checks")
+    if checks is None:
+        steps = result.get("steps") or {}
+        checks = (steps.get("verification") or {}).get("checks") if isinstance(steps, Mapping) else None
+    return [c for c in checks or [] if c.get("status") != "ok"]
+
+
+def render_failure(
+    console: Console,
+    result: Result,
+    *,
+    destination: Mapping[str, Any] | str | None = None,
+    with_checks: bool = True,
+) -> None:
     """The error, its kind and what to do, in one red panel (the menu's and CLI's error view).
 
     ``destination`` (the runner's ``destination()`` result, when known) is named in the
-    panel and picks the advice for a PostgreSQL server rather than a file.
+    panel and picks the advice for a PostgreSQL server rather than a file. A failed
+    verification first shows the checks that failed, with example rows and the advice of
+    each (``with_checks=False`` where the caller has drawn them already).
     """
     error_type = result.get("error_type") or "internal_error"
+    problems = failing_checks(result)
+    if problems and with_checks:
+        console.print(checks_table(problems, "Checks that failed"))
     parts = [Text(str(result.get("error") or "unknown error"))]
     where = destination_text(destination)
     if where:
         parts.append(Text(f"Destination: {where}"))
-    parts += [Text(""), Text(_error_hint(error_type, destination, result.get("operation")), style="italic")]
+    hint = CHECKS_HINT if problems else _error_hint(error_type, destination, result.get("operation"))
+    parts += [Text(""), Text(hint, style="italic")]
     title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
     console.print(Panel(Group(*parts), title=f"{escape(title)} failed ({error_type})", border_style="red", title_align="left"))
 
 
+def _check_lines(check: Mapping[str, Any]) -> str:
+    """One failing check as plain lines: status, name, count, details, examples, advice."""
+    lines = [f"{str(check.get('status', '')).upper()} {check.get('name')} ({_cell(check.get('count'))}): {check.get('details')}"]
+    examples = list(check.get("examples") or [])
+    if examples:
+        lines.append("  e.g. " + "; ".join(str(e) for e in examples[:3]))
+    if check.get("advice"):
+        lines.append(f"  What to do: {check['advice']}")
+    return "\n".join(lines) + "\n"
+
+
 def failure_text(result: Result, *, destination: Mapping[str, Any] | str | None = None) -> str:
-    """The failure as plain lines, for logs and cron mail (no boxes, no colour)."""
+    """The failure as plain lines, for logs and cron mail (no boxes, no colour); a failed
+    verification lists its failing checks first."""
     error_type = result.get("error_type") or "internal_error"
     title = OPERATION_TITLES.get(str(result.get("operation")), str(result.get("operation", "")))
-    hint = _error_hint(error_type, destination, result.get("operation"))
+    problems = failing_checks(result)
+    hint = CHECKS_HINT.replace("above", "listed") if problems else _error_hint(error_type, destination, result.get("operation"))
     where = destination_text(destination)
     line = f"Destination: {where}\n" if where else ""
-    return f"{title} failed ({error_type}): {result.get('error') or 'unknown error'}\n{line}What to do: {hint}\n"
+    checks = "".join(_check_lines(c) for c in problems)
+    return f"{checks}{title} failed ({error_type}): {result.get('error') or 'unknown error'}\n{line}What to do: {hint}\n"
 
 
 def render_warnings(console: Console, warnings: Sequence[str], *, limit: int = 20) -> None:
@@ -235,7 +299,7 @@ def render_result(console: Console, result: Result, *, destination: Mapping[str,
     render_warnings(console, result.get("warnings") or [])
     render_notes(console, result.get("notes") or [])
     if not result.get("success", False):
-        render_failure(console, result, destination=destination)
+        render_failure(console, result, destination=destination, with_checks=False)
 
 
 def _render_generic(console: Console, result: Result) -> None:
@@ -254,7 +318,7 @@ def render_analysis(console: Console, result: Result) -> None:
     entities: Mapping[str, Any] = result.get("entities") or {}
     if not entities and not result.get("success", False):
         return
-    table = Table(title="JSON Analysis", title_justify="left")
+    table = FoldingTable(title="JSON Analysis", title_justify="left")
     for name, justify in (("Entity", "left"), ("Table", "left"), ("Records", "right"), ("Id field", "left"),
                           ("Columns", "right"), ("Child tables", "left"), ("Without id", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -283,7 +347,7 @@ def render_analysis(console: Console, result: Result) -> None:
 
 def render_schema_changes(changes: Sequence[Mapping[str, Any]]) -> Table:
     """New tables, new columns and type conflicts, as the analysis reports them."""
-    table = Table(title=f"Schema changes required ({len(changes)})", title_justify="left")
+    table = FoldingTable(title=f"Schema changes required ({len(changes)})", title_justify="left")
     table.add_column("Table")
     table.add_column("Change")
     table.add_column("Column")
@@ -389,7 +453,7 @@ STATISTICS_ROWS = (
 
 def statistics_table(statistics: Mapping[str, Any], title: str = "Statistics") -> Table:
     """The load counts of a population or workflow, known keys in a fixed order."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = FoldingTable(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
     for key, label in STATISTICS_ROWS:
@@ -401,7 +465,7 @@ def statistics_table(statistics: Mapping[str, Any], title: str = "Statistics") -
 
 def entity_statistics_table(per_entity: Mapping[str, Mapping[str, Any]]) -> Table:
     """Per entity: files, records, inserted, updated, unchanged, rejected."""
-    table = Table(title="Per entity", title_justify="left")
+    table = FoldingTable(title="Per entity", title_justify="left")
     columns = ("files", "records", "inserted", "updated", "unchanged", "rejected")
     table.add_column("Entity")
     for column in columns:
@@ -423,7 +487,7 @@ def render_population(console: Console, result: Result) -> None:
 
 def checks_table(checks: Sequence[Mapping[str, Any]], title: str = "Table Verification") -> Table:
     """Checks coloured by status (ok green, warning yellow, error red) with up to 3 examples."""
-    table = Table(title=title, title_justify="left")
+    table = FoldingTable(title=title, title_justify="left")
     table.add_column("Status")
     table.add_column("Check")
     table.add_column("Count", justify="right")
@@ -434,6 +498,8 @@ def checks_table(checks: Sequence[Mapping[str, Any]], title: str = "Table Verifi
         examples = list(check.get("examples") or [])
         if examples:
             details += "\n  e.g. " + "; ".join(str(e) for e in examples[:3])
+        if status != "ok" and check.get("advice"):
+            details += f"\n  What to do: {check['advice']}"
         table.add_row(
             Text(status.upper(), style=STATUS_STYLES.get(status, "")),
             Text(str(check.get("name", ""))),
@@ -460,7 +526,7 @@ def render_verification(console: Console, result: Result) -> None:
 
 def summary_tables_table(tables: Sequence[Mapping[str, Any]]) -> Table:
     """The summary per table: records, columns, newest update; child tables indented under their parent."""
-    table = Table(title="Tables", title_justify="left")
+    table = FoldingTable(title="Tables", title_justify="left")
     table.add_column("Table", overflow="fold")
     table.add_column("Records", justify="right")
     table.add_column("Columns", justify="right")
@@ -474,7 +540,7 @@ def summary_tables_table(tables: Sequence[Mapping[str, Any]]) -> Table:
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
     """The last runs from the run history, status coloured."""
-    table = Table(title="Recent runs", title_justify="left")
+    table = FoldingTable(title="Recent runs", title_justify="left")
     for column, justify in (("Run", "right"), ("Operation", "left"), ("Status", "left"), ("Started (UTC)", "left"),
                             ("Seconds", "right"), ("Records", "right"), ("Error", "left")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
@@ -506,7 +572,7 @@ def render_report(console: Console, result: Result) -> None:
     if tables is None:
         return
     sessions = result.get("sessions") or {}
-    overview = Table(title="Summary Report", show_header=False, box=None, title_justify="left")
+    overview = FoldingTable(title="Summary Report", show_header=False, box=None, title_justify="left")
     overview.add_column(style="bold")
     overview.add_column(overflow="fold")
     overview.add_row("Database", _text(result.get("destination") or result.get("db_path")))
@@ -562,7 +628,7 @@ def render_workflow(console: Console, result: Result) -> None:
     steps: Mapping[str, Any] = result.get("steps") or {}
     statistics: Mapping[str, Any] = result.get("statistics") or {}
     if steps:
-        table = Table(title="Full Workflow", title_justify="left")
+        table = FoldingTable(title="Full Workflow", title_justify="left")
         table.add_column("Step")
         table.add_column("Status")
         for key, label in WORKFLOW_STEPS:
@@ -592,10 +658,10 @@ def render_sessions(console: Console, result: Result) -> None:
     if not sessions:
         console.print(Text(f"No data folders found under {result.get('json_dir')}.", style="yellow"))
         return
-    table = Table(title=f"Data folders in {result.get('json_dir', '-')} ({result.get('kind', '-')}), oldest first",
+    table = FoldingTable(title=f"Data folders in {result.get('json_dir', '-')} ({result.get('kind', '-')}), oldest first",
                   title_justify="left")
-    table.add_column("Session", no_wrap=True)
-    table.add_column("Folder", no_wrap=True)
+    table.add_column("Session", min_width=12)
+    table.add_column("Folder", min_width=10)
     table.add_column("Age (h)", justify="right")
     table.add_column("Files", justify="right")
     table.add_column("Records", justify="right")
@@ -631,13 +697,20 @@ def render_backups(console: Console, result: Result) -> None:
     if not backups:
         console.print(Text(f"No backups of {result.get('db_path')} yet.", style="yellow"))
         return
-    table = Table(title=f"Backups of {result.get('db_path')}", title_justify="left")
+    folders = {str(backup.get("path") or "").replace("\\", "/").rpartition("/")[0] for backup in backups}
+    common = folders.pop() if len(folders) == 1 else ""
+    where = f" (in {common})" if common else ""
+    # The heading is a line of its own: as a table title it would wrap at the table's width.
+    console.print(Text(f"Backups of {result.get('db_path')}{where}", style="italic"))
+    table = FoldingTable()
     table.add_column("#", justify="right")
-    table.add_column("Backup", overflow="fold")
+    table.add_column("Backup")
     table.add_column("Modified")
     table.add_column("Size", justify="right")
     for number, backup in enumerate(backups, 1):
-        table.add_row(str(number), _text(backup.get("path")), _text(backup.get("modified")), human_size(backup.get("size_bytes")))
+        path = str(backup.get("path") or "")
+        shown = path.replace("\\", "/").rpartition("/")[2] if common else path
+        table.add_row(str(number), Text(shown), _text(backup.get("modified")), human_size(backup.get("size_bytes")))
     console.print(table)
 
 
@@ -668,7 +741,7 @@ def render_sample_data(console: Console, result: Result) -> None:
     ))
     records = summary.get("records") or {}
     if records:
-        table = Table(title="Sample records per entity", title_justify="left")
+        table = FoldingTable(title="Sample records per entity", title_justify="left")
         table.add_column("Entity")
         table.add_column("Records", justify="right")
         table.add_column("Distinct ids", justify="right")
@@ -676,6 +749,8 @@ def render_sample_data(console: Console, result: Result) -> None:
         for entity, count in records.items():
             table.add_row(Text(entity), _text(count), _text(distinct.get(entity)))
         console.print(table)
+    if result.get("env"):
+        console.print(Text(env_saved_text(result["env"]), style="green"))
 
 
 def render_configuration(console: Console, result: Result) -> None:
@@ -683,20 +758,18 @@ def render_configuration(console: Console, result: Result) -> None:
     settings = result.get("settings")
     if not settings:
         return
-    table = Table(title="Configuration", title_justify="left")
+    table = FoldingTable(title="Configuration", title_justify="left")
     table.add_column("Setting")
-    table.add_column("Value", overflow="fold")
+    table.add_column("Value", ratio=3)
     table.add_column("Source")
-    table.add_column("Env var")
-    table.add_column("Config key")
+    table.add_column("Env var / config key", ratio=2)
     for row in settings:
         source = str(row.get("source", ""))
         table.add_row(
             _text(row.get("key")),
             _text(row.get("value")),
             Text(source, style="dim" if source == "default" else "cyan"),
-            _text(row.get("env_var") or "-"),
-            _text(row.get("config_key") or "-"),
+            Text(f"{row.get('env_var') or '-'}\n{row.get('config_key') or '-'}"),
         )
     console.print(table)
 
@@ -749,6 +822,24 @@ RENDERERS: dict[str, Callable[[Console, Result], None]] = {
 }
 
 
+def _skipped_text(skipped: Any) -> str:
+    """Skipped files with the reason, so that "N skipped" is not a puzzle: the file ledger
+    holds them already (same file, same content), so reading them again would change nothing."""
+    if not skipped:
+        return "0 skipped"
+    return f"{skipped} skipped (already loaded)"
+
+
+def env_saved_text(env: Mapping[str, Any]) -> str:
+    """What the demo saved in .env and what that means for the next commands."""
+    names = list(env.get("written") or []) + list(env.get("unchanged") or [])
+    verb = "saved" if env.get("written") else "already in"
+    return (
+        f"{', '.join(names)} {verb} {env.get('env_file')}: commands, the menu and JSON2DBSyncRunner() "
+        "started in that folder now use this data and database"
+    )
+
+
 # --- one line for cron ----------------------------------------------------------------------
 
 
@@ -769,7 +860,7 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
             f"{title}: {stats.get('total_records', 0)} records read "
             f"({stats.get('records_inserted', 0)} inserted, {stats.get('records_updated', 0)} updated, "
             f"{stats.get('records_unchanged', 0)} unchanged, {stats.get('records_rejected', 0)} rejected) "
-            f"from {stats.get('files_loaded', 0)} file(s), {stats.get('files_skipped', 0)} skipped, "
+            f"from {stats.get('files_loaded', 0)} file(s), {_skipped_text(stats.get('files_skipped', 0))}, "
             f"in {stats.get('processing_time_seconds', 0)}s"
         )
     elif operation == "analyze_json_files":
@@ -807,6 +898,8 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
             f"{title}: {len(summary.get('sessions') or [])} session(s), {summary.get('files_written', 0)} files, "
             f"{summary.get('total_records', 0)} records written to {summary.get('out_dir')}"
         )
+        if result.get("env"):
+            text += "; " + env_saved_text(result["env"])
     elif operation in ("show_configuration", "update_settings"):
         text = f"{title}: {len(result.get('settings') or [])} settings"
     else:
@@ -826,11 +919,39 @@ def summary_line(result: Result, *, destination: Mapping[str, Any] | str | None 
 # --- progress -----------------------------------------------------------------------------
 
 
+# Steps counted in bytes (shown as sizes), and the unit named after a count without a total.
+BYTE_STEPS = frozenset({"files", "count"})
+STEP_UNITS = {"populate": "records", "analyze": "records", "read": "records", "sample_data": "records"}
+
+
+class _RemainingColumn(ProgressColumn):
+    """The estimated time left, only where the total is known (nothing for a bare count)."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None or task.time_remaining is None or task.finished:
+            return Text("")
+        seconds = int(task.time_remaining)
+        return Text(f"{seconds // 60}:{seconds % 60:02d} left", style="progress.remaining")
+
+
+def progress_count(step: str, current: int, total: int | None) -> str:
+    """How far a step is, in its unit: '1.2 MB/3.4 MB', '120/400' or '36,430 records' (no
+    total known: no '/?')."""
+    if step in BYTE_STEPS:
+        done = human_size(current)
+        return f"{done}/{human_size(total)}" if total is not None else done
+    if total is not None:
+        return f"{current:,}/{total:,}"
+    unit = STEP_UNITS.get(step, "")
+    return f"{current:,} {unit}".rstrip()
+
+
 class RichProgress:
     """A ``ProgressCallback`` that draws one transient rich progress bar per step.
 
     Use as a context manager around a runner call and pass the instance as the callback
-    (``runner.progress = bar``); events with ``total=None`` show a running count.
+    (``runner.progress = bar``). A step with a total (files in bytes, sample records) gets a
+    bar and the time left; one without (records read so far) a running count in its unit.
     """
 
     def __init__(self, console: Console) -> None:
@@ -839,9 +960,10 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[count]}"),
             TextColumn("{task.fields[detail]}", style="dim"),
             TimeElapsedColumn(),
+            _RemainingColumn(),
             console=console,
             transient=True,
         )
@@ -856,15 +978,20 @@ class RichProgress:
     ) -> None:
         self._progress.stop()
 
+    def stop(self) -> None:
+        """Take the bars away now (before a result is printed); safe to call more than once."""
+        self._progress.stop()
+
     def __call__(self, event: Any) -> None:
         """Take one ``ProgressEvent`` (step, current, total, detail)."""
         task = self._tasks.get(event.step)
         detail = escape(str(event.detail or ""))[-60:]
+        count = progress_count(event.step, event.current, event.total)
         if task is None:
             label = STEP_LABELS.get(event.step, event.step)
-            task = self._progress.add_task(label, total=event.total, detail=detail)
+            task = self._progress.add_task(label, total=event.total, detail=detail, count=count)
             self._tasks[event.step] = task
-        self._progress.update(task, completed=event.current, total=event.total, detail=detail)
+        self._progress.update(task, completed=event.current, total=event.total, detail=detail, count=count)
 
     @property
     def steps(self) -> list[str]:

@@ -275,7 +275,8 @@ class JSON2DBSyncRunner:
             age = found.newest_excluded_age_days
             warnings.append(
                 f"no data folder is within the last {cutoff_days} day(s): {found.excluded_by_cutoff} "
-                f"folder(s) are older (the newest is {age:.1f} days old); raise cutoff_days to load them"
+                f"folder(s) are older (the newest is {age:.1f} days old); raise the cutoff (--cutoff-days, "
+                "cutoff_days=) to load them"
             )
         return found
 
@@ -300,7 +301,7 @@ class JSON2DBSyncRunner:
         reload_all = _full_reload_pending(path)
         if reload_all:
             warnings.append(
-                "the tables were recreated: this run loads every data folder, whatever cutoff_days says"
+                "the tables were recreated: this run loads every data folder, whatever the cutoff in days"
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
@@ -321,10 +322,10 @@ class JSON2DBSyncRunner:
         known = {f.entity for d in everywhere.dirs for f in d.files}
         if not (wanted & known):
             raise ConfigError(
-                f"entity_filter names no entity found in the data: {', '.join(sorted(wanted))}; "
-                f"the data holds {', '.join(sorted(known)) or 'nothing'}"
+                f"none of the entities asked for (--entities, entity_filter=) is in the data: "
+                f"{', '.join(sorted(wanted))}; the data holds {', '.join(sorted(known)) or 'nothing'}"
             )
-        warnings.append(f"entity_filter: no data within the cutoff for {', '.join(missing)}")
+        warnings.append(f"entities asked for with no data within the cutoff: {', '.join(missing)}")
 
     def _recent_dirs(self, found: Discovery, warnings: list[str]) -> list[DataDir]:
         """The folders the Analysis option looks at when given none: those within
@@ -356,45 +357,53 @@ class JSON2DBSyncRunner:
         limits = limits_of(dest_dialect(dest if dest is not None else self._db(None)))
         counts: dict[str, int] = {}
         done = 0
-        for data_dir in dirs:
-            for data_file in data_dir.files:
-                if entity_filter is not None and data_file.entity not in entity_filter:
-                    continue
-                if files is not None and data_file.path not in files:
-                    continue
-                entity = data_file.entity
-                plan = plans.get(entity)
-                id_hint = plan.id_field if plan else id_field_candidates(entity, settings.primary_keys)[0]
-                batches = iter_record_batches(
-                    data_file.path,
-                    entity if data_file.child_field is None else entity_of(data_file.path),
-                    batch_size=settings.batch_size,
-                    memory_limit_mb=settings.memory_limit_mb,
-                    id_field=id_hint,
+        wanted = [
+            data_file
+            for data_dir in dirs
+            for data_file in data_dir.files
+            if (entity_filter is None or data_file.entity in entity_filter)
+            and (files is None or data_file.path in files)
+        ]
+        total_bytes = sum(data_file.size for data_file in wanted)
+        done_bytes = 0
+        for number, data_file in enumerate(wanted, 1):
+            entity = data_file.entity
+            plan = plans.get(entity)
+            id_hint = plan.id_field if plan else id_field_candidates(entity, settings.primary_keys)[0]
+            batches = iter_record_batches(
+                data_file.path,
+                entity if data_file.child_field is None else entity_of(data_file.path),
+                batch_size=settings.batch_size,
+                memory_limit_mb=settings.memory_limit_mb,
+                id_field=id_hint,
+            )
+            before = plan.record_count if plan else 0
+            done_bytes += data_file.size
+            files_done = ProgressEvent("files", done_bytes, total_bytes, f"{number}/{len(wanted)} files")
+            try:
+                plan = analyze_records(
+                    entity,
+                    batches if data_file.child_field is None else (),
+                    plan=plan,
+                    primary_keys=settings.primary_keys,
+                    reserved=tuple(self._custom()),
+                    limits=limits,
                 )
-                before = plan.record_count if plan else 0
-                try:
-                    plan = analyze_records(
-                        entity,
-                        batches if data_file.child_field is None else (),
-                        plan=plan,
-                        primary_keys=settings.primary_keys,
-                        reserved=tuple(self._custom()),
-                        limits=limits,
-                    )
-                    if data_file.child_field is not None:
-                        # api_sync's line-item file: rows of the entity's child table
-                        analyze_child_records(plan, data_file.child_field, batches)
-                except (DataFileError, ValidationError) as exc:
-                    if settings.on_invalid_file != "skip":
-                        raise
-                    logger.warning("analysis skips %s: %s", data_file.path, exc)
-                    continue
-                plan.files.append(str(data_file.path))
-                plans[entity] = plan
-                counts[entity] = counts.get(entity, 0) + plan.record_count - before
-                done += plan.record_count - before
-                self.progress(ProgressEvent("analyze", done, None, str(data_file.path)))
+                if data_file.child_field is not None:
+                    # api_sync's line-item file: rows of the entity's child table
+                    analyze_child_records(plan, data_file.child_field, batches)
+            except (DataFileError, ValidationError) as exc:
+                if settings.on_invalid_file != "skip":
+                    raise
+                logger.warning("analysis skips %s: %s", data_file.path, exc)
+                self.progress(files_done)
+                continue
+            plan.files.append(str(data_file.path))
+            plans[entity] = plan
+            counts[entity] = counts.get(entity, 0) + plan.record_count - before
+            done += plan.record_count - before
+            self.progress(ProgressEvent("analyze", done, None, str(data_file.path)))
+            self.progress(files_done)
         return counts
 
     def _stored_plans(self, dest: Destination) -> dict[str, EntityPlan]:
@@ -728,6 +737,7 @@ class JSON2DBSyncRunner:
                 check_source_counts=check_source_counts,
                 line_item_mismatches=line_item_mismatches,
                 line_item_files_compared=line_item_files_compared,
+                progress=self.progress,
             )
         errors = [c for c in checks if c["status"] == "error"]
         summary = {
@@ -943,13 +953,17 @@ class JSON2DBSyncRunner:
 
             sessions = describe_discovery(found)
             if count_records:
-                for session in sessions:
-                    for item in session.get("files", []):
-                        try:
-                            item["records"] = count(Path(item["path"]), item["entity"])
-                        except Json2DBError as exc:
-                            item["records"] = None
-                            warnings.append(str(exc))
+                items = [item for session in sessions for item in session.get("files", [])]
+                total = sum(int(item.get("size") or 0) for item in items)
+                done = 0
+                for item in items:
+                    try:
+                        item["records"] = count(Path(item["path"]), item["entity"])
+                    except Json2DBError as exc:
+                        item["records"] = None
+                        warnings.append(str(exc))
+                    done += int(item.get("size") or 0)
+                    self.progress(ProgressEvent("count", done, total, str(item.get("name") or "")))
             return {"json_dir": str(found.root), "kind": found.kind, "sessions": sessions}
 
         return self._run("list_sessions", body)
@@ -1025,22 +1039,62 @@ class JSON2DBSyncRunner:
             conn.execute(conn.dialect.SET_STATE, (CATCH_UP_FROM, replaced.horizon.strftime("%Y-%m-%d %H:%M:%S")))
 
     def generate_sample_data(
-        self, out_dir: str | os.PathLike[str] | None = None, days: int = 3, seed: int = 42, invoices: int = 40
+        self,
+        out_dir: str | os.PathLike[str] | None = None,
+        days: int = 3,
+        seed: int = 42,
+        invoices: int = 40,
+        *,
+        save_env: bool = False,
+        db_path: str | os.PathLike[str] | None = None,
     ) -> Result:
         """Write realistic Zoho Books sessions (for demos and tests) into ``out_dir``
-        (default: the configured sessions folder)."""
+        (default: the configured sessions folder).
+
+        With ``save_env`` the sessions folder and the database (``db_path``, else the
+        configured one) are also saved in the working directory's ``.env``, so that every
+        later command, the menu and ``JSON2DBSyncRunner()`` started there find this data
+        (the demo of README.md). A ``.env`` that already sets either differently is refused
+        before anything is written.
+        """
 
         def body(warnings: list[str]) -> dict[str, Any]:
+            from .config import save_to_env_file
             from .sample_data import generate_sample_data
 
             target = Path(out_dir).expanduser().resolve() if out_dir else self.settings.api_sync_path
+            saved: dict[str, str] = {}
+            if save_env:
+                database = db_path if db_path is not None else self.settings.database_path
+                saved = {"api_sync_path": str(out_dir or self.settings.api_sync_path), "database_path": str(database)}
+                save_to_env_file(self.config.env_file, saved, dry_run=True)
             try:
-                summary = generate_sample_data(target, days=days, seed=seed, invoices=invoices)
+                summary = generate_sample_data(
+                    target, days=days, seed=seed, invoices=invoices, progress=self.progress
+                )
             except ValueError as exc:
                 raise ConfigError(f"sample data: {exc}") from None
-            return {"summary": summary}
+            payload: dict[str, Any] = {"summary": summary}
+            if save_env:
+                payload["env"] = save_to_env_file(self.config.env_file, saved)
+                warnings.extend(self._shadowed_env(saved))
+            return payload
 
         return self._run("generate_sample_data", body)
+
+    def _shadowed_env(self, saved: Mapping[str, str]) -> list[str]:
+        """Settings just saved in .env that the process environment still overrides."""
+        from .config import SPEC_BY_NAME
+
+        shadowed = []
+        for name in saved:
+            var = SPEC_BY_NAME[name].env_var
+            if var and os.environ.get(var):
+                shadowed.append(
+                    f"{var} is set in the environment ({os.environ[var]}), which wins over .env: "
+                    f"unset it (`unset {var}`) for the saved value to apply"
+                )
+        return shadowed
 
 
 RELOAD_PENDING = "full_reload_pending"

@@ -34,6 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .progress import ProgressCallback, ProgressEvent, null_progress
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_ENTITIES: tuple[str, ...] = (
@@ -195,6 +197,7 @@ def generate_sample_data(
     invoices: int = 40,
     sessions_per_day: int = 1,
     entities: Iterable[str] | None = None,
+    progress: ProgressCallback = null_progress,
 ) -> dict[str, Any]:
     """Write ``days * sessions_per_day`` api_sync sessions into ``out_dir`` and summarise them.
 
@@ -212,6 +215,8 @@ def generate_sample_data(
         sessions_per_day: sessions per day (1 to 144).
         entities: which of ``SAMPLE_ENTITIES`` to write (default all); references still point
             at the records the full set would hold.
+        progress: called with ``ProgressEvent("sample_data", done, total, entity)`` as the
+            records are worked out (60,000 invoices take half a minute).
 
     Returns:
         A JSON-serialisable dict: ``out_dir``, ``sessions`` (folder names, oldest first),
@@ -233,7 +238,7 @@ def generate_sample_data(
         )
     root.mkdir(parents=True, exist_ok=True)
     (root / SAMPLE_MARKER).write_text("sample data written by json2db-sync sample-data\n")
-    return generator.write(root, chosen)
+    return generator.write(root, chosen, progress)
 
 
 # Marks a folder as holding generated sample data (so adding more there is allowed).
@@ -822,9 +827,16 @@ class _Generator:
 
     # ------------------------------------------------------------------ writing
 
-    def write(self, root: Path, entities: tuple[str, ...]) -> dict[str, Any]:
+    def write(self, root: Path, entities: tuple[str, ...], progress: ProgressCallback = null_progress) -> dict[str, Any]:
         """Write entity by entity: each record's timeline is worked out once and every
-        appearance goes straight into its session's file (a bounded number open at a time)."""
+        appearance goes straight into its session's file (a bounded number open at a time).
+
+        ``progress`` counts records worked out (per group of open session files) against
+        the total known in advance, so a bar can show an ETA."""
+        groups = -(-len(self.sessions) // _OPEN_FILES)
+        self._progress = progress
+        self._progress_total = groups * sum(self._units(entity) for entity in entities)
+        self._progress_done = 0
         records = dict.fromkeys(entities, 0)
         written: list[tuple[int, int, str, str]] = []  # (session, entity order, data file, metadata file)
         for entity in entities:
@@ -849,6 +861,7 @@ class _Generator:
                     metadata = self._write_metadata(root / session.name, session, entity, when, path, writer.count, root)
                     written.append((session.index, SAMPLE_ENTITIES.index(entity), path.relative_to(root).as_posix(), metadata))
             logger.debug("sample data: wrote %d %s records", records[entity], entity)
+        progress(ProgressEvent("sample_data", self._progress_total, self._progress_total, "done"))
         written.sort()
         summary = {
             "out_dir": str(root.resolve()),
@@ -878,13 +891,25 @@ class _Generator:
         if entity == "organizations":
             for session in range(low, high):
                 yield session, self._organization()
+            self._advance(entity, self._units(entity))
             return
         build = getattr(self, f"_build_{entity}")
         for index in range(self.counts[entity]):
+            if index & 255 == 255:
+                self._advance(entity, 256)
             timeline = self._timeline(entity, index)
             for emission in timeline.emissions:
                 if low <= emission.session < high:
                     yield emission.session, build(timeline, emission)
+        self._advance(entity, self.counts[entity] % 256)
+
+    def _units(self, entity: str) -> int:
+        """Progress units of one entity per group of sessions: its distinct records."""
+        return 1 if entity == "organizations" else self.counts[entity]
+
+    def _advance(self, entity: str, units: int) -> None:
+        self._progress_done += units
+        self._progress(ProgressEvent("sample_data", min(self._progress_done, self._progress_total), self._progress_total, entity))
 
     def _write_metadata(
         self, folder: Path, session: _Session, entity: str, when: datetime, data_path: Path, count: int, root: Path

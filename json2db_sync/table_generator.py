@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
 from . import sql_dialect as sd
+from .database import savepoint
 from .errors import ConfigError
 from .json_analyzer import (
+    KIND_FLOAT,
     KIND_TEXT,
     NUMERIC_TYPES,
     ColumnSpec,
@@ -144,6 +147,13 @@ def load_stored_plans(
             path
             for path, spec in table.columns.items()
             if spec.sql_type in NUMERIC_TYPES and KIND_TEXT in table.kinds.get(path, ())
+        }
+        # An INTEGER column that a past load filled with fractions as well (before columns
+        # were widened): widened by the next load.
+        table.pending_widen = {
+            path
+            for path, spec in table.columns.items()
+            if spec.sql_type == sd.INTEGER and KIND_FLOAT in table.kinds.get(path, ())
         }
     return plans
 
@@ -290,7 +300,9 @@ def apply_plan(
             executed.extend(_retype_untyped(conn, table))
         else:
             _clear_empty_strings(conn, table)
+            executed.extend(_widen_integers(conn, table))
         table.pending_null_fixups.clear()
+        table.pending_widen.clear()
         _save_mapping(conn, plan, table)
         if include_indexes:
             if indexes is None:
@@ -312,6 +324,57 @@ def _clear_empty_strings(conn: Connection, table: TablePlan) -> None:
     for column in sorted(table.pending_null_fixups & numeric_now):
         conn.execute(conn.dialect.empty_strings_to_null(table.name, column))
         logger.info("%s.%s turned out numeric: its empty strings are now NULL", table.name, column)
+
+
+def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
+    """SQLite: an INTEGER column (typed by the first batch that held it) that receives a
+    fraction becomes REAL, as PostgreSQL's BIGINT becomes NUMERIC in :func:`_retype_untyped`.
+
+    SQLite would store the fraction exactly in the INTEGER column anyway, but then the
+    declared type says INTEGER while the data (and an analysis of it) says REAL. A column
+    that a view, trigger or index names is left alone (SQLite cannot drop it; the check is
+    cheap, a failed attempt would copy the column on every run). The rest runs in a
+    savepoint: where SQLite still cannot drop the old column (before 3.35), the column keeps
+    INTEGER, its values stay exact, and a warning says so.
+    """
+    statements: list[str] = []
+    for path in sorted(table.pending_widen):
+        spec = table.columns.get(path)
+        if spec is None or spec.is_overflow or spec.sql_type != sd.INTEGER:
+            continue
+        name = spec.name.lower()
+        if name not in table.existing_columns:
+            continue
+        numbers = set(table.kinds.get(path, ())) - {KIND_TEXT}
+        if sql_type_for(numbers) != sd.REAL:
+            continue
+        users = [row[0] for row in conn.execute(
+            conn.dialect.SELECT_OBJECTS_USING_COLUMN, conn.dialect.objects_using_column_params(table.name, spec.name)
+        )]
+        if users:
+            logger.info(
+                "%s.%s holds fractions but stays INTEGER (its values are kept exactly): %s use it, "
+                "and SQLite cannot retype a column something else depends on", table.name, spec.name, ", ".join(users),
+            )
+            continue
+        scratch = sd.fit_identifier(f"{spec.name}__widen", conn.dialect.MAX_IDENTIFIER_BYTES)
+        widen = conn.dialect.widen_to_real(table.name, spec.name, scratch)
+        try:
+            with savepoint(conn, "json2db_widen"):
+                for statement in widen:
+                    conn.execute(statement)
+        except sqlite3.Error as exc:
+            logger.warning(
+                "%s.%s holds fractions but stays INTEGER (its values are kept exactly): %s",
+                table.name, spec.name, exc,
+            )
+            continue
+        statements.extend(widen)
+        spec.sql_type = sd.REAL  # the column map records the wider type
+        table.declared[name] = sd.REAL
+        table.layouts.clear()
+        logger.info("%s.%s holds fractions: column widened to REAL", table.name, spec.name)
+    return statements
 
 
 def physical_type(table: TablePlan, spec: ColumnSpec, dialect: ModuleType = sd) -> str:

@@ -47,6 +47,7 @@ from typing import Any
 from . import sql_dialect as sd
 from ._types import Check, CheckStatus
 from .errors import DatabaseError, Json2DBError
+from .progress import ProgressCallback, ProgressEvent, null_progress
 from .sql_dialect import sqlite as sqlite_dialect
 from .json_analyzer import id_field_candidates, normalize_id, singular, table_name_for
 from .reader import iter_record_batches, sha256_file
@@ -502,16 +503,70 @@ class _Findings:
         return make_check(name, problem, intro + details, self.count, self.examples)
 
 
+# What to do when a check is not ok, one text per check: the failure view prints it under
+# the check's examples, so that each problem comes with advice that fits it.
+_REBUILD = (
+    "`json2db-sync recreate` and then `json2db-sync sync` rebuild the tables from the JSON "
+    "(a backup is made first)"
+)
+CHECK_ADVICE: dict[str, str] = {
+    "integrity_check": "The database file is damaged: restore the newest backup "
+    "(`json2db-sync restore latest`), or delete the file and run `json2db-sync sync` to load everything again.",
+    "foreign_key_check": "Child rows point to a parent row that is gone, usually after rows were "
+    f"deleted outside json2db_sync: delete those child rows (rowids above), or {_REBUILD}.",
+    "orphan_child_rows": "These line items (child rows) have no parent document, usually after "
+    f"documents were deleted outside json2db_sync: delete the rows listed above, or {_REBUILD}.",
+    "null_or_duplicate_ids": "Rows without an id or with an id held twice were written outside "
+    f"json2db_sync (it never writes them): delete or fix the rows listed above, or {_REBUILD}.",
+    "required_fields": "The documents listed came from Zoho without a date or total; check them in "
+    "Zoho Books and export them again. The rest of the data is fine.",
+    "date_formats": "These values are not dates as Zoho writes them; look at the record in its JSON "
+    "file (the examples name it). Reports that filter on these columns will skip those rows.",
+    "numeric_values": "These amounts are not numbers, or are negative where Zoho never is; look at the "
+    "record in its JSON file (the examples name it) and in Zoho Books.",
+    "document_arithmetic": "The line items of these documents do not add up to their sub total; "
+    "compare the document in Zoho Books (a discount or rounding setting may explain it).",
+    "contact_references": "Documents name customers or vendors that are not loaded: include contacts "
+    "in the api_sync export, or load older data with a larger --cutoff-days.",
+    "item_references": "Line items name items that are not loaded: include items in the api_sync "
+    "export, or load older data with a larger --cutoff-days.",
+    "payment_invoice_references": "Payments name invoices that are not loaded: load older data with "
+    "a larger --cutoff-days, or include invoices in the api_sync export.",
+    "vendor_payment_bill_references": "Vendor payments name bills that are not loaded: load older "
+    "data with a larger --cutoff-days, or include bills in the api_sync export.",
+    "source_counts": "Records of loaded files are missing from their tables, usually after rows "
+    f"were deleted outside json2db_sync: {_REBUILD}.",
+    "line_item_files": "api_sync's line-item file and the detail records disagree for the parents "
+    "listed (the detail records were loaded): run api_sync again for that entity, and compare the "
+    "document in Zoho Books.",
+    "producer_counts": "A data file holds fewer or more records than api_sync's sync_metadata file "
+    "says it fetched: the api_sync run was cut short or wrote the file twice; run api_sync again for "
+    "that entity, then `json2db-sync sync`.",
+    "freshness": "The newest data is older than JSON2DB_SESSION_MAX_AGE hours: check that api_sync "
+    "still runs, then run `json2db-sync sync`; or raise JSON2DB_SESSION_MAX_AGE.",
+    "rejected_records": "Records without a usable id were set aside in _json2db_rejected: fix them "
+    "in Zoho Books, or name the id field in processing.primary_keys (config file).",
+}
+_COULD_NOT_RUN_ADVICE = (
+    "The check could not read the database (the details say why): check the file or server, "
+    "or restore a backup (`json2db-sync restore latest`)."
+)
+
+
 def make_check(
     name: str, status: CheckStatus, details: str, count: int = 0, examples: Iterable[str] = ()
 ) -> Check:
-    return {
+    check: Check = {
         "name": name,
         "status": status,
         "details": details,
         "count": count,
         "examples": list(examples)[:EXAMPLE_LIMIT],
     }
+    if status != "ok":
+        could_not_run = details.startswith("could not run")
+        check["advice"] = _COULD_NOT_RUN_ADVICE if could_not_run else CHECK_ADVICE.get(name, "")
+    return check
 
 
 def count_and_examples(
@@ -1086,6 +1141,7 @@ def verify_database(
     row_ids: Mapping[str, Collection[str]] | None = None,
     line_item_mismatches: Sequence[str] | None = None,
     line_item_files_compared: int = 0,
+    progress: ProgressCallback = null_progress,
 ) -> list[Check]:
     """Run every check of :data:`CHECKS`, read-only, and return their results in order.
 
@@ -1105,6 +1161,8 @@ def verify_database(
         line_item_mismatches: what a sync found comparing api_sync's line-item files with
             the items embedded in their parents (one message per parent); None outside a sync.
         line_item_files_compared: how many such files that sync compared.
+        progress: told ``ProgressEvent("verify", done, len(CHECKS), name)`` per check (on a
+            large database the checks take seconds).
 
     A check that hits a database error (SQLite's, or PostgreSQL's as a DatabaseError)
     is reported as an error naming it, so one damaged table does not hide the other
@@ -1125,7 +1183,12 @@ def verify_database(
         line_item_mismatches=line_item_mismatches,
         line_item_files_compared=line_item_files_compared,
     )
-    results = [_run(check, ctx) for check in CHECKS]
+    results = []
+    for done, check in enumerate(CHECKS):
+        name = check.__name__.removeprefix("check_")
+        progress(ProgressEvent("verify", done, len(CHECKS), name))
+        results.append(_run(check, ctx))
+    progress(ProgressEvent("verify", len(CHECKS), len(CHECKS), "done"))
     problems = [r["name"] for r in results if r["status"] != "ok"]
     logger.info(
         "verified %d tables: %d checks, problems in %s",

@@ -22,11 +22,14 @@ SESSION_FMT = "%Y-%m-%d_%H-%M-%S"
 
 
 @pytest.fixture(autouse=True)
-def _isolate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No JSON2DB_* variable of the developer's shell leaks into a test."""
+def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No JSON2DB_* variable of the developer's shell leaks into a test, and neither does a
+    ``.env`` in the folder pytest runs from (README's demo writes one there): every test
+    starts in its own empty folder."""
     for name in list(os.environ):
         if name.startswith("JSON2DB_"):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture

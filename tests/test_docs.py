@@ -98,7 +98,9 @@ def test_every_report_view_and_column_is_documented() -> None:
         assert documented == [column for column, _ in spec.columns], spec.name
 
 
-def test_the_view_examples_run(sessions_dir: Path, workspace: Path) -> None:
+def test_the_sql_examples_run_and_updated_at_is_a_queryable_time(sessions_dir: Path, workspace: Path) -> None:
+    """Issue 19: created_at/updated_at are the times SQLite's date functions read; the raw
+    Zoho *_time text (with its +0000 offset) is not. The report views' example runs too."""
     import sqlite3
 
     from json2db_sync.sample_data import generate_sample_data
@@ -106,11 +108,17 @@ def test_the_view_examples_run(sessions_dir: Path, workspace: Path) -> None:
     generate_sample_data(sessions_dir, days=2, seed=1, invoices=20)
     runner = JSON2DBSyncRunner()
     assert runner.full_sync_workflow()["success"]
-    blocks = [block for block in code_blocks("sql") if "json2db_" in block]
-    assert blocks
+    # The blocks of "The tables" (the api_sync section's query needs its line-item files).
+    queries = [q for q in code_blocks("sql") if "parent_type" not in q]
     with sqlite3.connect(runner.settings.database_path) as conn:
-        for block in blocks:
-            assert conn.execute(block).fetchall()
+        results = [conn.execute(query).fetchall() for query in queries]
+        assert len(results) >= 2 and all(results)
+        recent = next(r for q, r in zip(queries, results) if "datetime('now', '-7 days')" in q)
+        assert len(recent) == 20
+        [(raw, parsed, owned)] = conn.execute(
+            "SELECT last_modified_time, datetime(last_modified_time), datetime(updated_at) FROM json_invoices LIMIT 1"
+        ).fetchall()
+    assert re.search(r"[+-]\d{4}$", raw) and parsed is None and owned is not None
 
 
 DRIVER = """

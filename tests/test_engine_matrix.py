@@ -487,6 +487,73 @@ def test_whole_number_column_meeting_a_fraction_keeps_values_exact(backend: Back
         assert total == pytest.approx(3.0)
 
 
+def test_fresh_sync_and_analysis_agree_on_a_column_whole_in_its_first_batch(
+    backend: Backend, workspace: Path, make_session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: the load types a column by the batch that first holds it, the analysis by
+    all the data. A balance whole in the first batch and fractional in the next one is
+    widened during the same sync, so that `analyze` right after it wants no change."""
+    monkeypatch.setenv("JSON2DB_BATCH_SIZE", "2")
+    payments = [{"payment_id": f"p{i}", "amount": 10, "balance": 5 if i < 2 else 2.5 + i} for i in range(6)]
+    make_session(T1, {"customerpayments": payments})
+    runner = JSON2DBSyncRunner(**backend.runner_kwargs)
+    synced(runner)
+    assert backend.columns("json_customerpayments")["balance"] == TYPES[backend.kind]["real"]
+    assert backend.columns("json_customerpayments")["amount"] == TYPES[backend.kind]["int"]
+    assert rows(backend, "SELECT id, balance FROM json_customerpayments ORDER BY id") == [
+        ("p0", 5), ("p1", 5), ("p2", 4.5), ("p3", 5.5), ("p4", 6.5), ("p5", 7.5)
+    ]
+    analysis = runner.analyze_json_files(str(workspace / "api_sync" / "data" / "sync_sessions"))
+    assert analysis["success"], analysis["error"]
+    assert analysis["schema_changes_required"] == []
+
+
+def test_a_database_from_before_the_widening_is_widened_by_the_next_sync(
+    workspace: Path, db_path: Path, make_session
+) -> None:
+    """SQLite: a database in which an earlier version left fractions in an INTEGER column
+    (its column map already knows the fractions) gets the column widened by the next sync
+    of that entity, values unchanged; `analyze` then wants no change."""
+    import sqlite3
+
+    make_session(T1, {"items": [{"item_id": "1", "rate": 5}]})
+    runner = JSON2DBSyncRunner()
+    synced(runner)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:  # what the older version left behind
+        conn.execute("UPDATE _json2db_columns SET kinds = 'float,int' WHERE table_name = 'json_items' AND column_name = 'rate'")
+        conn.execute("INSERT INTO json_items (id, data_source, created_at, updated_at, item_id, rate) "
+                     "VALUES ('2', 'json', '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2', 2.5)")
+    finally:
+        conn.close()
+    make_session(T2, {"items": [{"item_id": "3", "rate": 7}]})
+    synced(runner)
+    with sqlite3.connect(db_path) as conn:
+        declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(json_items)")}
+        assert declared["rate"] == "REAL"
+        assert conn.execute("SELECT id, rate FROM json_items ORDER BY id").fetchall() == [("1", 5.0), ("2", 2.5), ("3", 7.0)]
+    analysis = runner.analyze_json_files(str(workspace / "api_sync" / "data" / "sync_sessions"))
+    assert analysis["schema_changes_required"] == []
+
+
+def test_a_view_on_the_column_keeps_it_integer_and_the_values_exact(workspace: Path, db_path: Path, make_session) -> None:
+    """SQLite cannot drop a column a view names: the widening steps back (in a savepoint),
+    the run still loads every value exactly, and says so in the log."""
+    import sqlite3
+
+    make_session(T1, {"items": [{"item_id": "1", "rate": 5}]})
+    runner = JSON2DBSyncRunner()
+    synced(runner)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE VIEW item_rates AS SELECT id, rate FROM json_items")
+    make_session(T2, {"items": [{"item_id": "2", "rate": 2.5}]})
+    synced(runner)
+    with sqlite3.connect(db_path) as conn:
+        declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(json_items)")}
+        assert declared["rate"] == "INTEGER"
+        assert conn.execute("SELECT id, rate FROM item_rates ORDER BY id").fetchall() == [("1", 5), ("2", 2.5)]
+
+
 @pytest.mark.parametrize("late_value", ["02134", 2**70], ids=["text", "big-int"])
 def test_value_not_fitting_a_numeric_column_is_kept_in_overflow(backend: Backend, runner, make_session, late_value) -> None:
     make_session(T1, {"contacts": [{"contact_id": "1", "zip": 2134}]})

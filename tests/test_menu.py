@@ -92,9 +92,10 @@ def test_menu_items_are_the_guides() -> None:
 # --- leaving -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("keys", ["0" + ENTER, CTRL_C, ""], ids=["zero", "ctrl-c", "end-of-input"])
-def test_leaving_at_the_top_exits_0(keys: str, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
-    assert drive(keys, runner, console) == 0
+@pytest.mark.parametrize(("keys", "status"), [("0" + ENTER, 0), (CTRL_C, 130), ("", 0)], ids=["zero", "ctrl-c", "end-of-input"])
+def test_leaving_at_the_top(keys: str, status: int, runner: JSON2DBSyncRunner, console: Console, db_path: Path) -> None:
+    """0 and end of input exit 0; Ctrl-C exits 130, as the command line does."""
+    assert drive(keys, runner, console) == status
     text = output(console)
     assert "Goodbye." in text
     assert "Database" in text and "(not created yet)" in text

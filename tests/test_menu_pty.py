@@ -87,11 +87,88 @@ def test_full_workflow_with_defaults(sample: Path, db_path: Path, child) -> None
     assert invoices_in(db_path) == 20
 
 
-def test_ctrl_c_at_the_top_exits_0(workspace: Path, child) -> None:
+def test_ctrl_c_at_the_top_exits_130_as_the_command_line(workspace: Path, child) -> None:
     child.expect(MAIN_MENU)
     child.sendcontrol("c")
     child.expect("Goodbye")
+    assert finish(child) == 130
+
+
+def test_0_at_the_top_exits_0(workspace: Path, child) -> None:
+    child.expect(MAIN_MENU)
+    child.send("0\r")
+    child.expect("Goodbye")
     assert finish(child) == 0
+
+
+def test_an_unknown_key_says_which_keys_work(workspace: Path, child) -> None:
+    child.expect(MAIN_MENU)
+    child.send("x")
+    child.expect("'x' is not an option: type 1, 2, 3, 4, 5, 6, 7 \\(or 0 for Exit\\)")
+    child.send("9")
+    child.expect("'9' is not an option")
+    child.send("0\r")
+    child.expect("Goodbye")
+    assert finish(child) == 0
+
+
+def test_typing_a_number_replaces_the_default(sample: Path, db_path: Path, child, make_session) -> None:
+    """Issue 19: the default is a placeholder, so 7 at "Cutoff days (Enter: 30)" is 7, not 307.
+    A session 10 days old is inside 30 days but not inside 7: only the recent ones load."""
+    from datetime import datetime, timedelta
+
+    make_session(datetime.now() - timedelta(days=10), {"invoices": [{"invoice_id": "old-1", "total": 1}]})
+    child.expect(MAIN_MENU)
+    child.send("6\r")
+    child.expect("Database:")
+    child.send("\r")
+    child.expect("Enter: 30")
+    child.send("7\r")
+    child.expect("Skip analysis")
+    child.send("\r")
+    child.expect("Records read")
+    child.expect(MAIN_MENU)
+    child.send("0\r")
+    assert finish(child) == 0
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM json_invoices WHERE id = 'old-1'").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM json_invoices").fetchone() == (20,)
+
+
+def test_with_no_data_the_menu_says_where_it_looked_and_how_to_point_it(workspace: Path, child) -> None:
+    child.expect("No data found yet. Looked in:")
+    child.expect("sync_sessions \\(does not exist\\)|sync_sessions \\(holds no data files\\)")
+    child.expect(r"--source\s+DIR")
+    child.expect("JSON2DB_API_SYNC_PATH")
+    child.expect(r"Generate\s+sample\s+data")
+    child.expect(MAIN_MENU)
+    child.send("0\r")
+    assert finish(child) == 0
+
+
+def test_sample_data_from_the_menu_then_no_hint(workspace: Path, sessions_dir: Path, child) -> None:
+    """Advanced Options, Generate sample data: numbers typed replace the defaults, the data
+    lands in the configured sessions folder, and the menu then finds it."""
+    child.expect("No data found yet")
+    child.expect(MAIN_MENU)
+    child.send("7\r")
+    child.expect("Advanced Options")
+    child.send("5\r")
+    child.expect("Write sample sessions to:")
+    child.send("\r")
+    child.expect("Days of sessions")
+    child.send("2\r")
+    child.expect("Random seed")
+    child.send("\r")
+    child.expect("Invoices")
+    child.send("7\r")
+    child.expect("2 sample session\\(s\\)")
+    child.expect("Advanced Options")
+    child.send("0\r")
+    child.expect(MAIN_MENU)
+    child.send("0\r")
+    assert finish(child) == 0
+    assert len(list(sessions_dir.glob("sync_session_*"))) == 2
 
 
 def test_a_bad_cutoff_is_asked_again(sample: Path, db_path: Path, child) -> None:

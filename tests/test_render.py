@@ -190,7 +190,7 @@ VIEWS = [
     ),
     pytest.param(
         base("list_backups", db_path="/d.db", backups=[{"path": "/b/d-2.db", "size_bytes": 2048, "modified": "2025-07-12 10:00:00"}]),
-        ["Backups of /d.db", "/b/d-2.db", "2025-07-12 10:00:00", "2.0 KB"],
+        ["Backups of /d.db (in /b)", "d-2.db", "2025-07-12 10:00:00", "2.0 KB"],
         id="backups",
     ),
     pytest.param(
@@ -289,13 +289,13 @@ def test_warnings_are_listed_up_to_a_limit(console: Console) -> None:
 SUMMARY_LINES = [
     pytest.param(
         base("full_sync_workflow", statistics=STATISTICS),
-        "Full Workflow: 120 records read (100 inserted, 15 updated, 3 unchanged, 2 rejected) from 4 file(s), 1 skipped, in 1.5s",
+        "Full Workflow: 120 records read (100 inserted, 15 updated, 3 unchanged, 2 rejected) from 4 file(s), 1 skipped (already loaded), in 1.5s",
         id="workflow",
     ),
     pytest.param(
         base("populate_tables", statistics=STATISTICS, warnings=["w1", "w2"]),
         "Data Population: 120 records read (100 inserted, 15 updated, 3 unchanged, 2 rejected) from 4 file(s), "
-        "1 skipped, in 1.5s; 2 warning(s) (--verbose shows them)",
+        "1 skipped (already loaded), in 1.5s; 2 warning(s) (--verbose shows them)",
         id="population-with-warnings",
     ),
     pytest.param(
@@ -447,7 +447,7 @@ def test_views_name_the_destination_as_given(console: Console, result: dict[str,
     [
         pytest.param(base("full_sync_workflow", statistics=STATISTICS, warnings=["w"]), SQLITE_DESTINATION,
                      "Full Workflow: 120 records read (100 inserted, 15 updated, 3 unchanged, 2 rejected) from 4 file(s), "
-                     "1 skipped, in 1.5s; destination: SQLite /d.db; 1 warning(s) (--verbose shows them)",
+                     "1 skipped (already loaded), in 1.5s; destination: SQLite /d.db; 1 warning(s) (--verbose shows them)",
                      id="workflow-sqlite"),
         pytest.param(base("verify_tables", summary={"ok": 3, "warning": 0, "error": 0}), PG_DESTINATION,
                      f"Table Verification: 3 ok, 0 warning(s), 0 error(s); destination: PostgreSQL {PG_LABEL}",

@@ -637,7 +637,7 @@ def test_entity_known_but_outside_the_cutoff_is_a_warning(runner, make_session) 
     make_session(T3, {"invoices": [invoice("2")]})
     result = runner.populate_tables(cutoff_days=2, entity_filter=["bills"])
     assert result["success"], result["error"]
-    assert any("no data within the cutoff for bills" in w for w in result["warnings"])
+    assert any("no data within the cutoff: bills" in w for w in result["warnings"])
 
 
 def test_postgres_without_psycopg_names_the_extra_to_install(workspace: Path, make_session) -> None:

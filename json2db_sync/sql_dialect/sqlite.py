@@ -346,6 +346,33 @@ def empty_strings_to_null(table: str, column: str) -> str:
     return f"UPDATE {q(table)} SET {q(column)} = NULL WHERE {q(column)} = ''"
 
 
+def widen_to_real(table: str, column: str, scratch: str) -> list[str]:
+    """An INTEGER column that turned out to hold fractions becomes REAL: SQLite has no
+    ``ALTER COLUMN ... TYPE``, so a REAL twin takes the values and the old column's name
+    (needs SQLite 3.35 for ``DROP COLUMN``; the column moves to the end of the table)."""
+    return [
+        f"ALTER TABLE {q(table)} ADD COLUMN {q(scratch)} REAL",
+        f"UPDATE {q(table)} SET {q(scratch)} = {q(column)}",
+        f"ALTER TABLE {q(table)} DROP COLUMN {q(column)}",
+        f"ALTER TABLE {q(table)} RENAME COLUMN {q(scratch)} TO {q(column)}",
+    ]
+
+
+# Indexes on a column (ours quote it), and views and triggers whose SQL names both the table
+# and the column: SQLite cannot drop a column they use, so widen_to_real is not tried on it
+# (for views and triggers an over-approximation, on purpose). Parameters: the table, the
+# column (see objects_using_column_params).
+SELECT_OBJECTS_USING_COLUMN = (
+    "SELECT name FROM sqlite_master WHERE sql LIKE ? AND ("
+    "(type = 'index' AND tbl_name = ? AND sql LIKE ?) OR (type IN ('view', 'trigger') AND sql LIKE ?)"
+    ") ORDER BY name"
+)
+
+
+def objects_using_column_params(table: str, column: str) -> tuple[str, str, str, str]:
+    return (f"%{table}%", table, f"%{quote_identifier(column)}%", f"%{column}%")
+
+
 def drop_table(table: str) -> str:
     return f"DROP TABLE IF EXISTS {q(table)}"
 
