@@ -333,11 +333,14 @@ def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
     SQLite would store the fraction exactly in the INTEGER column anyway, but then the
     declared type says INTEGER while the data (and an analysis of it) says REAL. A column
     that a view, trigger or index names is left alone (SQLite cannot drop it; the check is
-    cheap, a failed attempt would copy the column on every run). The rest runs in a
+    cheap, a failed attempt would copy the column on every run); the tool's own report views
+    are dropped first, and made again at the end of the run, so they never hold a widening
+    up. The rest runs in a
     savepoint: where SQLite still cannot drop the old column (before 3.35), the column keeps
     INTEGER, its values stay exact, and a warning says so.
     """
     statements: list[str] = []
+    views_dropped = False
     for path in sorted(table.pending_widen):
         spec = table.columns.get(path)
         if spec is None or spec.is_overflow or spec.sql_type != sd.INTEGER:
@@ -348,6 +351,9 @@ def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
         numbers = set(table.kinds.get(path, ())) - {KIND_TEXT}
         if sql_type_for(numbers) != sd.REAL:
             continue
+        if not views_dropped:
+            drop_report_views(conn)
+            views_dropped = True
         users = [row[0] for row in conn.execute(
             conn.dialect.SELECT_OBJECTS_USING_COLUMN, conn.dialect.objects_using_column_params(table.name, spec.name)
         )]

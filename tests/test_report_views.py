@@ -387,3 +387,22 @@ def test_a_failed_run_leaves_the_views_as_they_were(backend: Backend, make_sessi
     assert not result["success"]
     assert views_present(backend) >= {"json2db_sales_by_month", "json2db_sync_history"}
     assert view(backend, "json2db_sales_by_month")[0]["invoices"] == 1
+
+
+def test_a_column_widened_to_decimals_keeps_the_views(backend: Backend, make_session) -> None:
+    """Whole amounts first (an INTEGER/BIGINT column), then a fraction: SQLite widens the
+    column to REAL, PostgreSQL retypes it to NUMERIC; the views that read it never stop that,
+    and come back with the new figures."""
+    t0 = datetime.now() - timedelta(hours=3)
+    make_session(t0, {"invoices": [_invoice(1, total=100, balance=40)]})
+    sync(backend)
+    assert view(backend, "json2db_sales_by_month")[0]["invoiced"] == 100
+    make_session(t0 + timedelta(hours=1), {"invoices": [_invoice(2, total=100.5, balance=0.25)]})
+    result = sync(backend)
+    assert {"json2db_sales_by_month", "json2db_receivables_aging"} <= set(
+        result["steps"]["table_creation"]["report_views"]["rebuilt"]
+    )
+    declared = {name.lower(): kind.lower() for name, kind in backend.columns("json_invoices").items()}
+    assert declared["total"] in ("real", "numeric") and declared["balance"] in ("real", "numeric")
+    [row] = view(backend, "json2db_sales_by_month")
+    assert (row["invoiced"], row["outstanding"]) == (200.5, 40.25)
