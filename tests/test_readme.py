@@ -37,7 +37,8 @@ def cli_examples() -> list[str]:
     for block in blocks("bash")[2:]:
         for line in block.splitlines():
             line = line.split("  #", 1)[0].strip()
-            if line.startswith("json2db-sync"):
+            # `browse` serves until Ctrl-C: tests/test_browse.py starts it and stops it.
+            if line.startswith("json2db-sync") and not line.startswith("json2db-sync browse"):
                 commands.append(line)
     for block in blocks("cron"):
         for line in block.splitlines():
@@ -98,6 +99,18 @@ def test_every_command_line_example_works_after_the_first_command(demo: Path) ->
         assert "No data found" not in done.stdout + done.stderr, command
     report = run(demo, "json2db-sync report --format markdown").stdout
     assert "demo/data/production.db" in report and "json_invoices" in report
+
+
+def test_the_html_report_command_works_after_the_first_command(demo: Path) -> None:
+    """Issue 20: README's one command for the HTML report (after its install part: this
+    environment has the extra)."""
+    [command] = [b.strip() for b in blocks("bash") if "report --format html --out" in b and b.startswith("pip install")]
+    install, report = command.split(" && ", 1)
+    assert install == "pip install '.[report]'"
+    done = run(demo, report)
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (demo / "demo" / "report.html").read_text(encoding="utf-8")
+    assert 'data-chart="sales"' in page and "json2db_receivables_aging" in page
 
 
 def test_the_python_example_works_after_the_first_command(demo: Path) -> None:
