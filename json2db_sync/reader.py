@@ -442,7 +442,9 @@ class RecordReader:
         unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
         ``_ChunkingFailed`` and ijson takes over from the records already handed out.
         """
-        base_size = max(_MIB, self.threshold // 2)  # parsed chunk + rows in flight stay within the limit
+        # parsed chunk + rows in flight stay within the limit: a quarter of the threshold kept a
+        # 100,000-invoice load at 391 MiB (half of it: 488 MiB) for the same CPU time
+        base_size = max(_MIB, self.threshold // 4)
         chunk_size = base_size
         check = self._check_record
         size = self.batch_size

@@ -287,6 +287,7 @@ class JSON2DBSyncRunner:
         cutoff_days: int | None,
         entity_filter: Iterable[str] | None,
         warnings: list[str],
+        notes: list[str] | None = None,
     ) -> tuple[Discovery, set[str] | None, bool]:
         """The folders and entities a population loads, and whether it completes the full
         reload a recreation asked for.
@@ -300,7 +301,8 @@ class JSON2DBSyncRunner:
         wanted = _entity_set(entity_filter)
         reload_all = _full_reload_pending(path)
         if reload_all:
-            warnings.append(
+            # What the user asked for by recreating: said, but not a problem to warn about.
+            (notes if notes is not None else warnings).append(
                 "the tables were recreated: this run loads every data folder, whatever the cutoff in days"
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
@@ -618,7 +620,10 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             started = time.perf_counter()
             path = self._db(db_path)
-            found, wanted, completes = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
+            scope_notes: list[str] = []
+            found, wanted, completes = self._load_scope(
+                path, json_dir, cutoff_days, entity_filter, warnings, scope_notes
+            )
             stats, _ = self._populate(
                 path, found, wanted, warnings, operation="populate_tables", completes_reload=completes
             )
@@ -629,7 +634,7 @@ class JSON2DBSyncRunner:
                 "json_dir": str(found.root),
                 "statistics": _statistics(stats, started),
                 "report_views": stats.report_views,
-                "notes": [*found.notes(), *stats.notes],
+                "notes": [*scope_notes, *found.notes(), *stats.notes],
             }
 
         return self._run("populate_tables", body)
@@ -878,7 +883,10 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             started = time.perf_counter()
             path = self._db(db_path)
-            found, wanted, completes = self._load_scope(path, json_dir, cutoff_days, entity_filter, warnings)
+            scope_notes: list[str] = []
+            found, wanted, completes = self._load_scope(
+                path, json_dir, cutoff_days, entity_filter, warnings, scope_notes
+            )
             # The lock is held from the load to the end of the report: a restore (or
             # another run) cannot replace the rows this run is verifying.
             with path.writer_lock(operation="full_sync_workflow", timeout_seconds=self.settings.lock_timeout_seconds):
@@ -924,7 +932,7 @@ class JSON2DBSyncRunner:
                 "json_dir": str(found.root),
                 "statistics": statistics,
                 "steps": steps,
-                "notes": [*found.notes(), *stats.notes],
+                "notes": [*scope_notes, *found.notes(), *stats.notes],
             }
             for name in ("verification", "report"):
                 if not steps[name]["success"]:

@@ -717,7 +717,7 @@ def test_population_after_recreate_reloads_all_history(backend: Backend, runner,
     synced(runner, cutoff_days=90)
     assert runner.recreate_json_tables()["success"]
     reloaded = synced(runner, cutoff_days=1)  # a nightly run right after the recreation
-    assert any("recreated" in w for w in reloaded["warnings"])
+    assert any("recreated" in note for note in reloaded["notes"])
     assert rows(backend, "SELECT id FROM json_invoices ORDER BY id") == [("new",), ("old",)]
     make_session(NOW - timedelta(days=50), {"invoices": [invoice("older")]})
     assert synced(runner, cutoff_days=1)["statistics"]["files_loaded"] == 0  # the cutoff applies again

@@ -531,7 +531,8 @@ def test_population_after_recreate_reloads_all_history(runner, make_session, db_
     assert runner.recreate_json_tables()["success"]
     reloaded = sync(runner, cutoff_days=1)  # a nightly run right after the recreation
     assert reloaded["success"], reloaded["error"]
-    assert any("recreated" in w for w in reloaded["warnings"])
+    assert any("recreated" in note for note in reloaded["notes"])
+    assert not any("recreated" in w for w in reloaded["warnings"])
     assert rows(db_path, "SELECT id FROM json_invoices ORDER BY id") == [("new",), ("old",)]
     make_session(NOW - timedelta(days=50), {"invoices": [invoice("older")]})
     assert sync(runner, cutoff_days=1)["statistics"]["files_loaded"] == 0  # the cutoff applies again
