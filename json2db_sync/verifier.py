@@ -1052,8 +1052,6 @@ def check_producer_counts(ctx: VerifyContext) -> Check:
 def _producer_counts(folder: Path) -> list[tuple[str, int]]:
     """(module, records_found) of the api_sync metadata files in ``folder``; files of
     another shape (or unreadable now) say nothing."""
-    import json
-
     counts: list[tuple[str, int]] = []
     try:
         names = sorted(p for p in folder.iterdir() if p.name.startswith(METADATA_PREFIX) and p.suffix == ".json")
