@@ -45,6 +45,14 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The plain rule as a function (floor_copy_postgres.py uses it): nested objects joined
+    with ``__``, arrays as JSON text."""
+    out = {} if out is None else out
+    _flatten(record, prefix, out)
+    return out
+
+
 def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
     """The plain rule, for the rare shape that nests objects more than one level deep."""
     for key, value in obj.items():
