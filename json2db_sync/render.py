@@ -669,7 +669,8 @@ def render_sessions(console: Console, result: Result) -> None:
     table.add_column("Entities", overflow="fold", ratio=1)
     for session in sessions:
         files = session.get("files") or []
-        counts = [f.get("records") for f in files if "records" in f]
+        # api_sync's line-item files hold child rows of the records beside them, not records
+        counts = [f.get("records") for f in files if "records" in f and not f.get("child_field")]
         records = sum(c for c in counts if isinstance(c, int)) if counts else None
         folder = str(session.get("path") or "").replace("\\", "/").rsplit("/", 1)[-1]
         table.add_row(

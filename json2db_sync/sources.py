@@ -771,6 +771,8 @@ def describe_discovery(discovery: Discovery, *, now: datetime | None = None) -> 
                 "files": [
                     {
                         "entity": f.entity,
+                        # "line_items" for api_sync's <entity>_line_items.json: child rows, not records
+                        "child_field": f.child_field,
                         "name": f.path.name,
                         "path": str(f.path),
                         "size": f.size,

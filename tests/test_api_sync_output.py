@@ -414,5 +414,9 @@ def test_every_command_works_on_an_api_sync_tree(workspace: Path, sessions_dir: 
     sessions = outputs["sessions"]["sessions"]
     entities = {entity for folder in sessions for entity in folder["entities"]}
     assert not any(entity.endswith("_line_items") for entity in entities)
+    files = [f for folder in sessions for f in folder["files"]]
+    assert {f["name"] for f in files if f["child_field"] == "line_items"} == {
+        "invoices_line_items.json", "bills_line_items.json", "salesorders_line_items.json"
+    }
     assert outputs["verify"]["summary"]["warning"] == 0
     assert outputs["populate"]["statistics"]["files_loaded"] == 0  # the sync loaded everything

@@ -432,8 +432,10 @@ def test_describe_discovery_gives_plain_dicts(make_session, sessions_dir: Path) 
             "file_count": 2,
             "total_size": 8,
             "files": [
-                {"entity": "bills", "name": "bills.json", "path": str(folder / "bills.json"), "size": 2, "age_hours": 5.0},
-                {"entity": "invoices", "name": "invoices.json", "path": str(folder / "invoices.json"), "size": 6, "age_hours": 5.0},
+                {"entity": "bills", "child_field": None, "name": "bills.json", "path": str(folder / "bills.json"),
+                 "size": 2, "age_hours": 5.0},
+                {"entity": "invoices", "child_field": None, "name": "invoices.json",
+                 "path": str(folder / "invoices.json"), "size": 6, "age_hours": 5.0},
             ],
         }
     ]
