@@ -377,9 +377,7 @@ class Populator:
             self._skip_invalid_file(data_file, exc, digest)
             return True
         if context.bad_times:
-            message = unreadable_times_warning(data_file.path, context.bad_times, context.fallback_time)
-            logger.warning(message)
-            self.stats.warnings.append(message)
+            self._warn(unreadable_times_warning(data_file.path, context.bad_times, context.fallback_time))
         self.stats.files_loaded += 1
         self.stats.loaded_paths.append(ledger_key)
         self.stats.track_file(ledger_key, context.baseline.keys())
@@ -402,17 +400,38 @@ class Populator:
             return _mtime_utc(min(data_file.mtime, run_utc.timestamp()))
         moment = folder_time_utc(data_dir.timestamp, data_file.mtime)
         written = datetime.fromtimestamp(data_file.mtime, tz=timezone.utc)
-        if moment > written + FOLDER_AHEAD_OF_FILE and data_dir.path not in self._odd_folders:
-            self._odd_folders.add(data_dir.path)
-            self._warn(
-                f"{data_dir.path} is named {data_dir.timestamp:%Y-%m-%d %H:%M:%S}, more than a day after "
-                f"its files were written ({written:%Y-%m-%d %H:%M:%S} UTC): records without their own "
-                "last_modified_time from it are dated by the file instead. Check the clock of the "
-                "machine running api_sync."
-            )
         if moment > written + FOLDER_AHEAD_OF_FILE:
+            if data_dir.path not in self._odd_folders:
+                self._odd_folders.add(data_dir.path)
+                self._warn(
+                    f"{data_dir.path} is named {data_dir.timestamp:%Y-%m-%d %H:%M:%S}, more than a day after "
+                    f"its files were written ({written:%Y-%m-%d %H:%M:%S} UTC): records without their own "
+                    "last_modified_time from it are dated by the file instead. Check the clock of the "
+                    "machine running api_sync."
+                )
             moment = written
         return min(moment, run_utc).strftime("%Y-%m-%d %H:%M:%S")
+
+    def _batches(self, path: Path, entity: str, id_field: str | None) -> Any:
+        """A file's record batches, read with this run's batch size and memory limit."""
+        return iter_record_batches(
+            path,
+            entity,
+            batch_size=self.options.batch_size,
+            memory_limit_mb=self.options.memory_limit_mb,
+            id_field=id_field,
+        )
+
+    def _new_plan(self, entity: str, id_field: str) -> EntityPlan:
+        """Start the plan of an entity the database does not hold yet (and remember it)."""
+        plan = self.plans[entity] = EntityPlan.new(
+            entity,
+            id_field,
+            tuple(self.options.custom_columns),
+            taken_tables=self._taken_tables,
+            limits=self.limits,
+        )
+        return plan
 
     def _reload_plans(self) -> None:
         self.plans.clear()
@@ -459,6 +478,7 @@ class Populator:
         return found is not None
 
     def _warn(self, message: str) -> None:
+        """A warning of the run: to the log and to the result."""
         logger.warning(message)
         self.stats.warnings.append(message)
 
@@ -468,8 +488,7 @@ class Populator:
             f"skipped invalid file {detail}" if detail.startswith(str(data_file.path))
             else f"skipped invalid file {data_file.path}: {detail}"
         )
-        logger.warning(message)
-        self.stats.warnings.append(message)
+        self._warn(message)
         self.stats.files_invalid += 1
         identity = None
         if self.options.duplicate_prevention:
@@ -498,27 +517,14 @@ class Populator:
         entity = context.data_file.entity
         plan = self.plans.get(entity)
         id_hint = plan.id_field if plan else id_field_candidates(entity, self.options.primary_keys)[0]
-        reader = iter_record_batches(
-            context.data_file.path,
-            entity,
-            batch_size=self.options.batch_size,
-            memory_limit_mb=self.options.memory_limit_mb,
-            id_field=id_hint,
-        )
+        reader = self._batches(context.data_file.path, entity, id_hint)
         for batch in reader:
             context.check_ints = reader.big_integers
             if not batch:
                 continue
             if plan is None:
                 _require_some_id(context.data_file, batch, self.options.primary_keys)
-                plan = EntityPlan.new(
-                    entity,
-                    choose_id_field(entity, batch, self.options.primary_keys),
-                    tuple(self.options.custom_columns),
-                    taken_tables=self._taken_tables,
-                    limits=self.limits,
-                )
-                self.plans[entity] = plan
+                plan = self._new_plan(entity, choose_id_field(entity, batch, self.options.primary_keys))
             self._load_batch(plan, batch, context)
         incomplete = reader.incomplete_reason()
         if incomplete is not None:
@@ -531,13 +537,7 @@ class Populator:
         if plan is None:
             # An export with no records still names an entity: give it its (empty) table,
             # so that queries and reports see it.
-            plan = self.plans[entity] = EntityPlan.new(
-                entity,
-                id_hint,
-                tuple(self.options.custom_columns),
-                taken_tables=self._taken_tables,
-                limits=self.limits,
-            )
+            plan = self._new_plan(entity, id_hint)
             self._refuse_foreign_tables(plan)
             self.stats.ddl.extend(apply_plan(self.conn, plan, custom_columns=self.options.custom_columns))
             self.stats.entity(entity)
@@ -606,13 +606,7 @@ class Populator:
         copies: dict[str, Fingerprint] = {}
         supplied: dict[str, list[Any]] = {}
         orphans: list[Any] = []
-        reader = iter_record_batches(
-            data_file.path,
-            entity_of(data_file.path),
-            batch_size=self.options.batch_size,
-            memory_limit_mb=self.options.memory_limit_mb,
-            id_field=parents.id_field,
-        )
+        reader = self._batches(data_file.path, entity_of(data_file.path), parents.id_field)
         for batch in reader:
             context.check_ints = context.check_ints or reader.big_integers
             context.records += len(batch)
@@ -640,12 +634,10 @@ class Populator:
         for element in orphans:
             self._reject_line_item(entity, element, context, f"no usable parent id in field {PARENT_ID_FIELD!r}")
         if orphans:
-            message = (
+            self._warn(
                 f"{data_file.path}: {len(orphans)} line item(s) have no usable {PARENT_ID_FIELD!r}, so they "
                 f"belong to no {singular(entity)}; they were kept in {sd.REJECTED_TABLE}"
             )
-            logger.warning(message)
-            self.stats.warnings.append(message)
         if supplied:
             self._supply_line_items(entity, field_name, supplied, parents, context)
 
@@ -659,13 +651,7 @@ class Populator:
             if data_file.entity != entity or data_file.child_field is not None:
                 continue
             fallback_time = self._fallback_time(data_dir, data_file)  # as when it was loaded
-            for batch in iter_record_batches(
-                data_file.path,
-                entity,
-                batch_size=self.options.batch_size,
-                memory_limit_mb=self.options.memory_limit_mb,
-                id_field=id_field,
-            ):
+            for batch in self._batches(data_file.path, entity, id_field):
                 for record in batch:
                     record_id = normalize_id(record.get(id_field))
                     if record_id is not None:
@@ -683,15 +669,9 @@ class Populator:
         """Write the line items of parents that did not embed them: each parent's items
         replace its stored ones as a whole, unless the stored parent is newer than the
         version the items belong to (the folder's list-form record, else the folder's time)."""
-        plan = self.plans.get(entity)
-        if plan is None:
-            plan = self.plans[entity] = EntityPlan.new(
-                entity,
-                id_field_candidates(entity, self.options.primary_keys)[0],
-                tuple(self.options.custom_columns),
-                taken_tables=self._taken_tables,
-                limits=self.limits,
-            )
+        plan = self.plans.get(entity) or self._new_plan(
+            entity, id_field_candidates(entity, self.options.primary_keys)[0]
+        )
         stored = self._stored_parent_times(plan.main.name, list(supplied)) if plan.main.exists else {}
         table = plan.child_plan(field_name)
         writes: list[tuple[str, str | None, str | None, list[Any]]] = []
@@ -715,13 +695,11 @@ class Populator:
                 table.observe(scalars, check_ints=context.check_ints)
             writes.append((parent_id, created, updated, elements))
         if missing:
-            message = (
+            self._warn(
                 f"{context.data_file.path}: line items of {len(missing)} {singular(entity)}(s) that "
                 f"{plan.main.name} does not hold (e.g. {', '.join(missing[:3])}) were kept in "
                 f"{sd.REJECTED_TABLE}; load the file that delivers those {entity} first, then load again"
             )
-            logger.warning(message)
-            self.stats.warnings.append(message)
         if not writes:
             return
         self._refuse_foreign_tables(plan)
@@ -733,12 +711,7 @@ class Populator:
         self.stats.track(plan.main.name, written)
 
     def _stored_parent_times(self, table: str, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
-        found: dict[str, tuple[str | None, str | None]] = {}
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            for row_id, created, updated in self.conn.execute(self.sql.select_parent_times(table, len(chunk)), chunk):
-                found[row_id] = (created, updated)
-        return found
+        return {row[0]: (row[1], row[2]) for row in self._rows_by_id(self.sql.select_parent_times, table, ids)}
 
     def _reject_line_item(self, entity: str, element: Any, context: _FileContext, reason: str) -> None:
         self.conn.execute(
@@ -818,16 +791,13 @@ class Populator:
                     f"{sd.OVERFLOW_COLUMN} (the column holds NULL for them). Recreate the tables "
                     "to type the column from all the data."
                 )
-                logger.warning(message)
-                self.stats.warnings.append(message)
+                self._warn(message)
             table.new_conflicts.clear()
             for path, example in table.exact_number_paths.items():
                 if path in table.warned_exact_paths:
                     continue
                 table.warned_exact_paths.add(path)
-                message = self._exact_number_warning(table, path, example)
-                logger.warning(message)
-                self.stats.warnings.append(message)
+                self._warn(self._exact_number_warning(table, path, example))
 
     @staticmethod
     def _exact_number_warning(table: TablePlan, path: tuple[str, ...], example: Any) -> str:
@@ -846,12 +816,13 @@ class Populator:
         )
 
     def _stored_updated_at(self, table: str, ids: list[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
+        return {row[0]: row[1] for row in self._rows_by_id(self.sql.select_updated_at, table, ids)}
+
+    def _rows_by_id(self, query: Any, table: str, ids: list[str]) -> Iterable[tuple[Any, ...]]:
+        """Rows of ``table`` for ``ids``, in chunks of 900 bound ids (SQLite's old limit)."""
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
-            for row_id, updated in self.conn.execute(self.sql.select_updated_at(table, len(chunk)), chunk):
-                found[row_id] = updated
-        return found
+            yield from self.conn.execute(query(table, len(chunk)), chunk)
 
     def _write(self, plan: EntityPlan, writes: list[_Prepared], context: _FileContext) -> None:
         """Upsert the parents (grouped by column set), then replace their children."""
