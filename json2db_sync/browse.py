@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import sql_dialect as sd
+from .sql_dialect import sqlite as sd  # Datasette reads SQLite only
 from .errors import ConfigError
 from .report_views import VIEWS, existing_views
 from .verifier import Catalog, TableInfo, read_catalog

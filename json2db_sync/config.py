@@ -1,4 +1,4 @@
-"""Every setting resolved once, with where it came from; imports stdlib, python-dotenv, errors and sources.
+"""Every setting resolved once, with where it came from; imports stdlib, python-dotenv, errors, sources and destinations.urls.
 
 Precedence, highest first::
 
@@ -27,6 +27,15 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from .destinations.urls import (
+    MASK,
+    POSTGRESQL,
+    SQLITE,
+    engine_of,
+    redact_url,
+    scheme_problem,
+    sqlite_path_text,
+)
 from .errors import ConfigError, NoDataError
 from .sources import Discovery, LedgerView, describe_discovery, discover, no_data_error
 
@@ -40,7 +49,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 SECRET_NAME = re.compile(r"(^|_)(password|passwd|secret|token|key|apikey)(_|$)", re.IGNORECASE)
-MASK = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +165,6 @@ def _parse_path(value: Any) -> Path:
     return Path(os.path.expanduser(value.strip()))
 
 
-URL_SCHEMES = ("postgresql", "postgres", "sqlite")
 _SCHEMA_NAME = re.compile(r"^[^\x00]{1,63}$")
 
 
@@ -171,9 +178,10 @@ def _parse_database_url(value: Any) -> str:
     text = value.strip()
     if not text:
         raise _Invalid("is empty")
+    problem = scheme_problem(text)
+    if problem is not None:
+        raise _Invalid(problem)
     scheme, sep, rest = text.partition("://")
-    if sep and scheme.lower() not in URL_SCHEMES:
-        raise _Invalid(f"has the scheme {scheme!r}, which is neither postgresql:// nor sqlite://")
     # (no host, postgresql:///books, is the local socket, as in libpq)
     return f"{scheme.lower()}://{rest}" if sep else text
 
@@ -186,30 +194,6 @@ def _parse_schema(value: Any) -> str:
     if len(value.strip().encode()) > 63:
         raise _Invalid("is longer than PostgreSQL's 63 bytes (accented letters take two)")
     return value.strip()
-
-
-def is_postgres_url(value: str | None) -> bool:
-    return bool(value) and str(value).split("://", 1)[0].lower() in ("postgresql", "postgres") and "://" in str(value)
-
-
-_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
-
-
-def redact_url(url: str) -> str:
-    """A URL with its password masked, whether in the user part or in the query:
-    ``postgresql://user:***@host/db``, ``...?user=u&password=***``."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, tail = rest.partition("/")
-    if "@" in authority:
-        credentials, _, host = authority.rpartition("@")
-        if ":" in credentials:
-            authority = f"{credentials.split(':', 1)[0]}:{MASK}@{host}"
-    tail = _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", tail)
-    if not slash and "?" in authority:  # postgresql://host?password=... (no path)
-        authority = _QUERY_PASSWORD.sub(rf"\g<1>{MASK}", authority)
-    return f"{scheme}{sep}{authority}{slash}{tail}"
 
 
 def _parse_str_map(value: Any) -> dict[str, str]:
@@ -560,12 +544,10 @@ class JSON2DBConfig:
         s = self.settings
         url = s.database_url
         if url is None or _rank(self._sources["database_path"]) > _rank(self._sources["database_url"]):
-            return "sqlite", s.database_path
-        if is_postgres_url(url):
-            return "postgresql", url
-        # sqlite:///relative.db and sqlite:////absolute.db (the usual URL form), or a path
-        plain = url[len("sqlite:///"):] if url.lower().startswith("sqlite:///") else url
-        return "sqlite", self._absolute(Path(os.path.expanduser(plain)))
+            return SQLITE, s.database_path
+        if engine_of(url) == POSTGRESQL:  # the engine is decided in destinations.urls alone
+            return POSTGRESQL, url
+        return SQLITE, self._absolute(Path(os.path.expanduser(sqlite_path_text(url))))
 
     @property
     def log_level(self) -> str:

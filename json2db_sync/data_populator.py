@@ -1,6 +1,6 @@
 """Populator stage: records upserted in batches, with the file ledger and the quarantine.
 
-May import stdlib, orjson, ``errors``, ``progress``, ``sql_dialect``, ``database``,
+May import stdlib, orjson, ``errors``, ``progress``, ``sql_dialect``, ``destinations``,
 ``json_analyzer``, ``table_generator``, ``reader`` and ``sources``. It runs inside the
 transaction the runner opened; each file gets a savepoint, so a file skipped under
 ``on_invalid_file=skip`` leaves no trace but its quarantine entry.
@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from . import sql_dialect as sd
-from .database import savepoint, utc_now_text
+from .destinations import savepoint, utc_now_text
 from .errors import ConfigError, DatabaseError, DataFileError, Json2DBError, ValidationError
 from .json_analyzer import (
     NUMERIC_TYPES,

@@ -21,16 +21,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
 
 from . import sql_dialect as sd
 from .json_analyzer import table_name_for
+from .sql_dialect import Dialect
 from .sql_dialect import views as sv
 
 logger = logging.getLogger(__name__)
 
-Connection = Any  # database.SQLiteConnection or postgres_database.PostgresConnection
+Connection = Any  # destinations.sqlite.SQLiteConnection or destinations.postgres.PostgresConnection
 
 RUNS_SOURCE = "_runs"  # the run history, not an entity
 
@@ -43,7 +43,7 @@ class ViewSpec:
     title: str
     description: str
     entity: str  # the entity whose json_* table it reads, or RUNS_SOURCE
-    build: Callable[[ModuleType, sv.DocumentSource], str]
+    build: Callable[[Dialect, sv.DocumentSource], str]
     columns: tuple[tuple[str, str], ...]
     needs_text: tuple[str, ...] = ()  # text columns it cannot do without (ids, dates)
     needs_numbers: tuple[str, ...] = ()  # numeric columns it cannot do without (amounts)

@@ -29,8 +29,8 @@ from .data_populator import (
     read_ledger_view,
     record_settled,
 )
-from .database import SAFETY_LABEL, SQLiteDestination, atomic, explain_sqlite_error, is_safety_copy, utc_now_text
-from .config import is_postgres_url
+from .destinations import SAFETY_LABEL, Destination, atomic, is_safety_copy, open_destination, utc_now_text
+from .destinations.sqlite import explain_sqlite_error
 from .errors import (
     ConfigError,
     DatabaseError,
@@ -63,8 +63,6 @@ from .table_generator import (
 logger = logging.getLogger("json2db_sync")
 
 Result = dict[str, Any]
-# database.SQLiteDestination or postgres_database.PostgresDestination (same methods)
-Destination = Any
 
 
 def _success(operation: str, warnings: list[str], **payload: Any) -> Result:
@@ -182,25 +180,15 @@ class JSON2DBSyncRunner:
         merged.update(self._custom_columns)
         return validate_custom_columns(merged)
 
-    def _db(self, db_path: str | os.PathLike[str] | None) -> Destination:
+    def _db(self, db_path: str | os.PathLike[str] | Destination | None) -> Destination:
         """Where an operation writes: the ``db_path`` it was given (a file, or a
-        postgresql:// URL), else the configured destination."""
-        if isinstance(db_path, SQLiteDestination) or getattr(db_path, "kind", None) == "postgresql":
-            return db_path  # already resolved (the full workflow hands it to its steps)
-        if db_path is not None:
-            text = os.fspath(db_path)
-            if is_postgres_url(text):
-                return self._postgres(text)
-            return SQLiteDestination(Path(text).expanduser().resolve())
-        kind, where = self.config.destination()
-        if kind == "postgresql":
-            return self._postgres(str(where))
-        return SQLiteDestination(Path(where))
-
-    def _postgres(self, url: str) -> Destination:
-        from .postgres_database import PostgresDestination
-
-        return PostgresDestination(url, self.settings.database_schema)
+        postgresql:// URL; a destination already made, which the full workflow hands to
+        its steps, stays as it is), else the configured destination. Which engine:
+        :func:`~json2db_sync.destinations.open_destination` decides."""
+        if db_path is None:
+            where = self.config.destination()[1]  # (a path the configuration made absolute)
+            return open_destination(where, schema=self.settings.database_schema, resolve=False)
+        return open_destination(db_path, schema=self.settings.database_schema)
 
     def destination(self) -> Result:
         """Which database runs write to: kind (sqlite or postgresql) and a description
@@ -356,7 +344,7 @@ class JSON2DBSyncRunner:
         """Vote every record of ``dirs`` into ``plans`` (names and types shaped for ``dest``,
         by default the configured destination); returns records per entity."""
         settings = self.settings
-        limits = limits_of(dest_dialect(dest if dest is not None else self._db(None)))
+        limits = limits_of((dest if dest is not None else self._db(None)).dialect)
         counts: dict[str, int] = {}
         done = 0
         wanted = [
@@ -485,7 +473,7 @@ class JSON2DBSyncRunner:
                         plans[entity],
                         custom_columns=self._custom(),
                         include_indexes=include_indexes,
-                        dialect=dest_dialect(dest),
+                        dialect=dest.dialect,
                     )
                 )
             return {"tables": tables, "custom_columns": self._custom()}
@@ -528,16 +516,13 @@ class JSON2DBSyncRunner:
         try:
             return dest.backup(self._backup_dir(dest), keep=self.settings.backup_keep)
         except DatabaseError as exc:
-            if dest.kind == "sqlite" or warnings is None:
+            if dest.backup_failure_is_fatal or warnings is None:
                 raise
             warnings.append(f"no backup was made: {exc}")
             return None
 
     def _backup_dir(self, dest: Destination) -> Path:
-        settings = self.settings
-        if isinstance(dest, SQLiteDestination) and dest.path != settings.database_path:
-            return dest.default_backup_dir()
-        return settings.backup_dir
+        return dest.backup_dir_for(self.settings.backup_dir, self.settings.database_path)
 
     def _load_options(self, data_root: Path, run_time: datetime | None = None) -> LoadOptions:
         s = self.settings
@@ -837,7 +822,8 @@ class JSON2DBSyncRunner:
 
             require_datasette()
             path = self._db(db_path)
-            if path.kind != "sqlite":
+            file = path.file
+            if file is None:
                 raise ConfigError(
                     "browse serves a SQLite database (Datasette reads SQLite only); on PostgreSQL "
                     "read the same json_* tables and json2db_* report views with psql or any PostgreSQL client"
@@ -846,16 +832,16 @@ class JSON2DBSyncRunner:
                 raise DataFileError(f"database {path.label} does not exist; run a sync first (json2db-sync sync)")
             check_port_free(port)
             with path.open(readonly=True) as conn:
-                metadata = build_metadata(conn, path.path)
+                metadata = build_metadata(conn, file)
             target = Path(metadata_dir) / "datasette-metadata.json"
             target.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-            name = database_name(path.path)
+            name = database_name(file)
             database = metadata["databases"][name]
             return {
                 "db_path": path.label,
                 "url": f"http://{HOST}:{port}/{name}",
                 "metadata_path": str(target),
-                "command": datasette_command(path.path, target, port=port),
+                "command": datasette_command(file, target, port=port),
                 "tables": len(database["tables"]),
                 "canned_queries": sorted(database["queries"]),
             }
@@ -1019,7 +1005,7 @@ class JSON2DBSyncRunner:
         def body(warnings: list[str]) -> dict[str, Any]:
             path = self._db(db_path)
             source = Path(backup_path).expanduser().resolve()
-            if path.kind != "sqlite":
+            if not path.restores_backups:
                 path.restore(source)  # refuses, saying how to restore with the server's tools
             if not source.is_file():
                 raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
@@ -1154,17 +1140,6 @@ def _note_caught_up(found: Discovery, stats: LoadStats, notes: list[str]) -> int
             "or a restore leave such folders)"
         )
     return len(folders)
-
-
-def dest_dialect(dest: Destination) -> Any:
-    """The SQL dialect of a destination (for DDL previews, which open no connection)."""
-    from . import sql_dialect
-
-    if dest.kind == "sqlite":
-        return sql_dialect.sqlite
-    from .sql_dialect import postgres
-
-    return postgres
 
 
 def _entity_set(entity_filter: Iterable[str] | None) -> set[str] | None:

@@ -1,9 +1,9 @@
 """Table generator stage: the only place that runs DDL (create, add column, index, drop).
 
-May import stdlib, ``errors``, ``sql_dialect`` and ``json_analyzer``. Schema evolution
-only adds: a table is created when missing, a column added when new; nothing is
-dropped or retyped in place, except by :func:`recreate_tables`, which drops ``json_*``
-tables only.
+May import stdlib, ``errors``, ``sql_dialect``, ``json_analyzer`` and ``destinations``
+(``savepoint``). Schema evolution only adds: a table is created when missing, a column
+added when new; nothing is dropped or retyped in place, except by
+:func:`recreate_tables`, which drops ``json_*`` tables only.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Mapping
-from types import ModuleType
 from typing import Any
 
 from . import sql_dialect as sd
-from .database import savepoint
+from .destinations import savepoint
 from .errors import ConfigError
 from .json_analyzer import (
     KIND_FLOAT,
@@ -31,6 +30,8 @@ from .json_analyzer import (
     sql_type_for,
 )
 from .report_views import drop_report_views
+from .sql_dialect import Dialect
+from .sql_dialect import sqlite as sqlite_dialect
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ logger = logging.getLogger(__name__)
 REFERENCE_COLUMNS = ("customer_id", "vendor_id", "item_id", "invoice_id", "bill_id", "account_id")
 
 
-# A connection of either database (``database.SQLiteConnection`` or
-# ``postgres_database.PostgresConnection``); its ``dialect`` gives the SQL.
+# A connection of either database (``destinations.sqlite.SQLiteConnection`` or
+# ``destinations.postgres.PostgresConnection``); its ``dialect`` gives the SQL.
 Connection = Any
 
 
@@ -158,7 +159,7 @@ def load_stored_plans(
     return plans
 
 
-def limits_of(dialect: ModuleType) -> Limits:
+def limits_of(dialect: Dialect) -> Limits:
     """What the database allows: identifier length, columns per table, strict types."""
     return Limits(
         max_identifier_bytes=dialect.MAX_IDENTIFIER_BYTES,
@@ -180,7 +181,7 @@ def taken_table_names(conn: Connection) -> set[str]:
 
 
 def _table_columns_ddl(
-    table: TablePlan, custom_columns: Mapping[str, str], *, for_add: bool, dialect: ModuleType = sd
+    table: TablePlan, custom_columns: Mapping[str, str], *, for_add: bool, dialect: Dialect = sqlite_dialect
 ) -> list[tuple[str, str]]:
     """(name, declaration) pairs for the custom and data columns of a table."""
     pairs: list[tuple[str, str]] = []
@@ -203,7 +204,7 @@ def plan_ddl(
     *,
     custom_columns: Mapping[str, str] | None = None,
     include_indexes: bool = True,
-    dialect: ModuleType = sd,
+    dialect: Dialect = sqlite_dialect,
 ) -> dict[str, list[str]]:
     """The DDL that would bring the database to ``plan``, per table, without running it.
 
@@ -241,7 +242,7 @@ def index_columns(table: TablePlan, plan: EntityPlan) -> list[list[str]]:
     return wanted
 
 
-def index_statements(table: TablePlan, plan: EntityPlan, dialect: ModuleType = sd) -> list[str]:
+def index_statements(table: TablePlan, plan: EntityPlan, dialect: Dialect = sqlite_dialect) -> list[str]:
     return [dialect.create_index(table.name, columns) for columns in index_columns(table, plan)]
 
 
@@ -383,7 +384,7 @@ def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
     return statements
 
 
-def physical_type(table: TablePlan, spec: ColumnSpec, dialect: ModuleType = sd) -> str:
+def physical_type(table: TablePlan, spec: ColumnSpec, dialect: Dialect = sqlite_dialect) -> str:
     """The type a column is declared with: its logical type, except that a strict dialect
     (PostgreSQL) declares a column that has held nothing but true/false BOOLEAN."""
     if dialect.STRICT_TYPES and spec.sql_type in (sd.INTEGER, sd.UNTYPED):
@@ -432,7 +433,7 @@ def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
     return statements
 
 
-def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str], dialect: ModuleType = sd) -> str:
+def plan_ddl_for_table(table: TablePlan, custom: Mapping[str, str], dialect: Dialect = sqlite_dialect) -> str:
     columns = _table_columns_ddl(table, custom, for_add=False, dialect=dialect)
     if table.parent is None:
         return dialect.create_main_table(table.name, columns)

@@ -46,9 +46,9 @@ from typing import Any
 
 from . import sql_dialect as sd
 from ._types import Check, CheckStatus
+from .destinations import dialect_of
 from .errors import DatabaseError, Json2DBError
 from .progress import ProgressCallback, ProgressEvent, null_progress
-from .sql_dialect import sqlite as sqlite_dialect
 from .json_analyzer import id_field_candidates, normalize_id, singular, table_name_for
 from .reader import iter_record_batches, sha256_file
 from .sources import METADATA_PREFIX, classify_data_file
@@ -160,13 +160,6 @@ class Catalog:
         return not table.is_child and (
             table.entity in DOCUMENT_ENTITIES or self.line_items_of(table) is not None
         )
-
-
-def dialect_of(conn: Any) -> Any:
-    """The SQL dialect of a connection: the one it carries (every connection
-    :mod:`json2db_sync.database` opens does), else SQLite's, for a plain
-    ``sqlite3.Connection`` (scripts and tests open those)."""
-    return getattr(conn, "dialect", sqlite_dialect)
 
 
 def value_type(dialect: Any, declared: str) -> str:

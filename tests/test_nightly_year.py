@@ -27,7 +27,7 @@ import pytest
 
 from json2db_sync import JSON2DBSyncRunner
 from json2db_sync.data_populator import read_ledger_view
-from json2db_sync.database import SQLiteDestination, open_connection
+from json2db_sync.destinations.sqlite import SQLiteDestination, open_connection
 from json2db_sync.sources import discover
 
 FMT = "%Y-%m-%d_%H-%M-%S"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from json2db_sync import JSON2DBSyncRunner
-from json2db_sync.database import writer_lock
+from json2db_sync.destinations.sqlite import writer_lock
 
 NOW = datetime.now().replace(microsecond=0)
 T1 = NOW - timedelta(days=3)
@@ -492,7 +492,7 @@ def test_table_names_never_collide(runner, make_session, db_path: Path) -> None:
 
 
 def test_backups_of_another_database_are_left_alone(workspace: Path, db_path: Path) -> None:
-    from json2db_sync.database import backup_database, list_backups
+    from json2db_sync.destinations.sqlite import backup_database, list_backups
 
     other = db_path.with_name("production-archive.db")
     for path in (db_path, other):
@@ -670,7 +670,7 @@ def test_a_run_refused_while_the_holder_writes_its_note_still_names_it(tmp_path:
     import threading
     import time
 
-    from json2db_sync.database import lock_path_for
+    from json2db_sync.destinations.sqlite import lock_path_for
     from json2db_sync.errors import LockHeldError
 
     db = tmp_path / "x.db"

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from json2db_sync import sql_dialect as sd
+from json2db_sync.sql_dialect import sqlite as sd  # the SQLite dialect (these tests use plain sqlite3)
 
 
 @pytest.mark.parametrize(

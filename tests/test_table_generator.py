@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from json2db_sync import sql_dialect as sd
-from json2db_sync.database import connect
+from json2db_sync.sql_dialect import sqlite as sd  # the SQLite dialect (these tests use plain sqlite3)
+from json2db_sync.destinations.sqlite import connect
 from json2db_sync.json_analyzer import EntityPlan, analyze_records
 from json2db_sync.table_generator import (
     apply_plan,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from json2db_sync import sql_dialect as sd
+from json2db_sync.sql_dialect import sqlite as sd  # the SQLite dialect (these tests use plain sqlite3)
 from json2db_sync._types import Check
 from json2db_sync.verifier import (
     CHECKS,

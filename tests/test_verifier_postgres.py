@@ -346,7 +346,7 @@ def test_summary_report_on_postgres(loaded: JSON2DBSyncRunner, pg_schema: str) -
 
 def test_summary_measures_the_schema_without_a_size(loaded: JSON2DBSyncRunner, pg_url: str, pg_schema: str) -> None:
     """summarize_database with only a label: the schema's size comes from the server."""
-    from json2db_sync.postgres_database import PostgresDestination
+    from json2db_sync.destinations.postgres import PostgresDestination
     from json2db_sync.summary_reporter import report_to_markdown, summarize_database
 
     with PostgresDestination(pg_url, pg_schema).open(readonly=True) as conn:

@@ -16,41 +16,62 @@ show what it holds, and a BIGINT column that meets a fraction is widened to NUME
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence as _Sequence
+from functools import lru_cache as _lru_cache
 
-from .sqlite import (  # the names both dialects share
-    BOOLEAN,
-    COLUMNS_TABLE,
-    DATA_TABLE_PREFIX,
-    FILES_TABLE,
-    FOLDERS_TABLE,
-    INT64_MAX,
-    INT64_MIN,
-    INTEGER,
-    INTERNAL_PREFIX,
-    OVERFLOW_COLUMN,
-    REAL,
-    REJECTED_TABLE,
-    RUNS_TABLE,
-    STATE_TABLE,
-    TABLES_TABLE,
-    TEXT,
-    TYPE_NAMES,
-    UNTYPED,
-    Scope,
-    custom_declaration_for_add,  # the same rule: the populator fills non-constant defaults
-    fit_identifier,
-    is_non_constant_default,
-    parse_custom_declaration,
+from . import postgres_checks as _pg_checks
+from . import shared as _shared
+from .checks import Checks as _Checks
+from .internal_tables import InternalSQL as _InternalSQL
+from .internal_tables import InternalTypes as _InternalTypes
+from .internal_tables import on_conflict_update as _on_conflict_update
+from .postgres_checks import (  # the checks' PostgreSQL-only names
+    FOREIGN_KEY_CHECK_APPLIES as FOREIGN_KEY_CHECK_APPLIES,
+    FOREIGN_KEY_CHECK_NOT_APPLICABLE as FOREIGN_KEY_CHECK_NOT_APPLICABLE,
+    INTEGRITY_CHECK_APPLIES as INTEGRITY_CHECK_APPLIES,
+    INTEGRITY_CHECK_NOT_APPLICABLE as INTEGRITY_CHECK_NOT_APPLICABLE,
+    foreign_key_check_table as foreign_key_check_table,
+    integrity_check_table as integrity_check_table,
 )
-
-__all__ = [
-    "BOOLEAN", "COLUMNS_TABLE", "DATA_TABLE_PREFIX", "FILES_TABLE", "FOLDERS_TABLE", "INT64_MAX", "INT64_MIN", "INTEGER",
-    "INTERNAL_PREFIX", "OVERFLOW_COLUMN", "REAL", "REJECTED_TABLE", "RUNS_TABLE", "STATE_TABLE",
-    "TABLES_TABLE", "TEXT", "TYPE_NAMES", "UNTYPED", "Scope", "custom_declaration_for_add", "is_non_constant_default",
-    "parse_custom_declaration", "fit_identifier",
-]
+from .shared import (  # the names both dialects share (sql_dialect/shared.py)
+    BOOLEAN as BOOLEAN,
+    COLUMNS_TABLE as COLUMNS_TABLE,
+    COMMIT as COMMIT,
+    DATA_TABLE_PREFIX as DATA_TABLE_PREFIX,
+    FILES_TABLE as FILES_TABLE,
+    FOLDERS_TABLE as FOLDERS_TABLE,
+    INT64_MAX as INT64_MAX,
+    INT64_MIN as INT64_MIN,
+    INTEGER as INTEGER,
+    INTERNAL_PREFIX as INTERNAL_PREFIX,
+    OVERFLOW_COLUMN as OVERFLOW_COLUMN,
+    REAL as REAL,
+    REJECTED_TABLE as REJECTED_TABLE,
+    ROLLBACK as ROLLBACK,
+    RUNS_TABLE as RUNS_TABLE,
+    STATE_TABLE as STATE_TABLE,
+    TABLES_TABLE as TABLES_TABLE,
+    TEXT as TEXT,
+    TYPE_NAMES as TYPE_NAMES,
+    UNTYPED as UNTYPED,
+    VIEW_PREFIX as VIEW_PREFIX,
+    Scope as Scope,
+    count_rows as count_rows,
+    create_view as create_view,
+    custom_declaration_for_add as custom_declaration_for_add,  # the same rule: the populator fills non-constant defaults
+    drop_table as drop_table,
+    drop_view as drop_view,
+    empty_strings_to_null as empty_strings_to_null,
+    fit_identifier as fit_identifier,
+    is_non_constant_default as is_non_constant_default,
+    parse_custom_declaration as parse_custom_declaration,
+    q as q,
+    quote_identifier as quote_identifier,
+    release_savepoint as release_savepoint,
+    rollback_to_savepoint as rollback_to_savepoint,
+    savepoint as savepoint,
+    select_all as select_all,
+)
 
 NAME = "postgresql"
 LABEL = "PostgreSQL"
@@ -88,41 +109,11 @@ _CUSTOM_TYPE_NAMES = {"DATETIME": "TIMESTAMP", "REAL": "DOUBLE PRECISION", "BLOB
 
 BEGIN_IMMEDIATE = "BEGIN"
 BEGIN_WRITE = "BEGIN"
-COMMIT = "COMMIT"
-ROLLBACK = "ROLLBACK"
-
-
-def quote_identifier(name: str) -> str:
-    """Quote one identifier for PostgreSQL: wrap in double quotes, double any inside.
-
-    The one place identifiers are quoted (NUL cannot appear in a PostgreSQL name at all).
-    """
-    if "\x00" in name:
-        raise ValueError(f"identifier {name!r} contains a NUL character")
-    return '"' + name.replace('"', '""') + '"'
-
-
-q = quote_identifier
-
-
-def _column_list(columns: Iterable[str]) -> str:
-    return ", ".join(q(c) for c in columns)
+_PLACEHOLDER = "%s"
 
 
 def _placeholders(count: int) -> str:
-    return ", ".join("%s" for _ in range(count))
-
-
-def savepoint(name: str) -> str:
-    return f"SAVEPOINT {q(name)}"
-
-
-def rollback_to_savepoint(name: str) -> str:
-    return f"ROLLBACK TO SAVEPOINT {q(name)}"
-
-
-def release_savepoint(name: str) -> str:
-    return f"RELEASE SAVEPOINT {q(name)}"
+    return _shared.placeholders(_PLACEHOLDER, count)
 
 
 # --- connection set-up ----------------------------------------------------------------
@@ -164,6 +155,11 @@ ADVISORY_LOCK_HOLDER = (
 
 # --- catalog ----------------------------------------------------------------------------
 
+
+def _is_data_table(column: str) -> str:
+    return f"left({column}, 5) = 'json_'"  # (no LIKE: psycopg reads % as a placeholder)
+
+
 LIST_TABLES = (
     "SELECT table_name FROM information_schema.tables "
     "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
@@ -171,7 +167,7 @@ LIST_TABLES = (
 LIST_DATA_TABLES = (
     "SELECT table_name FROM information_schema.tables "
     "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
-    "AND left(table_name, 5) = 'json_' ORDER BY table_name"
+    f"AND {_is_data_table('table_name')} ORDER BY table_name"
 )
 
 
@@ -197,166 +193,37 @@ def logical_type(declared: str) -> str:
     return _LOGICAL.get(lowered, lowered.upper())
 
 
-# --- internal tables -------------------------------------------------------------------
+# --- internal tables (specified once in sql_dialect/internal_tables.py) -------------------
 
-INTERNAL_TABLES_DDL = (
-    f"""CREATE TABLE IF NOT EXISTS {FILES_TABLE} (
-    path TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    size BIGINT NOT NULL,
-    mtime DOUBLE PRECISION NOT NULL,
-    entity TEXT NOT NULL,
-    session TEXT,
-    data_timestamp TEXT,
-    records BIGINT NOT NULL,
-    loaded_at TEXT NOT NULL,
-    ctime_ns BIGINT
-)""",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_sha256 ON {FILES_TABLE} (sha256)",
-    f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
-    run_id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    operation TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL,
-    statistics TEXT,
-    error TEXT
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {REJECTED_TABLE} (
-    rejected_id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    entity TEXT NOT NULL,
-    source_file TEXT,
-    reason TEXT NOT NULL,
-    raw_json TEXT,
-    rejected_at TEXT NOT NULL
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {COLUMNS_TABLE} (
-    table_name TEXT NOT NULL,
-    json_path TEXT NOT NULL,
-    column_name TEXT NOT NULL,
-    sql_type TEXT NOT NULL,
-    kinds TEXT NOT NULL DEFAULT '',
-    is_json_array INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (table_name, json_path)
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {FOLDERS_TABLE} (
-    path TEXT PRIMARY KEY,
-    folder_time TEXT,
-    fingerprint TEXT NOT NULL,
-    settled_at TEXT NOT NULL
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
-    key TEXT PRIMARY KEY,
-    value TEXT
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {TABLES_TABLE} (
-    table_name TEXT PRIMARY KEY,
-    entity TEXT NOT NULL,
-    parent_table TEXT,
-    field TEXT,
-    id_field TEXT
-)""",
-)
 
-# The ledger grows with the history: the oldest and newest times and the session count a
-# nightly run asks for are read from these indexes, not from every row. (Created after the
-# internal tables are brought up to date: an old ledger may lack data_timestamp before.)
-INTERNAL_INDEXES_DDL = (
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_data_timestamp ON {FILES_TABLE} (data_timestamp)",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_session ON {FILES_TABLE} (session)",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_loaded_at ON {FILES_TABLE} (loaded_at)",
+_INTERNAL = _InternalSQL(
+    types=_InternalTypes(integer="BIGINT", real="DOUBLE PRECISION", serial="BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    placeholder=_PLACEHOLDER,
+    replace=_on_conflict_update,
+    is_data_table=_is_data_table,
 )
-
-SELECT_COLUMN_MAP = (
-    f"SELECT table_name, json_path, column_name, sql_type, kinds, is_json_array FROM {COLUMNS_TABLE}"
-)
-INSERT_COLUMN_MAP = (
-    f"INSERT INTO {COLUMNS_TABLE} (table_name, json_path, column_name, sql_type, kinds, is_json_array) "
-    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (table_name, json_path) DO UPDATE SET "
-    "column_name = EXCLUDED.column_name, sql_type = EXCLUDED.sql_type, kinds = EXCLUDED.kinds, "
-    "is_json_array = EXCLUDED.is_json_array"
-)
-SELECT_TABLE_REGISTRY = f"SELECT table_name, entity, parent_table, field, id_field FROM {TABLES_TABLE}"
-INSERT_TABLE_REGISTRY = (
-    f"INSERT INTO {TABLES_TABLE} (table_name, entity, parent_table, field, id_field) "
-    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (table_name) DO UPDATE SET entity = EXCLUDED.entity, "
-    "parent_table = EXCLUDED.parent_table, field = EXCLUDED.field, id_field = EXCLUDED.id_field"
-)
-CLEAR_FILE_LEDGER = f"DELETE FROM {FILES_TABLE}"
-SET_STATE = (
-    f"INSERT INTO {STATE_TABLE} (key, value) VALUES (%s, %s) "
-    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-)
-DELETE_STATE = f"DELETE FROM {STATE_TABLE} WHERE key = %s"
-SELECT_STATE = f"SELECT value FROM {STATE_TABLE} WHERE key = %s"
-CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE left(table_name, 5) = 'json_'"
-CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE left(table_name, 5) = 'json_'"
-
-SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime, ctime_ns FROM {FILES_TABLE} WHERE path = %s"
-# A file whose stat changed but whose bytes did not: remember the new stat, so that it is
-# not hashed again on every run.
-UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = %s, mtime = %s, ctime_ns = %s WHERE path = %s"
-# The oldest data folder the ledger holds: the start of the span in which no folder is
-# ever skipped silently (see sources.LedgerView).
-SELECT_LEDGER_HORIZON = (
-    f"SELECT (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), (SELECT MIN(session) FROM {FILES_TABLE})"
-)
-# The oldest data folder the ledger holds under one data root (a path prefix): loads of
-# other folders into the same database do not widen what the configured source catches up.
-SELECT_LEDGER_HORIZON_UNDER = (
-    f"SELECT data_timestamp FROM {FILES_TABLE} WHERE data_timestamp IS NOT NULL "
-    "AND substr(path, 1, %s) = %s ORDER BY data_timestamp LIMIT 1"
-)
-# What the verifier and the report need of the ledger, read from its indexes
-# (its rows grow with the history; a nightly run must not read them all).
-SELECT_LEDGER_SUMMARY = (
-    f"SELECT (SELECT COUNT(DISTINCT session) FROM {FILES_TABLE}), (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), "
-    f"(SELECT MAX(data_timestamp) FROM {FILES_TABLE}), (SELECT MAX(loaded_at) FROM {FILES_TABLE})"
-)
-SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
-UPSERT_SETTLED_FOLDER = (
-    f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (%s, %s, %s, %s) "
-    "ON CONFLICT (path) DO UPDATE SET folder_time = EXCLUDED.folder_time, fingerprint = EXCLUDED.fingerprint, "
-    "settled_at = EXCLUDED.settled_at"
-)
-CLEAR_SETTLED_FOLDERS = f"DELETE FROM {FOLDERS_TABLE}"
-UPSERT_LEDGER = (
-    f"INSERT INTO {FILES_TABLE} (path, sha256, size, mtime, entity, session, data_timestamp, "
-    "records, loaded_at, ctime_ns) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, size = EXCLUDED.size, "
-    "mtime = EXCLUDED.mtime, entity = EXCLUDED.entity, session = EXCLUDED.session, "
-    "data_timestamp = EXCLUDED.data_timestamp, records = EXCLUDED.records, loaded_at = EXCLUDED.loaded_at, "
-    "ctime_ns = EXCLUDED.ctime_ns"
-)
-INSERT_REJECTED = (
-    f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
-    "VALUES (%s, %s, %s, %s, %s)"
-)
-# An invalid file quarantined before, with the same bytes (its sha256 is kept in raw_json
-# as {"invalid_file_sha256": ...}): not quarantined again.
-SELECT_QUARANTINED_FILE = (
-    f"SELECT 1 FROM {REJECTED_TABLE} WHERE source_file = %s AND raw_json = %s"
-)
-INSERT_RUN = (
-    f"INSERT INTO {RUNS_TABLE} (operation, started_at, finished_at, status, statistics, error) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
-)
+INTERNAL_TABLES_DDL, INTERNAL_INDEXES_DDL = _INTERNAL.tables_ddl, _INTERNAL.indexes_ddl
+SELECT_COLUMN_MAP, INSERT_COLUMN_MAP = _INTERNAL.select_column_map, _INTERNAL.insert_column_map
+SELECT_TABLE_REGISTRY, INSERT_TABLE_REGISTRY = _INTERNAL.select_table_registry, _INTERNAL.insert_table_registry
+CLEAR_COLUMN_MAP_FOR_DATA, CLEAR_TABLE_REGISTRY = _INTERNAL.clear_column_map_for_data, _INTERNAL.clear_table_registry
+SET_STATE, DELETE_STATE, SELECT_STATE = _INTERNAL.set_state, _INTERNAL.delete_state, _INTERNAL.select_state
+CLEAR_FILE_LEDGER, SELECT_LEDGER_BY_PATH = _INTERNAL.clear_file_ledger, _INTERNAL.select_ledger_by_path
+UPDATE_LEDGER_STAT, UPSERT_LEDGER = _INTERNAL.update_ledger_stat, _INTERNAL.upsert_ledger
+SELECT_LEDGER_HORIZON, SELECT_LEDGER_HORIZON_UNDER = _INTERNAL.select_ledger_horizon, _INTERNAL.select_ledger_horizon_under
+SELECT_LEDGER_SUMMARY = _INTERNAL.select_ledger_summary
+SELECT_SETTLED_FOLDERS, CLEAR_SETTLED_FOLDERS = _INTERNAL.select_settled_folders, _INTERNAL.clear_settled_folders
+UPSERT_SETTLED_FOLDER = _INTERNAL.upsert_settled_folder
+INSERT_REJECTED, SELECT_QUARANTINED_FILE = _INTERNAL.insert_rejected, _INTERNAL.select_quarantined_file
+INSERT_RUN = _INTERNAL.insert_run
 
 
 # --- data tables -------------------------------------------------------------------------
 
-def create_main_table(table: str, columns: Sequence[tuple[str, str]]) -> str:
+
+def create_main_table(table: str, columns: _Sequence[tuple[str, str]]) -> str:
     """DDL for a ``json_<entity>`` table: the standard columns, then ``columns``
     (name, logical type or custom declaration) in order."""
-    lines = [
-        f"{q('id')} TEXT PRIMARY KEY NOT NULL",
-        f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
-        f"{q('created_at')} {TIMESTAMP_TYPE}",
-        f"{q('updated_at')} {TIMESTAMP_TYPE}",
-    ]
-    lines += [_column_definition(name, decl) for name, decl in columns]
-    body = ",\n  ".join(lines)
-    return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+    return _shared.main_table_ddl(table, columns, time_type=TIMESTAMP_TYPE, define=_column_definition)
 
 
 def _column_definition(name: str, declaration: str) -> str:
@@ -373,21 +240,14 @@ def _declaration(declaration: str) -> str:
     return f"{type_name} DEFAULT {default}" if default else type_name
 
 
-def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str]]) -> str:
+def create_child_table(table: str, parent: str, columns: _Sequence[tuple[str, str]]) -> str:
     """DDL for a child table ``json_<entity>_<field>``: one row per array element,
-    replaced as a whole when its parent is written."""
-    lines = [
-        f"{q('parent_id')} TEXT NOT NULL",  # its foreign key: add_foreign_key, after the rows
-        f"{q('position')} BIGINT NOT NULL",
-        f"{q('id')} TEXT",
-        f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
-        f"{q('created_at')} {TIMESTAMP_TYPE}",
-        f"{q('updated_at')} {TIMESTAMP_TYPE}",
-    ]
-    lines += [_column_definition(name, decl) for name, decl in columns]
-    lines.append(f"PRIMARY KEY ({q('parent_id')}, {q('position')})")
-    body = ",\n  ".join(lines)
-    return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+    replaced as a whole when its parent is written (its foreign key: add_foreign_key,
+    once the rows are in)."""
+    return _shared.child_table_ddl(
+        table, columns, parent_id="TEXT NOT NULL", position_type="BIGINT", time_type=TIMESTAMP_TYPE,
+        define=_column_definition,
+    )
 
 
 def add_foreign_key(child: str, parent: str) -> str:
@@ -408,7 +268,7 @@ TABLES_WITH_FOREIGN_KEYS = (
 
 def add_column(table: str, column: str, declaration: str) -> str:
     """``ALTER TABLE ... ADD COLUMN``: schema evolution only ever adds."""
-    return f"ALTER TABLE {q(table)} ADD COLUMN {_column_definition(column, declaration)}"
+    return _shared.add_column_ddl(table, _column_definition(column, declaration))
 
 
 def retype_column(table: str, column: str, old: str, new: str) -> str:
@@ -425,39 +285,12 @@ def retype_column(table: str, column: str, old: str, new: str) -> str:
     return f"ALTER TABLE {q(table)} ALTER COLUMN {source} TYPE {target} USING {using}"
 
 
-def index_name(table: str, columns: Sequence[str]) -> str:
-    return fit_identifier("idx_" + table + "__" + "__".join(columns), MAX_IDENTIFIER_BYTES)
+def index_name(table: str, columns: _Sequence[str]) -> str:
+    return _shared.index_name_within(table, columns, MAX_IDENTIFIER_BYTES)
 
 
-def create_index(table: str, columns: Sequence[str]) -> str:
-    return (
-        f"CREATE INDEX IF NOT EXISTS {q(index_name(table, columns))} "
-        f"ON {q(table)} ({_column_list(columns)})"
-    )
-
-
-def empty_strings_to_null(table: str, column: str) -> str:
-    return f"UPDATE {q(table)} SET {q(column)} = NULL WHERE {q(column)} = ''"
-
-
-def drop_table(table: str) -> str:
-    """No CASCADE: a view someone built on a json_* table makes the drop fail (with the
-    server naming the view) rather than vanish with it."""
-    return f"DROP TABLE IF EXISTS {q(table)}"
-
-
-def _upsert_updates(table: str, columns: Sequence[str]) -> list[str]:
-    updates = []
-    for column in columns:
-        if column == "id":
-            continue
-        if column == "created_at":
-            updates.append(f"{q(column)} = COALESCE({q(table)}.{q(column)}, EXCLUDED.{q(column)})")
-        elif column == OVERFLOW_COLUMN:
-            updates.append(f"{q(column)} = {_json_patch(f'{q(table)}.{q(column)}', f'EXCLUDED.{q(column)}')}")
-        else:
-            updates.append(f"{q(column)} = EXCLUDED.{q(column)}")
-    return updates
+def create_index(table: str, columns: _Sequence[str]) -> str:
+    return _shared.create_index_named(index_name(table, columns), table, columns)
 
 
 def _json_patch(stored: str, patch: str) -> str:
@@ -473,37 +306,27 @@ def _json_patch(stored: str, patch: str) -> str:
     return f"CASE WHEN {patch} IS NULL THEN {stored} ELSE CAST({merged} AS text) END"
 
 
-def _newest_wins_guard(table: str) -> str:
-    stored = f"{q(table)}.{q('updated_at')}"
-    return f" WHERE {stored} IS NULL OR EXCLUDED.{q('updated_at')} >= {stored}"
-
-
-@lru_cache(maxsize=4096)
+@_lru_cache(maxsize=4096)
 def upsert_main(table: str, columns: tuple[str, ...], newest_wins: bool) -> str:
-    """Insert one record, or update only the columns it carries (see the SQLite twin)."""
-    sql = (
-        f"INSERT INTO {q(table)} ({_column_list(columns)}) VALUES ({_placeholders(len(columns))}) "
-        f"ON CONFLICT ({q('id')}) DO UPDATE SET {', '.join(_upsert_updates(table, columns))}"
-    )
-    return sql + (_newest_wins_guard(table) if newest_wins else "")
+    """Insert one record, or update only the columns it carries (see
+    :func:`.shared.upsert_sql`)."""
+    source = f"VALUES ({_placeholders(len(columns))})"
+    return _shared.upsert_sql(table, columns, source, newest_wins, _json_patch)
 
 
-@lru_cache(maxsize=4096)
+@_lru_cache(maxsize=4096)
 def upsert_from_stage(table: str, stage: str, columns: tuple[str, ...], newest_wins: bool) -> str:
     """The bulk form of :func:`upsert_main`: every row of a staging table at once (its ids
     are unique, which ``ON CONFLICT`` needs)."""
-    sql = (
-        f"INSERT INTO {q(table)} ({_column_list(columns)}) SELECT {_column_list(columns)} FROM {q(stage)} "
-        f"ON CONFLICT ({q('id')}) DO UPDATE SET {', '.join(_upsert_updates(table, columns))}"
-    )
-    return sql + (_newest_wins_guard(table) if newest_wins else "")
+    source = f"SELECT {_shared.column_list(columns)} FROM {q(stage)}"
+    return _shared.upsert_sql(table, columns, source, newest_wins, _json_patch)
 
 
-def create_stage(stage: str, table: str, columns: Sequence[str]) -> str:
+def create_stage(stage: str, table: str, columns: _Sequence[str]) -> str:
     """A temporary table shaped like ``columns`` of ``table``, gone at commit or rollback."""
     return (
         f"CREATE TEMPORARY TABLE {q(stage)} ON COMMIT DROP AS "
-        f"SELECT {_column_list(columns)} FROM {q(table)} WITH NO DATA"
+        f"SELECT {_shared.column_list(columns)} FROM {q(table)} WITH NO DATA"
     )
 
 
@@ -511,19 +334,19 @@ def clear_stage(stage: str) -> str:
     return f"TRUNCATE {q(stage)}"
 
 
-@lru_cache(maxsize=4096)
+@_lru_cache(maxsize=4096)
 def copy_rows(table: str, columns: tuple[str, ...]) -> str:
     """``COPY ... FROM STDIN``: the bulk path for plain inserts (child rows, staging)."""
-    return f"COPY {q(table)} ({_column_list(columns)}) FROM STDIN"
+    return f"COPY {q(table)} ({_shared.column_list(columns)}) FROM STDIN"
 
 
-@lru_cache(maxsize=4096)
+@_lru_cache(maxsize=4096)
 def insert_rows(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {q(table)} ({_column_list(columns)}) VALUES ({_placeholders(len(columns))})"
+    return _shared.insert_rows_sql(table, columns, _PLACEHOLDER)
 
 
 def delete_children(table: str, count: int) -> str:
-    return f"DELETE FROM {q(table)} WHERE {q('parent_id')} IN ({_placeholders(count)})"
+    return _shared.delete_children_sql(table, count, _PLACEHOLDER)
 
 
 def delete_children_of(table: str) -> str:
@@ -547,21 +370,17 @@ def _utc_text_of(expression: str) -> str:
 
 
 def select_updated_at(table: str, count: int) -> str:
-    return (
-        f"SELECT {q('id')}, {_utc_text('updated_at')} FROM {q(table)} "
-        f"WHERE {q('id')} IN ({_placeholders(count)})"
-    )
+    return _by_ids(table, f"{q('id')}, {_utc_text('updated_at')}", count)
 
 
 def select_parent_times(table: str, count: int) -> str:
-    return (
-        f"SELECT {q('id')}, {_utc_text('created_at')}, {_utc_text('updated_at')} FROM {q(table)} "
-        f"WHERE {q('id')} IN ({_placeholders(count)})"
+    return _by_ids(table, f"{q('id')}, {_utc_text('created_at')}, {_utc_text('updated_at')}", count)
+
+
+def _by_ids(table: str, listed: str, count: int) -> str:
+    return _shared.select_columns_sql(
+        table, listed, _PLACEHOLDER, order_by=None, descending=False, limit=False, in_column="id", in_count=count
     )
-
-
-def count_rows(table: str) -> str:
-    return f"SELECT COUNT(*) FROM {q(table)}"
 
 
 _TIME_COLUMNS = ("created_at", "updated_at")
@@ -575,7 +394,7 @@ def max_value(table: str, column: str) -> str:
 
 def select_columns(
     table: str,
-    columns: Sequence[str],
+    columns: _Sequence[str],
     *,
     order_by: str | None = None,
     descending: bool = False,
@@ -585,22 +404,15 @@ def select_columns(
 ) -> str:
     """SELECT the given columns of a table (``limit`` adds ``LIMIT %s``); time columns of
     data tables come back as the tool's UTC text, as on SQLite."""
-    listed = ", ".join(
-        f"{_utc_text(c)} AS {q(c)}" if c in _TIME_COLUMNS else q(c) for c in columns
+    listed = ", ".join(f"{_utc_text(c)} AS {q(c)}" if c in _TIME_COLUMNS else q(c) for c in columns)
+    return _shared.select_columns_sql(
+        table, listed, _PLACEHOLDER, order_by=order_by, descending=descending, limit=limit,
+        in_column=in_column, in_count=in_count,
     )
-    sql = f"SELECT {listed} FROM {q(table)}"
-    if in_column is not None:
-        # only the rows whose column holds one of ``in_count`` bound values
-        sql += f" WHERE {q(in_column)} IN ({', '.join(['%s'] * in_count)})"
-    if order_by:
-        sql += f" ORDER BY {q(order_by)}{' DESC' if descending else ''}"
-    if limit:
-        sql += " LIMIT %s"
-    return sql
 
 
 def select_ids_in(table: str, count: int) -> str:
-    return f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IN ({_placeholders(count)})"
+    return _shared.select_ids_in_sql(table, count, _PLACEHOLDER)
 
 
 # Tables in the schema (SQLite's backup check counts its file's tables; the same name here).
@@ -620,14 +432,21 @@ def stage_name(number: int) -> str:
     return f"_json2db_stage_{number}"
 
 
-# The verifier's read-only queries (same names as the SQLite dialect's last section).
-from .postgres_checks import *  # noqa: E402,F401,F403
+# --- the verifier's read-only queries (written once in sql_dialect/checks.py) -----------
+
+_CHECKS = _Checks(_pg_checks.PostgresCheckFragments())
+create_scope_table, insert_scope_id = _CHECKS.create_scope_table, _CHECKS.insert_scope_id
+count_of, first_distinct = _CHECKS.count_of, _CHECKS.first_distinct
+offending_null_ids, offending_duplicate_ids = _CHECKS.offending_null_ids, _CHECKS.offending_duplicate_ids
+offending_orphans, offending_blanks = _CHECKS.offending_orphans, _CHECKS.offending_blanks
+nonstandard_dates, nonstandard_timestamps = _CHECKS.nonstandard_dates, _CHECKS.nonstandard_timestamps
+offending_non_numbers, offending_negatives = _CHECKS.offending_non_numbers, _CHECKS.offending_negatives
+subtotal_mismatches, offending_references = _CHECKS.subtotal_mismatches, _CHECKS.offending_references
 
 
 # --- report views ------------------------------------------------------------------------
 # The hooks sql_dialect/views.py builds the finance views with (same names as .sqlite).
 
-VIEW_PREFIX = "json2db_"
 LIST_VIEWS = (
     "SELECT table_name FROM information_schema.views "
     "WHERE table_schema = current_schema() ORDER BY table_name"
@@ -635,18 +454,6 @@ LIST_VIEWS = (
 # A calendar-shaped date: the cast below never meets text it cannot read (short of a
 # 31 February, which the verifier's date check reports).
 _DATE_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-
-
-def drop_view(name: str) -> str:
-    return f"DROP VIEW IF EXISTS {q(name)}"
-
-
-def create_view(name: str, select: str) -> str:
-    return f"CREATE VIEW {q(name)} AS\n{select}"
-
-
-def select_all(name: str) -> str:
-    return f"SELECT * FROM {q(name)}"
 
 
 def view_date(column: str) -> str:

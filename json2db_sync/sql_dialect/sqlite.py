@@ -1,16 +1,60 @@
 """SQLite dialect: SQL text for the embedded default database; stdlib only.
 
 Every identifier that comes from data goes through :func:`quote_identifier`; every
-value is a ``?`` parameter. :mod:`.postgres` provides the same names for PostgreSQL;
-this module also defines the names both share (internal table names, logical types).
+value is a ``?`` parameter. :mod:`.postgres` provides the same names for PostgreSQL (both
+satisfy :class:`.protocol.Dialect`); the names both share, and the SQL both read alike,
+come from :mod:`.shared`, :mod:`.internal_tables` and :mod:`.checks`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Sequence as _Sequence
+from functools import lru_cache as _lru_cache
+
+from . import shared as _shared
+from .checks import Checks as _Checks
+from .internal_tables import InternalSQL as _InternalSQL
+from .internal_tables import InternalTypes as _InternalTypes
+from .internal_tables import insert_or_replace as _insert_or_replace
+from .shared import (  # the names both dialects share (sql_dialect/shared.py)
+    BOOLEAN as BOOLEAN,
+    COLUMNS_TABLE as COLUMNS_TABLE,
+    COMMIT as COMMIT,
+    DATA_TABLE_PREFIX as DATA_TABLE_PREFIX,
+    FILES_TABLE as FILES_TABLE,
+    FOLDERS_TABLE as FOLDERS_TABLE,
+    INT64_MAX as INT64_MAX,
+    INT64_MIN as INT64_MIN,
+    INTEGER as INTEGER,
+    INTERNAL_PREFIX as INTERNAL_PREFIX,
+    OVERFLOW_COLUMN as OVERFLOW_COLUMN,
+    REAL as REAL,
+    REJECTED_TABLE as REJECTED_TABLE,
+    ROLLBACK as ROLLBACK,
+    RUNS_TABLE as RUNS_TABLE,
+    STATE_TABLE as STATE_TABLE,
+    TABLES_TABLE as TABLES_TABLE,
+    TEXT as TEXT,
+    TYPE_NAMES as TYPE_NAMES,
+    UNTYPED as UNTYPED,
+    VIEW_PREFIX as VIEW_PREFIX,
+    Scope as Scope,
+    count_rows as count_rows,
+    create_view as create_view,
+    custom_declaration_for_add as custom_declaration_for_add,
+    drop_table as drop_table,
+    drop_view as drop_view,
+    empty_strings_to_null as empty_strings_to_null,
+    fit_identifier as fit_identifier,
+    is_non_constant_default as is_non_constant_default,
+    parse_custom_declaration as parse_custom_declaration,
+    q as q,
+    quote_identifier as quote_identifier,
+    release_savepoint as release_savepoint,
+    rollback_to_savepoint as rollback_to_savepoint,
+    savepoint as savepoint,
+    select_all as select_all,
+)
 
 NAME = "sqlite"
 LABEL = "SQLite"
@@ -25,30 +69,6 @@ DEFERRED_FOREIGN_KEYS = False
 # SQLite's compiled default is 2000 columns per table; keep a margin for the
 # standard and custom columns, and put what does not fit into one JSON column.
 MAX_COLUMNS = 2000
-OVERFLOW_COLUMN = "_overflow_json"
-
-TEXT = "TEXT"
-INTEGER = "INTEGER"
-REAL = "REAL"
-UNTYPED = ""  # a column declared without a type: SQLite stores each value as given
-TYPE_NAMES = (TEXT, INTEGER, REAL, UNTYPED)
-# A physical type only strict dialects declare (an INTEGER column that has held nothing but
-# true/false); the column map keeps calling it INTEGER, and SQLite stores 0/1 there.
-BOOLEAN = "BOOLEAN"
-
-# Largest integer SQLite stores exactly; larger ones are kept as text.
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-
-DATA_TABLE_PREFIX = "json_"
-INTERNAL_PREFIX = "_json2db_"
-FILES_TABLE = "_json2db_files"
-RUNS_TABLE = "_json2db_runs"
-REJECTED_TABLE = "_json2db_rejected"
-COLUMNS_TABLE = "_json2db_columns"
-TABLES_TABLE = "_json2db_tables"
-STATE_TABLE = "_json2db_state"
-FOLDERS_TABLE = "_json2db_folders"
 
 PRAGMAS_ON_OPEN = (
     "PRAGMA foreign_keys = ON",
@@ -61,6 +81,11 @@ PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
 COUNT_TABLES = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
+# The verifier runs SQLite's own page and foreign-key checks (PostgreSQL: not applicable).
+INTEGRITY_CHECK_APPLIES = True
+FOREIGN_KEY_CHECK_APPLIES = True
+INTEGRITY_CHECK_NOT_APPLICABLE = ""
+FOREIGN_KEY_CHECK_NOT_APPLICABLE = ""
 
 
 def integrity_check_table(table: str) -> str:
@@ -71,197 +96,42 @@ def integrity_check_table(table: str) -> str:
 def foreign_key_check_table(table: str) -> str:
     return f"PRAGMA foreign_key_check({quote_identifier(table)})"
 
+
 BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 BEGIN_WRITE = BEGIN_IMMEDIATE  # the writer's transaction: takes the write lock at once
-COMMIT = "COMMIT"
-ROLLBACK = "ROLLBACK"
+
+_PLACEHOLDER = "?"
 
 
-def savepoint(name: str) -> str:
-    return f"SAVEPOINT {quote_identifier(name)}"
+def _is_data_table(column: str) -> str:
+    return f"{column} LIKE 'json\\_%' ESCAPE '\\'"
 
-
-def rollback_to_savepoint(name: str) -> str:
-    return f"ROLLBACK TO {quote_identifier(name)}"
-
-
-def release_savepoint(name: str) -> str:
-    return f"RELEASE {quote_identifier(name)}"
 
 LIST_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-LIST_DATA_TABLES = (
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'json\\_%' ESCAPE '\\' "
-    "ORDER BY name"
+LIST_DATA_TABLES = f"SELECT name FROM sqlite_master WHERE type = 'table' AND {_is_data_table('name')} ORDER BY name"
+
+
+# --- internal tables (specified once in sql_dialect/internal_tables.py) -------------------
+
+_INTERNAL = _InternalSQL(
+    types=_InternalTypes(integer=INTEGER, real=REAL, serial="INTEGER PRIMARY KEY"),
+    placeholder=_PLACEHOLDER,
+    replace=_insert_or_replace,  # (keeps the column map's row order as it always was)
+    is_data_table=_is_data_table,
 )
-
-
-def quote_identifier(name: str) -> str:
-    """Quote one identifier for SQLite: wrap in double quotes, double any inside.
-
-    The one place identifiers are quoted, so hostile field or file names can never
-    change the meaning of a statement.
-    """
-    if "\x00" in name:
-        raise ValueError(f"identifier {name!r} contains a NUL character")
-    return '"' + name.replace('"', '""') + '"'
-
-
-q = quote_identifier
-
-
-def fit_identifier(name: str, limit: int | None) -> str:
-    """``name`` if it fits ``limit`` bytes (None: no limit), else its start plus a short
-    hash of the whole, so that two long names never collapse into one (PostgreSQL would
-    cut both at 63 bytes, silently)."""
-    if limit is None or len(name.encode()) <= limit:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    head = name.encode()[: limit - 9].decode(errors="ignore")
-    return f"{head}_{digest}"
-
-
-def _column_list(columns: Iterable[str]) -> str:
-    return ", ".join(q(c) for c in columns)
-
-
-# --- internal tables -------------------------------------------------------------
-
-INTERNAL_TABLES_DDL = (
-    f"""CREATE TABLE IF NOT EXISTS {FILES_TABLE} (
-    path TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    entity TEXT NOT NULL,
-    session TEXT,
-    data_timestamp TEXT,
-    records INTEGER NOT NULL,
-    loaded_at TEXT NOT NULL,
-    ctime_ns INTEGER
-)""",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_sha256 ON {FILES_TABLE} (sha256)",
-    f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
-    run_id INTEGER PRIMARY KEY,
-    operation TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL,
-    statistics TEXT,
-    error TEXT
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {REJECTED_TABLE} (
-    rejected_id INTEGER PRIMARY KEY,
-    entity TEXT NOT NULL,
-    source_file TEXT,
-    reason TEXT NOT NULL,
-    raw_json TEXT,
-    rejected_at TEXT NOT NULL
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {COLUMNS_TABLE} (
-    table_name TEXT NOT NULL,
-    json_path TEXT NOT NULL,
-    column_name TEXT NOT NULL,
-    sql_type TEXT NOT NULL,
-    kinds TEXT NOT NULL DEFAULT '',
-    is_json_array INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (table_name, json_path)
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {FOLDERS_TABLE} (
-    path TEXT PRIMARY KEY,
-    folder_time TEXT,
-    fingerprint TEXT NOT NULL,
-    settled_at TEXT NOT NULL
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
-    key TEXT PRIMARY KEY,
-    value TEXT
-)""",
-    f"""CREATE TABLE IF NOT EXISTS {TABLES_TABLE} (
-    table_name TEXT PRIMARY KEY,
-    entity TEXT NOT NULL,
-    parent_table TEXT,
-    field TEXT,
-    id_field TEXT
-)""",
-)
-
-# The ledger grows with the history: the oldest and newest times and the session count a
-# nightly run asks for are read from these indexes, not from every row. (Created after the
-# internal tables are brought up to date: an old ledger may lack data_timestamp before.)
-INTERNAL_INDEXES_DDL = (
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_data_timestamp ON {FILES_TABLE} (data_timestamp)",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_session ON {FILES_TABLE} (session)",
-    f"CREATE INDEX IF NOT EXISTS {FILES_TABLE}_loaded_at ON {FILES_TABLE} (loaded_at)",
-)
-
-SELECT_COLUMN_MAP = (
-    f"SELECT table_name, json_path, column_name, sql_type, kinds, is_json_array FROM {COLUMNS_TABLE}"
-)
-INSERT_COLUMN_MAP = (
-    f"INSERT OR REPLACE INTO {COLUMNS_TABLE} "
-    "(table_name, json_path, column_name, sql_type, kinds, is_json_array) VALUES (?, ?, ?, ?, ?, ?)"
-)
-SELECT_TABLE_REGISTRY = f"SELECT table_name, entity, parent_table, field, id_field FROM {TABLES_TABLE}"
-INSERT_TABLE_REGISTRY = (
-    f"INSERT OR REPLACE INTO {TABLES_TABLE} (table_name, entity, parent_table, field, id_field) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-CLEAR_FILE_LEDGER = f"DELETE FROM {FILES_TABLE}"
-SET_STATE = f"INSERT OR REPLACE INTO {STATE_TABLE} (key, value) VALUES (?, ?)"
-DELETE_STATE = f"DELETE FROM {STATE_TABLE} WHERE key = ?"
-SELECT_STATE = f"SELECT value FROM {STATE_TABLE} WHERE key = ?"
-CLEAR_COLUMN_MAP_FOR_DATA = f"DELETE FROM {COLUMNS_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
-CLEAR_TABLE_REGISTRY = f"DELETE FROM {TABLES_TABLE} WHERE table_name LIKE 'json\\_%' ESCAPE '\\'"
-
-SELECT_LEDGER_BY_PATH = f"SELECT sha256, size, mtime, ctime_ns FROM {FILES_TABLE} WHERE path = ?"
-# A file whose stat changed but whose bytes did not: remember the new stat, so that it is
-# not hashed again on every run.
-UPDATE_LEDGER_STAT = f"UPDATE {FILES_TABLE} SET size = ?, mtime = ?, ctime_ns = ? WHERE path = ?"
-# The oldest data folder the ledger holds: the start of the span in which no folder is
-# ever skipped silently (see sources.LedgerView).
-SELECT_LEDGER_HORIZON = (
-    f"SELECT (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), (SELECT MIN(session) FROM {FILES_TABLE})"
-)
-# The oldest data folder the ledger holds under one data root (a path prefix): loads of
-# other folders into the same database do not widen what the configured source catches up.
-SELECT_LEDGER_HORIZON_UNDER = (
-    f"SELECT data_timestamp FROM {FILES_TABLE} WHERE data_timestamp IS NOT NULL "
-    "AND substr(path, 1, ?) = ? ORDER BY data_timestamp LIMIT 1"
-)
-# What the verifier and the report need of the ledger, read from its indexes
-# (its rows grow with the history; a nightly run must not read them all).
-SELECT_LEDGER_SUMMARY = (
-    f"SELECT (SELECT COUNT(DISTINCT session) FROM {FILES_TABLE}), (SELECT MIN(data_timestamp) FROM {FILES_TABLE}), "
-    f"(SELECT MAX(data_timestamp) FROM {FILES_TABLE}), (SELECT MAX(loaded_at) FROM {FILES_TABLE})"
-)
-SELECT_SETTLED_FOLDERS = f"SELECT path, fingerprint FROM {FOLDERS_TABLE}"
-UPSERT_SETTLED_FOLDER = (
-    f"INSERT INTO {FOLDERS_TABLE} (path, folder_time, fingerprint, settled_at) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT(path) DO UPDATE SET folder_time = excluded.folder_time, fingerprint = excluded.fingerprint, "
-    "settled_at = excluded.settled_at"
-)
-CLEAR_SETTLED_FOLDERS = f"DELETE FROM {FOLDERS_TABLE}"
-UPSERT_LEDGER = (
-    f"INSERT INTO {FILES_TABLE} (path, sha256, size, mtime, entity, session, data_timestamp, "
-    "records, loaded_at, ctime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, "
-    "mtime = excluded.mtime, entity = excluded.entity, session = excluded.session, "
-    "data_timestamp = excluded.data_timestamp, records = excluded.records, loaded_at = excluded.loaded_at, "
-    "ctime_ns = excluded.ctime_ns"
-)
-INSERT_REJECTED = (
-    f"INSERT INTO {REJECTED_TABLE} (entity, source_file, reason, raw_json, rejected_at) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-# An invalid file quarantined before, with the same bytes (its sha256 is kept in raw_json
-# as {"invalid_file_sha256": ...}): not quarantined again.
-SELECT_QUARANTINED_FILE = (
-    f"SELECT 1 FROM {REJECTED_TABLE} WHERE source_file = ? AND raw_json = ?"
-)
-INSERT_RUN = (
-    f"INSERT INTO {RUNS_TABLE} (operation, started_at, finished_at, status, statistics, error) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
+INTERNAL_TABLES_DDL, INTERNAL_INDEXES_DDL = _INTERNAL.tables_ddl, _INTERNAL.indexes_ddl
+SELECT_COLUMN_MAP, INSERT_COLUMN_MAP = _INTERNAL.select_column_map, _INTERNAL.insert_column_map
+SELECT_TABLE_REGISTRY, INSERT_TABLE_REGISTRY = _INTERNAL.select_table_registry, _INTERNAL.insert_table_registry
+CLEAR_COLUMN_MAP_FOR_DATA, CLEAR_TABLE_REGISTRY = _INTERNAL.clear_column_map_for_data, _INTERNAL.clear_table_registry
+SET_STATE, DELETE_STATE, SELECT_STATE = _INTERNAL.set_state, _INTERNAL.delete_state, _INTERNAL.select_state
+CLEAR_FILE_LEDGER, SELECT_LEDGER_BY_PATH = _INTERNAL.clear_file_ledger, _INTERNAL.select_ledger_by_path
+UPDATE_LEDGER_STAT, UPSERT_LEDGER = _INTERNAL.update_ledger_stat, _INTERNAL.upsert_ledger
+SELECT_LEDGER_HORIZON, SELECT_LEDGER_HORIZON_UNDER = _INTERNAL.select_ledger_horizon, _INTERNAL.select_ledger_horizon_under
+SELECT_LEDGER_SUMMARY = _INTERNAL.select_ledger_summary
+SELECT_SETTLED_FOLDERS, CLEAR_SETTLED_FOLDERS = _INTERNAL.select_settled_folders, _INTERNAL.clear_settled_folders
+UPSERT_SETTLED_FOLDER = _INTERNAL.upsert_settled_folder
+INSERT_REJECTED, SELECT_QUARANTINED_FILE = _INTERNAL.insert_rejected, _INTERNAL.select_quarantined_file
+INSERT_RUN = _INTERNAL.insert_run
 
 
 # --- data tables -------------------------------------------------------------------
@@ -287,63 +157,49 @@ def logical_type(declared: str) -> str:
     return (declared or "").upper()
 
 
-def create_main_table(table: str, columns: Sequence[tuple[str, str]]) -> str:
-    """DDL for a ``json_<entity>`` table: the standard columns, then ``columns``
-    (name, declaration) in order."""
-    lines = [
-        f"{q('id')} TEXT PRIMARY KEY NOT NULL",
-        f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
-        f"{q('created_at')} TEXT",
-        f"{q('updated_at')} TEXT",
-    ]
-    lines += [_column_definition(name, decl) for name, decl in columns]
-    body = ",\n  ".join(lines)
-    return f"CREATE TABLE {q(table)} (\n  {body}\n)"
-
-
 def _column_definition(name: str, declaration: str) -> str:
     return f"{q(name)} {declaration}" if declaration else q(name)
 
 
-def create_child_table(table: str, parent: str, columns: Sequence[tuple[str, str]]) -> str:
+def create_main_table(table: str, columns: _Sequence[tuple[str, str]]) -> str:
+    """DDL for a ``json_<entity>`` table: the standard columns, then ``columns``
+    (name, declaration) in order."""
+    return _shared.main_table_ddl(table, columns, time_type="TEXT", define=_column_definition)
+
+
+def create_child_table(table: str, parent: str, columns: _Sequence[tuple[str, str]]) -> str:
     """DDL for a child table ``json_<entity>_<field>``: one row per array element,
-    replaced as a whole when its parent is written."""
-    lines = [
-        f"{q('parent_id')} TEXT NOT NULL REFERENCES {q(parent)}({q('id')}) ON DELETE CASCADE",
-        f"{q('position')} INTEGER NOT NULL",
-        f"{q('id')} TEXT",
-        f"{q('data_source')} TEXT NOT NULL DEFAULT 'json'",
-        f"{q('created_at')} TEXT",
-        f"{q('updated_at')} TEXT",
-    ]
-    lines += [_column_definition(name, decl) for name, decl in columns]
-    lines.append(f"PRIMARY KEY ({q('parent_id')}, {q('position')})")
-    body = ",\n  ".join(lines)
-    return f"CREATE TABLE {q(table)} (\n  {body}\n)"
+    replaced as a whole when its parent is written (its foreign key declared inline)."""
+    return _shared.child_table_ddl(
+        table,
+        columns,
+        parent_id=f"TEXT NOT NULL REFERENCES {q(parent)}({q('id')}) ON DELETE CASCADE",
+        position_type="INTEGER",
+        time_type="TEXT",
+        define=_column_definition,
+    )
+
+
+def add_foreign_key(child: str, parent: str) -> str:
+    """SQLite cannot add a foreign key to a table: :func:`create_child_table` declares it
+    inline (``DEFERRED_FOREIGN_KEYS`` is False, so this is never asked for)."""
+    raise NotImplementedError("SQLite declares a child table's foreign key inline; it cannot add one later")
 
 
 def add_column(table: str, column: str, declaration: str) -> str:
     """``ALTER TABLE ... ADD COLUMN``: schema evolution only ever adds."""
-    return f"ALTER TABLE {q(table)} ADD COLUMN {_column_definition(column, declaration)}"
+    return _shared.add_column_ddl(table, _column_definition(column, declaration))
 
 
-def index_name(table: str, columns: Sequence[str]) -> str:
-    return "idx_" + table + "__" + "__".join(columns)
+def index_name(table: str, columns: _Sequence[str]) -> str:
+    return _shared.index_name_within(table, columns, MAX_IDENTIFIER_BYTES)
 
 
 LIST_INDEXES = "SELECT name FROM sqlite_master WHERE type = 'index'"
 
 
-def create_index(table: str, columns: Sequence[str]) -> str:
-    return (
-        f"CREATE INDEX IF NOT EXISTS {q(index_name(table, columns))} "
-        f"ON {q(table)} ({_column_list(columns)})"
-    )
-
-
-def empty_strings_to_null(table: str, column: str) -> str:
-    """An untyped column found to be numeric: its "" (Zoho's unset) become NULL."""
-    return f"UPDATE {q(table)} SET {q(column)} = NULL WHERE {q(column)} = ''"
+def create_index(table: str, columns: _Sequence[str]) -> str:
+    return _shared.create_index_named(index_name(table, columns), table, columns)
 
 
 def widen_to_real(table: str, column: str, scratch: str) -> list[str]:
@@ -373,119 +229,48 @@ def objects_using_column_params(table: str, column: str) -> tuple[str, str, str,
     return (f"%{table}%", table, f"%{quote_identifier(column)}%", f"%{column}%")
 
 
-def drop_table(table: str) -> str:
-    return f"DROP TABLE IF EXISTS {q(table)}"
+def _merge_overflow(stored: str, incoming: str) -> str:
+    """Overflow fields merge like columns do: what a record carries replaces, what it
+    lacks stays (SQLite's json_patch)."""
+    return f"CASE WHEN {incoming} IS NULL THEN {stored} ELSE json_patch(COALESCE({stored}, '{{}}'), {incoming}) END"
 
 
-@lru_cache(maxsize=4096)
+@_lru_cache(maxsize=4096)
 def upsert_main(table: str, columns: tuple[str, ...], newest_wins: bool) -> str:
-    """Insert one record, or update only the columns it carries.
-
-    ``columns`` starts with id, data_source, created_at, updated_at. With
-    ``newest_wins`` the update happens only when the incoming ``updated_at`` is not
-    older than the stored one, so a late stale session never overwrites newer data.
-    ``created_at`` keeps the first value seen.
-    """
-    placeholders = ", ".join("?" for _ in columns)
-    updates = []
-    for column in columns:
-        if column == "id":
-            continue
-        if column == "created_at":
-            updates.append(f"{q(column)} = COALESCE({q(table)}.{q(column)}, excluded.{q(column)})")
-        elif column == OVERFLOW_COLUMN:
-            # Overflow fields merge like columns do: what a record carries replaces,
-            # what it lacks stays.
-            stored = f"{q(table)}.{q(column)}"
-            updates.append(
-                f"{q(column)} = CASE WHEN excluded.{q(column)} IS NULL THEN {stored} "
-                f"ELSE json_patch(COALESCE({stored}, '{{}}'), excluded.{q(column)}) END"
-            )
-        else:
-            updates.append(f"{q(column)} = excluded.{q(column)}")
-    sql = (
-        f"INSERT INTO {q(table)} ({_column_list(columns)}) VALUES ({placeholders}) "
-        f"ON CONFLICT({q('id')}) DO UPDATE SET {', '.join(updates)}"
-    )
-    if newest_wins:
-        stored = f"{q(table)}.{q('updated_at')}"
-        sql += f" WHERE {stored} IS NULL OR excluded.{q('updated_at')} >= {stored}"
-    return sql
+    """Insert one record, or update only the columns it carries (see
+    :func:`.shared.upsert_sql`: newest wins, ``created_at`` keeps the first value)."""
+    source = f"VALUES ({_shared.placeholders(_PLACEHOLDER, len(columns))})"
+    return _shared.upsert_sql(table, columns, source, newest_wins, _merge_overflow)
 
 
-@lru_cache(maxsize=4096)
+@_lru_cache(maxsize=4096)
 def insert_rows(table: str, columns: tuple[str, ...]) -> str:
-    placeholders = ", ".join("?" for _ in columns)
-    return f"INSERT INTO {q(table)} ({_column_list(columns)}) VALUES ({placeholders})"
+    return _shared.insert_rows_sql(table, columns, _PLACEHOLDER)
 
 
 def delete_children(table: str, count: int) -> str:
     """Delete the children of ``count`` parents (ids bound as parameters)."""
-    placeholders = ", ".join("?" for _ in range(count))
-    return f"DELETE FROM {q(table)} WHERE {q('parent_id')} IN ({placeholders})"
+    return _shared.delete_children_sql(table, count, _PLACEHOLDER)
 
 
 def select_updated_at(table: str, count: int) -> str:
     """Stored ``updated_at`` of ``count`` ids, to classify a batch before writing it."""
-    placeholders = ", ".join("?" for _ in range(count))
-    return f"SELECT {q('id')}, {q('updated_at')} FROM {q(table)} WHERE {q('id')} IN ({placeholders})"
+    return _by_ids(table, ("id", "updated_at"), count)
 
 
 def select_parent_times(table: str, count: int) -> str:
     """Stored ``created_at`` and ``updated_at`` of ``count`` parents (line items loaded from
     their own file take their parent's times, and newest-wins compares with them)."""
-    placeholders = ", ".join("?" for _ in range(count))
-    return (
-        f"SELECT {q('id')}, {q('created_at')}, {q('updated_at')} FROM {q(table)} "
-        f"WHERE {q('id')} IN ({placeholders})"
-    )
+    return _by_ids(table, ("id", "created_at", "updated_at"), count)
 
 
-def count_rows(table: str) -> str:
-    return f"SELECT COUNT(*) FROM {q(table)}"
-
-
-_CUSTOM_DECLARATION = re.compile(
-    r"^\s*(?P<type>[A-Za-z][A-Za-z ]*?)\s*"
-    r"(?:\s+DEFAULT\s+(?P<default>CURRENT_TIMESTAMP|CURRENT_DATE|CURRENT_TIME|NULL|"
-    r"'(?:[^']|'')*'|-?\d+(?:\.\d+)?))?\s*$",
-    re.IGNORECASE,
-)
-_NON_CONSTANT_DEFAULTS = {"CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME"}
-
-
-def parse_custom_declaration(declaration: str) -> tuple[str, str | None]:
-    """Split a custom column declaration ``"TIMESTAMP DEFAULT CURRENT_TIMESTAMP"`` into
-    (type, default); raise ValueError for anything else, since it becomes SQL text."""
-    match = _CUSTOM_DECLARATION.match(declaration)
-    if not match:
-        raise ValueError(
-            f"{declaration!r} is not a column declaration of the form "
-            "'TYPE' or 'TYPE DEFAULT <constant | CURRENT_TIMESTAMP>'"
-        )
-    default = match.group("default")
-    return match.group("type").upper(), default
-
-
-def custom_declaration_for_add(declaration: str) -> str:
-    """SQLite cannot ADD COLUMN with a non-constant default; drop it there (the
-    populator fills such columns itself)."""
-    type_name, default = parse_custom_declaration(declaration)
-    if default is None or default.upper() in _NON_CONSTANT_DEFAULTS:
-        return type_name
-    return f"{type_name} DEFAULT {default}"
-
-
-def is_non_constant_default(declaration: str) -> bool:
-    _, default = parse_custom_declaration(declaration)
-    return default is not None and default.upper() in _NON_CONSTANT_DEFAULTS
+def _by_ids(table: str, columns: _Sequence[str], count: int) -> str:
+    return select_columns(table, columns, in_column="id", in_count=count)
 
 
 # --- read-only queries (verifier, summary_reporter) ---------------------------------
-# (section owned by the verification work; keep edits below this line)
-# Each ``offending_*`` function returns a SELECT of one row per problem, its first
-# column naming the row (the ``label`` column, else ``rowid <n>``); wrap it with
-# ``count_of`` or ``first_distinct`` for the count and the examples.
+# The checks themselves are written once (sql_dialect/checks.py); these are SQLite's
+# pieces of them.
 
 # Zoho timestamps as stored: 2026-06-09T16:48:58-0400 (the shape checked in SQL;
 # anything else is looked at in Python).
@@ -494,42 +279,65 @@ _ZOHO_TIMESTAMP_GLOB = (
 )
 
 
-# A scope limits a check to the rows a run wrote: (temp table of ids, key column), the
-# key being ``id`` in a main table and ``parent_id`` in a child table.
-Scope = tuple[str, str]
+class _SQLiteCheckFragments:
+    """The :class:`.checks.CheckFragments` of SQLite: values are compared as stored (a
+    column holds each value with its own type), ``typeof`` tells numbers from text."""
+
+    placeholder = _PLACEHOLDER
+    row_id = "rowid"
+    temp_schema = "temp"
+
+    def text(self, expr: str) -> str:
+        return expr
+
+    def row_label(self, alias: str) -> str:
+        return f"'rowid ' || {alias}.rowid"
+
+    def sort_text(self, expr: str) -> str:
+        return expr
+
+    def order_by_label(self, label_expr: str) -> str:
+        return ""  # first_distinct orders the examples
+
+    def first_distinct(self, query: str) -> str:
+        """The first ``?`` distinct rows of a one-column query, in order (for examples)."""
+        return f"SELECT DISTINCT * FROM ({query}) ORDER BY 1 LIMIT ?"
+
+    def is_date(self, value: str) -> str:
+        return f"typeof({value}) = 'text' AND date({value}, '+0 days') IS {value}"
+
+    def is_timestamp(self, value: str) -> str:
+        day, clock = f"substr({value}, 1, 10)", f"substr({value}, 12, 8)"
+        return (
+            f"typeof({value}) = 'text' AND {value} GLOB '{_ZOHO_TIMESTAMP_GLOB}' "
+            f"AND date({day}, '+0 days') IS {day} AND time({clock}) IS {clock}"
+        )
+
+    def not_a_number(self, column: str) -> str:
+        return f"typeof({column}) NOT IN ('integer', 'real', 'null') AND {column} <> ''"
+
+    def below_zero(self, column: str, typed: bool) -> str:
+        """SQLite does not enforce declared types: the value's own type is always looked at."""
+        return f"typeof({column}) IN ('integer', 'real') AND {column} < 0"
+
+    def subtotal_terms(self, typed: bool) -> tuple[str, str, str]:
+        sub_total = f"p.{q('sub_total')}"
+        return sub_total, f"TOTAL({q('item_total')})", f"typeof({sub_total}) IN ('integer', 'real') AND "
 
 
-def create_scope_table(name: str) -> str:
-    return f"CREATE TEMP TABLE IF NOT EXISTS {q(name)} ({q('id')} TEXT PRIMARY KEY)"
-
-
-def insert_scope_id(name: str) -> str:
-    return f"INSERT OR IGNORE INTO temp.{q(name)} ({q('id')}) VALUES (?)"
-
-
-def _rows(table: str, scope: Scope | None) -> str:
-    """``FROM`` target for a table, or only its rows inside ``scope`` (rowid kept, so
-    labels that fall back to it still work)."""
-    if scope is None:
-        return q(table)
-    ids, key = scope
-    return (
-        f"(SELECT rowid AS rowid, * FROM {q(table)} "
-        f"WHERE {q(key)} IN (SELECT {q('id')} FROM temp.{q(ids)}))"
-    )
-
-
-def _label(label: str | None) -> str:
-    return q(label) if label else "'rowid ' || rowid"
-
-
-def _blank(column: str) -> str:
-    return f"({q(column)} IS NULL OR {q(column)} = '')"
+_CHECKS = _Checks(_SQLiteCheckFragments())
+create_scope_table, insert_scope_id = _CHECKS.create_scope_table, _CHECKS.insert_scope_id
+count_of, first_distinct = _CHECKS.count_of, _CHECKS.first_distinct
+offending_null_ids, offending_duplicate_ids = _CHECKS.offending_null_ids, _CHECKS.offending_duplicate_ids
+offending_orphans, offending_blanks = _CHECKS.offending_orphans, _CHECKS.offending_blanks
+nonstandard_dates, nonstandard_timestamps = _CHECKS.nonstandard_dates, _CHECKS.nonstandard_timestamps
+offending_non_numbers, offending_negatives = _CHECKS.offending_non_numbers, _CHECKS.offending_negatives
+subtotal_mismatches, offending_references = _CHECKS.subtotal_mismatches, _CHECKS.offending_references
 
 
 def select_columns(
     table: str,
-    columns: Sequence[str],
+    columns: _Sequence[str],
     *,
     order_by: str | None = None,
     descending: bool = False,
@@ -539,152 +347,26 @@ def select_columns(
 ) -> str:
     """SELECT the given columns of a table (``limit`` adds ``LIMIT ?``); used to read
     internal tables whose older versions may lack some columns."""
-    sql = f"SELECT {_column_list(columns)} FROM {q(table)}"
-    if in_column is not None:
-        # only the rows whose column holds one of ``in_count`` bound values
-        sql += f" WHERE {q(in_column)} IN ({', '.join(['?'] * in_count)})"
-    if order_by:
-        sql += f" ORDER BY {q(order_by)}{' DESC' if descending else ''}"
-    if limit:
-        sql += " LIMIT ?"
-    return sql
+    return _shared.select_columns_sql(
+        table, _shared.column_list(columns), _PLACEHOLDER, order_by=order_by, descending=descending,
+        limit=limit, in_column=in_column, in_count=in_count,
+    )
 
 
 def max_value(table: str, column: str) -> str:
     return f"SELECT MAX({q(column)}) FROM {q(table)}"
 
 
-def count_of(query: str) -> str:
-    """Number of rows a query returns."""
-    return f"SELECT COUNT(*) FROM ({query})"
-
-
-def first_distinct(query: str) -> str:
-    """The first ``?`` distinct rows of a one-column query, in order (for examples)."""
-    return f"SELECT DISTINCT * FROM ({query}) ORDER BY 1 LIMIT ?"
-
-
-def offending_null_ids(table: str, scope: Scope | None = None) -> str:
-    """Rows without an id ("" counts as none); named by rowid since they have no id."""
-    return f"SELECT {_label(None)} FROM {_rows(table, scope)} WHERE {_blank('id')}"
-
-
-def offending_duplicate_ids(table: str, per_parent: bool, scope: Scope | None = None) -> str:
-    """Ids held by more than one row (in child tables: more than once per parent)."""
-    group = _column_list(["parent_id", "id"] if per_parent else ["id"])
-    return (
-        f"SELECT {q('id')} FROM {_rows(table, scope)} WHERE {q('id')} IS NOT NULL AND {q('id')} <> '' "
-        f"GROUP BY {group} HAVING COUNT(*) > 1"
-    )
-
-
-def offending_orphans(child: str, parent: str, scope: Scope | None = None) -> str:
-    """Child rows whose parent row is missing (named by their parent_id)."""
-    return (
-        f"SELECT c.{q('parent_id')} FROM {_rows(child, scope)} AS c WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {q(parent)} AS p WHERE p.{q('id')} = c.{q('parent_id')})"
-    )
-
-
-def offending_blanks(table: str, column: str | None, label: str | None, scope: Scope | None = None) -> str:
-    """Rows where a required column is NULL or ""; every row when the column is absent."""
-    where = f" WHERE {_blank(column)}" if column else ""
-    return f"SELECT {_label(label)} FROM {_rows(table, scope)}{where}"
-
-
-def nonstandard_dates(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
-    """(label, value) of set values that are not a valid ``YYYY-MM-DD`` date text."""
-    c = q(column)
-    return (
-        f"SELECT {_label(label)}, {c} FROM {_rows(table, scope)} WHERE {c} IS NOT NULL AND {c} <> '' "
-        f"AND (typeof({c}) <> 'text' OR date({c}, '+0 days') IS NOT {c})"
-    )
-
-
-def nonstandard_timestamps(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
-    """(label, value) of set values that are not a valid Zoho timestamp of the usual
-    shape ``YYYY-MM-DDTHH:MM:SS±HHMM`` (other accepted shapes are judged in Python)."""
-    c = q(column)
-    day = f"substr({c}, 1, 10)"
-    clock = f"substr({c}, 12, 8)"
-    return (
-        f"SELECT {_label(label)}, {c} FROM {_rows(table, scope)} WHERE {c} IS NOT NULL AND {c} <> '' "
-        f"AND NOT (typeof({c}) = 'text' AND {c} GLOB '{_ZOHO_TIMESTAMP_GLOB}' "
-        f"AND date({day}, '+0 days') IS {day} AND time({clock}) IS {clock})"
-    )
-
-
-def offending_non_numbers(table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
-    """Rows whose value is neither a number, NULL nor "" (Zoho's "unset")."""
-    c = q(column)
-    return (
-        f"SELECT {_label(label)} FROM {_rows(table, scope)} "
-        f"WHERE typeof({c}) NOT IN ('integer', 'real', 'null') AND {c} <> ''"
-    )
-
-
-def offending_negatives(
-    table: str, column: str, label: str | None, scope: Scope | None = None, *, typed: bool = False
-) -> str:
-    """Rows whose numeric value is below zero (``typed`` is for databases that enforce
-    declared types; SQLite does not, so the value's own type is always looked at)."""
-    c = q(column)
-    return (
-        f"SELECT {_label(label)} FROM {_rows(table, scope)} "
-        f"WHERE typeof({c}) IN ('integer', 'real') AND {c} < 0"
-    )
-
-
-def subtotal_mismatches(parent: str, child: str, scope: Scope | None = None, *, typed: bool = False) -> str:
-    """(id, sub_total, sum of item_total, difference) of parents whose ``sub_total``
-    differs from their line items by more than ``?``, worst first (``typed``: see
-    :func:`offending_negatives`)."""
-    return (
-        f"SELECT p.{q('id')}, p.{q('sub_total')}, s.items_total, "
-        f"ABS(p.{q('sub_total')} - s.items_total) AS difference FROM {_rows(parent, scope)} AS p "
-        f"JOIN (SELECT {q('parent_id')}, TOTAL({q('item_total')}) AS items_total "
-        f"FROM {q(child)} GROUP BY {q('parent_id')}) AS s ON s.{q('parent_id')} = p.{q('id')} "
-        f"WHERE typeof(p.{q('sub_total')}) IN ('integer', 'real') "
-        f"AND ABS(p.{q('sub_total')} - s.items_total) > ? "
-        f"ORDER BY difference DESC, p.{q('id')}"
-    )
-
-
-def offending_references(source: str, column: str, target: str, scope: Scope | None = None) -> str:
-    """Set values of ``source.column`` with no row of that id in ``target`` (named by
-    the missing id)."""
-    c = q(column)
-    return (
-        f"SELECT s.{c} FROM {_rows(source, scope)} AS s WHERE s.{c} IS NOT NULL AND s.{c} <> '' "
-        f"AND NOT EXISTS (SELECT 1 FROM {q(target)} AS t WHERE t.{q('id')} = s.{c})"
-    )
-
-
 def select_ids_in(table: str, count: int) -> str:
     """The ids among ``count`` bound ids that have a row (for the source-count check)."""
-    placeholders = ", ".join("?" for _ in range(count))
-    return f"SELECT {q('id')} FROM {q(table)} WHERE {q('id')} IN ({placeholders})"
+    return _shared.select_ids_in_sql(table, count, _PLACEHOLDER)
 
 
 # --- report views ------------------------------------------------------------------------
 # The finance views (see sql_dialect/views.py for their shared text and report_views.py for
 # which are made). These hooks are the only places the two dialects' view SQL differs.
 
-VIEW_PREFIX = "json2db_"
 LIST_VIEWS = "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name"
-
-
-def drop_view(name: str) -> str:
-    return f"DROP VIEW IF EXISTS {q(name)}"
-
-
-def create_view(name: str, select: str) -> str:
-    return f"CREATE VIEW {q(name)} AS\n{select}"
-
-
-def select_all(name: str) -> str:
-    """Every row of a view (or table), in its own order."""
-    return f"SELECT * FROM {q(name)}"
 
 
 def view_date(column: str) -> str:
@@ -712,9 +394,7 @@ def view_json_integer(column: str, key: str) -> str:
 
 # --- Datasette canned queries (json2db-sync browse; Datasette reads SQLite only) ---------------
 
-SELECT_COLUMN_DESCRIPTIONS = (
-    f"SELECT table_name, json_path, column_name, sql_type, kinds, is_json_array FROM {COLUMNS_TABLE}"
-)
+SELECT_COLUMN_DESCRIPTIONS = SELECT_COLUMN_MAP
 
 # name -> (title, description, the tables and columns it needs, SQL with :named parameters)
 CANNED_QUERIES: dict[str, tuple[str, str, dict[str, tuple[str, ...]], str]] = {

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from types import ModuleType
+
+from .protocol import Dialect
 
 # Documents that are not (yet) a sale or a debt: a draft was never sent, a void one
 # was cancelled. Zoho's other statuses (sent, open, overdue, partially_paid, paid,
@@ -32,27 +33,27 @@ class DocumentSource:
         return column in self.columns
 
 
-def _status_filter(d: ModuleType, src: DocumentSource) -> str:
+def _status_filter(d: Dialect, src: DocumentSource) -> str:
     if not src.has("status"):
         return "1 = 1"
     statuses = ", ".join(f"'{s}'" for s in EXCLUDED_STATUSES)
     return f"COALESCE({d.q('status')}, '') NOT IN ({statuses})"
 
 
-def _optional(d: ModuleType, src: DocumentSource, column: str, default: str) -> str:
+def _optional(d: Dialect, src: DocumentSource, column: str, default: str) -> str:
     """The column when the table has it, else a constant (``default``: SQL text)."""
     return d.q(column) if src.has(column) else default
 
 
-def _currency(d: ModuleType, src: DocumentSource) -> str:
+def _currency(d: Dialect, src: DocumentSource) -> str:
     return f"COALESCE({d.q('currency_code')}, '')" if src.has("currency_code") else "''"
 
 
-def _amount(d: ModuleType, column: str) -> str:
+def _amount(d: Dialect, column: str) -> str:
     return f"COALESCE({d.q(column)}, 0)"
 
 
-def sales_by_month(d: ModuleType, src: DocumentSource) -> str:
+def sales_by_month(d: Dialect, src: DocumentSource) -> str:
     """Invoices per month of their date and currency: invoiced, paid, outstanding."""
     q = d.q
     date = d.view_date("date")
@@ -80,7 +81,7 @@ AGING_BUCKETS = (
 )
 
 
-def aging(d: ModuleType, src: DocumentSource, party: str, count_name: str) -> str:
+def aging(d: Dialect, src: DocumentSource, party: str, count_name: str) -> str:
     """Open balances per ``party`` (customer or vendor) and currency, split by how many
     days past their due date they are."""
     q = d.q
@@ -104,7 +105,7 @@ GROUP BY {q(party_id)}, {q('currency_code')}
 ORDER BY {q('total_outstanding')} DESC, {q(party_id)}"""
 
 
-def customer_balances(d: ModuleType, src: DocumentSource) -> str:
+def customer_balances(d: Dialect, src: DocumentSource) -> str:
     """Per customer and currency: invoiced, paid, outstanding, overdue, and dates."""
     q = d.q
     due = d.view_date("due_date")
@@ -139,7 +140,7 @@ RUN_STATISTICS = (
 )
 
 
-def sync_history(d: ModuleType, runs_table: str) -> str:
+def sync_history(d: Dialect, runs_table: str) -> str:
     """One row per recorded run, newest first, with its counts out of ``statistics``."""
     q = d.q
     counts = ",\n  ".join(f"{d.view_json_integer('statistics', key)} AS {q(name)}" for name, key in RUN_STATISTICS)

@@ -142,7 +142,7 @@ def test_losing_the_lock_connection_ends_the_run_with_nothing_written(
     before = state(pg_query)
     make_session(T2, {"invoices": [invoice(str(n)) for n in range(2, 40)]})
 
-    from json2db_sync.postgres_database import PostgresDestination
+    from json2db_sync.destinations.postgres import PostgresDestination
 
     key = PostgresDestination(pg_url, pg_schema).lock_key()  # this schema's lock, no other run's
 

@@ -1,13 +1,13 @@
-"""Database access: connections, the single-writer lock, one transaction per run, backups.
+"""The SQLite destination: connections, pragmas, the ``flock`` writer lock, backups.
 
-May import stdlib, ``errors`` and ``sql_dialect`` (and psycopg, lazily, for PostgreSQL:
-see :mod:`json2db_sync.postgres_database`). Every sqlite3 error that reaches a user
-passes through :func:`explain_sqlite_error`, which says what to do about it.
+May import stdlib, ``errors``, ``sql_dialect`` and :mod:`.common`. Every sqlite3 error
+that reaches a user passes through :func:`explain_sqlite_error`, which says what to do
+about it.
 
-A *destination* is where a run writes: :class:`SQLiteDestination` (a file) or
-``PostgresDestination`` (a server URL and a schema). Both open connections that carry
-their SQL dialect as ``conn.dialect`` and offer the same bulk writes
-(``upsert_rows``, ``insert_rows``), so the stages never ask which database they talk to.
+:class:`SQLiteDestination` (a file) is one of the two :class:`~.base.Destination`
+implementations (the other: :mod:`.postgres`). Its connections carry their SQL dialect as
+``conn.dialect`` and offer the same bulk writes as PostgreSQL's (``upsert_rows``,
+``insert_rows``), so the stages never ask which database they talk to.
 """
 
 from __future__ import annotations
@@ -18,28 +18,32 @@ import fcntl
 import json
 import logging
 import os
-import re
 import socket
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from . import sql_dialect as sd
-from .errors import DatabaseError, LockHeldError
-from .sql_dialect import sqlite as sqlite_dialect
+from ..errors import DatabaseError
+from ..sql_dialect import sqlite as sqlite_dialect
+from ..sql_dialect.protocol import Dialect
+from .common import (
+    backup_files,
+    backup_folder_error,
+    busy_message,
+    create_private_file,
+    ensure_folder,
+    new_backup_path,
+    partial_backup_path,
+    prune_backup_files,
+    remove_partial_backup,
+    utc_now_text,
+    wait_for_lock,
+)
 
-logger = logging.getLogger(__name__)
-
-BACKUP_TIME_FORMAT = "%Y%m%d-%H%M%S"
-
-
-def utc_now_text() -> str:
-    """Now as UTC ``YYYY-MM-DD HH:MM:SS``, the only time format the tool writes."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+logger = logging.getLogger("json2db_sync.database")
 
 
 def explain_sqlite_error(exc: sqlite3.Error, db_path: Path | str) -> DatabaseError:
@@ -69,8 +73,15 @@ def explain_sqlite_error(exc: sqlite3.Error, db_path: Path | str) -> DatabaseErr
 class SQLiteConnection(sqlite3.Connection):
     """A sqlite3 connection that knows its dialect and the bulk writes the populator uses."""
 
-    dialect = sqlite_dialect
+    dialect: Dialect = sqlite_dialect
     kind = "sqlite"
+
+    def begin_write(self, db_path: Path | str) -> None:
+        """Begin the run's transaction (taking SQLite's write lock at once)."""
+        try:
+            self.execute(sqlite_dialect.BEGIN_WRITE)
+        except sqlite3.Error as exc:
+            raise explain_sqlite_error(exc, db_path) from exc
 
     def upsert_rows(
         self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, newest_wins: bool = False
@@ -119,7 +130,7 @@ def connect(
             )
         else:
             if create:
-                _ensure_folder(db_path.parent)
+                ensure_folder(db_path.parent)
             # a statement per (table, column set): keep plenty prepared (default 128)
             conn = sqlite3.connect(
                 str(db_path),
@@ -129,11 +140,11 @@ def connect(
                 factory=SQLiteConnection,
             )
             _restrict_permissions(db_path)
-        for pragma in sd.PRAGMAS_ON_OPEN:
+        for pragma in sqlite_dialect.PRAGMAS_ON_OPEN:
             conn.execute(pragma)
         if not readonly:
-            conn.execute(sd.PRAGMA_WAL)
-            conn.execute(sd.PRAGMA_SYNCHRONOUS_NORMAL)
+            conn.execute(sqlite_dialect.PRAGMA_WAL)
+            conn.execute(sqlite_dialect.PRAGMA_SYNCHRONOUS_NORMAL)
         assert isinstance(conn, SQLiteConnection)
         return conn
     except sqlite3.Error as exc:
@@ -148,22 +159,6 @@ def refuse_folder_as_database(db_path: Path) -> None:
             f"database path {db_path} is a folder, not a database file; give the file's path "
             f"(e.g. {db_path / 'production.db'}) with --db or JSON2DB_DATABASE_PATH"
         )
-
-
-def _ensure_folder(folder: Path) -> None:
-    """Create a folder (and its parents) that nobody else may write into, whatever the
-    umask: whoever can write the folder can replace the database or a backup."""
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatabaseError(
-            f"cannot create the database folder {folder}: {exc.strerror}; "
-            "create it or choose another JSON2DB_DATABASE_PATH"
-        ) from exc
-    for created in missing:
-        with contextlib.suppress(OSError):
-            created.chmod(created.stat().st_mode & 0o7777 & ~0o002)
 
 
 def _restrict_permissions(path: Path) -> None:
@@ -184,39 +179,6 @@ def open_connection(
         yield conn
     finally:
         conn.close()
-
-
-@contextlib.contextmanager
-def atomic(conn: Any, db_path: Path | str) -> Iterator[Any]:
-    """One transaction, DDL included: it lands whole or not at all (on either database)."""
-    dialect = conn.dialect
-    try:
-        conn.execute(dialect.BEGIN_WRITE)
-    except sqlite3.Error as exc:
-        raise explain_sqlite_error(exc, db_path) from exc
-    try:
-        yield conn
-        conn.execute(dialect.COMMIT)
-    except BaseException:
-        conn.rolled_back()
-        with contextlib.suppress(Exception):
-            conn.execute(dialect.ROLLBACK)
-        raise
-
-
-@contextlib.contextmanager
-def savepoint(conn: Any, name: str) -> Iterator[None]:
-    """A nested transaction: undone alone when its block fails (used per file)."""
-    dialect = conn.dialect
-    conn.execute(dialect.savepoint(name))
-    try:
-        yield
-    except BaseException:
-        conn.rolled_back()
-        conn.execute(dialect.rollback_to_savepoint(name))
-        conn.execute(dialect.release_savepoint(name))
-        raise
-    conn.execute(dialect.release_savepoint(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +202,7 @@ def writer_lock(db_path: Path, *, operation: str, timeout_seconds: float = 0) ->
     """
     refuse_folder_as_database(db_path)
     path = lock_path_for(db_path)
-    _ensure_folder(path.parent)
+    ensure_folder(path.parent)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
     except OSError as exc:
@@ -267,17 +229,17 @@ def _holder_dict(holder: LockHolder) -> dict[str, object]:
 
 
 def _acquire(fd: int, path: Path, timeout_seconds: float) -> None:
-    deadline = time.monotonic() + max(0.0, timeout_seconds)
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise DatabaseError(f"cannot lock {path}: {exc.strerror}") from exc
-        if time.monotonic() >= deadline:
-            raise LockHeldError(_describe_holder(fd, path, timeout_seconds))
-        time.sleep(0.1)
+    wait_for_lock(lambda: _try_flock(fd, path), timeout_seconds, lambda: _describe_holder(fd, path, timeout_seconds))
+
+
+def _try_flock(fd: int, path: Path) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            raise DatabaseError(f"cannot lock {path}: {exc.strerror}") from exc
+    return False
 
 
 def _read_holder(fd: int) -> dict[str, object]:
@@ -302,12 +264,7 @@ def _describe_holder(fd: int, path: Path, timeout_seconds: float) -> str:
         f"process {info.get('pid', '?')} on {info.get('host', '?')} "
         f"({info.get('operation', 'a run')} since {info.get('started_at', '?')} UTC)"
     )
-    waited = f" after waiting {timeout_seconds:g}s" if timeout_seconds else ""
-    return (
-        f"database {path.with_suffix('')} is busy{waited}: another json2db_sync run holds "
-        f"the writer lock {path} — {who}. Wait for it to finish, or set "
-        "JSON2DB_LOCK_TIMEOUT to wait for it automatically"
-    )
+    return busy_message(f"database {path.with_suffix('')}", str(path), who, timeout_seconds)
 
 
 # --- backups ----------------------------------------------------------------------
@@ -338,7 +295,7 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int, label: str = 
             try:
                 with contextlib.closing(sqlite3.connect(str(partial), isolation_level=None)) as dest:
                     source.backup(dest)
-                    dest.execute(sd.PRAGMA_JOURNAL_DELETE)  # a self-contained file: no -wal/-shm
+                    dest.execute(sqlite_dialect.PRAGMA_JOURNAL_DELETE)  # a self-contained file: no -wal/-shm
                 _check_backup_file(partial)
                 os.replace(partial, target)
             except sqlite3.Error as exc:
@@ -350,60 +307,6 @@ def backup_database(db_path: Path, backup_dir: Path, *, keep: int, label: str = 
     logger.info("backup written to %s", target)
     prune_backups(db_path, backup_dir, keep=keep)
     return target
-
-
-def partial_backup_path(target: Path) -> Path:
-    """Where a backup is written before it is complete: hidden, never matched as a backup."""
-    return target.with_name(f".{target.name}.partial")
-
-
-def remove_stale_partials(backup_dir: Path, stem: str, suffix: str) -> None:
-    """Remove what a backup killed mid-copy left (``.<stem>-….partial`` and its journal):
-    backups are made under the writer lock, so no other backup of this database is under
-    way, and such a file can only be a dead one."""
-    pattern = re.compile(
-        r"\." + re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-[a-z-]+)?" + re.escape(suffix)
-        + r"\.partial(?:-journal|-wal|-shm)?"
-    )
-    with contextlib.suppress(OSError):
-        for leftover in backup_dir.iterdir():
-            if pattern.fullmatch(leftover.name):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
-
-
-def remove_partial_backup(partial: Path) -> None:
-    """Remove an unfinished backup and whatever SQLite left beside it."""
-    for leftover in (partial, *(partial.with_name(partial.name + end) for end in ("-journal", "-wal", "-shm"))):
-        with contextlib.suppress(OSError):
-            leftover.unlink()
-
-
-def create_private_file(path: Path) -> None:
-    """Create an empty file only the owner can read: financial data never sits
-    world-readable, not even while it is being copied."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        path.chmod(0o600)
-
-
-def backup_folder_error(backup_dir: Path, detail: str) -> DatabaseError:
-    """A backup that could not be written: the backup folder is the place to look."""
-    lowered = detail.lower()
-    if any(word in lowered for word in ("full", "no space", "i/o error", "too large", "quota")):
-        advice = (
-            "the disk of the backup folder is full (or a file-size limit was hit); free space there or "
-            "set JSON2DB_BACKUP_DIR to a folder on another disk"
-        )
-    elif "permission" in lowered or "readonly" in lowered or "read-only" in lowered:
-        advice = "the backup folder is not writable; fix its permissions or set JSON2DB_BACKUP_DIR"
-    else:
-        advice = "check the backup folder or set JSON2DB_BACKUP_DIR"
-    return DatabaseError(
-        f"cannot write a backup into {backup_dir}: {detail}; {advice}. Nothing was left there and the "
-        "database was not changed"
-    )
 
 
 def _check_backup_file(path: Path) -> int:
@@ -420,8 +323,8 @@ def _check_backup_file(path: Path) -> int:
         with contextlib.closing(
             sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
         ) as conn:
-            verdict = conn.execute(sd.PRAGMA_INTEGRITY_CHECK).fetchone()
-            tables = conn.execute(sd.COUNT_TABLES).fetchone()[0]
+            verdict = conn.execute(sqlite_dialect.PRAGMA_INTEGRITY_CHECK).fetchone()
+            tables = conn.execute(sqlite_dialect.COUNT_TABLES).fetchone()[0]
     except sqlite3.Error as exc:
         raise DatabaseError(f"backup {path} is not a readable SQLite database ({exc}); pick another backup") from exc
     if verdict is None or verdict[0] != "ok":
@@ -445,63 +348,6 @@ def verify_backup(backup: Path) -> int:
             "database: pick another backup"
         )
     return tables
-
-
-# The name mark of the copy a restore takes of the state it replaces: listed with the
-# backups (it can be restored by name) but never picked as "latest".
-SAFETY_LABEL = "before-restore"
-
-
-def new_backup_path(backup_dir: Path, stem: str, suffix: str, *, label: str = "") -> Path:
-    """``<stem>-YYYYmmdd-HHMMSS[-<label>]<suffix>`` in a folder made safe, with ``-2``,
-    ``-3``… when two backups fall in the same second (both destinations name backups
-    this way)."""
-    _ensure_folder(backup_dir)
-    remove_stale_partials(backup_dir, stem, suffix)
-    stamp = datetime.now().strftime(BACKUP_TIME_FORMAT)
-    mark = f"-{label}" if label else ""
-    target = backup_dir / f"{stem}-{stamp}{mark}{suffix}"
-    counter = 2
-    while target.exists():
-        target = backup_dir / f"{stem}-{stamp}-{counter}{mark}{suffix}"
-        counter += 1
-    return target
-
-
-def is_safety_copy(path: Path) -> bool:
-    """Whether a backup is the copy a restore took of the state it replaced."""
-    return path.stem.endswith(f"-{SAFETY_LABEL}")
-
-
-def backup_files(backup_dir: Path, stem: str, suffix: str) -> list[Path]:
-    """Backups named by :func:`new_backup_path` for this stem (never another database's
-    that shares a prefix), oldest first."""
-    if not backup_dir.is_dir():
-        return []
-    pattern = re.compile(
-        re.escape(stem) + r"-\d{8}-\d{6}(?:-\d+)?(?:-" + re.escape(SAFETY_LABEL) + ")?" + re.escape(suffix)
-    )
-    found = [p for p in backup_dir.iterdir() if pattern.fullmatch(p.name) and _complete(p)]
-    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
-
-
-def _complete(path: Path) -> bool:
-    """False for a backup that an older version left half-written under its final name
-    (a rollback journal beside it): such a file is never offered."""
-    beside = path.with_name(path.name + "-journal")
-    try:
-        return not (beside.exists() and beside.stat().st_size > 0)
-    except OSError:
-        return False
-
-
-def prune_backup_files(backups: list[Path], *, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` (at least one) of ``backups`` (oldest first)."""
-    removed = backups[: max(0, len(backups) - max(keep, 1))]
-    for path in removed:
-        with contextlib.suppress(OSError):
-            path.unlink()
-    return removed
 
 
 def list_backups(db_path: Path, backup_dir: Path) -> list[Path]:
@@ -535,6 +381,15 @@ class SQLiteDestination:
 
     path: Path
     kind: str = "sqlite"
+    dialect: ClassVar[Dialect] = sqlite_dialect
+    # A backup that cannot be made stops a writing run (the file is all there is).
+    backup_failure_is_fatal: ClassVar[bool] = True
+    restores_backups: ClassVar[bool] = True
+
+    @property
+    def file(self) -> Path | None:
+        """The file that holds the database (what Datasette serves)."""
+        return self.path
 
     @property
     def label(self) -> str:
@@ -555,6 +410,12 @@ class SQLiteDestination:
 
     def default_backup_dir(self) -> Path:
         return self.path.parent / "backups"
+
+    def backup_dir_for(self, configured_dir: Path, configured_database: Path) -> Path:
+        """Where this file's backups go: the configured folder for the configured
+        database, else the folder beside this file (a ``--db`` other file keeps its
+        backups apart)."""
+        return configured_dir if self.path == configured_database else self.default_backup_dir()
 
     def backup(self, backup_dir: Path, *, keep: int, label: str = "") -> Path | None:
         return backup_database(self.path, backup_dir, keep=keep, label=label)

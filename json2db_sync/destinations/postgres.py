@@ -1,8 +1,9 @@
-"""PostgreSQL destination: connections, the advisory writer lock, bulk writes, pg_dump backups.
+"""The PostgreSQL destination: connections, the advisory writer lock, bulk writes, pg_dump backups.
 
-May import stdlib, ``errors``, ``config`` (URL redaction), ``sql_dialect`` and ``database``; psycopg 3 is imported
-only when a PostgreSQL destination is opened, so SQLite users never need it. Every
-psycopg error that reaches a user passes through :func:`explain_postgres_error`.
+May import stdlib, ``errors``, ``sql_dialect``, :mod:`.common` and :mod:`.urls` (URL
+redaction); psycopg 3 is imported only when a PostgreSQL destination is opened, so SQLite
+users never need it. Every psycopg error that reaches a user passes through
+:func:`explain_postgres_error`.
 """
 
 from __future__ import annotations
@@ -15,28 +16,30 @@ import shlex
 import shutil
 import socket
 import subprocess
-import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .config import redact_url
-from .database import (
+from ..errors import ConfigError, DatabaseError
+from ..sql_dialect import postgres as pg
+from ..sql_dialect.protocol import Dialect
+from .common import (
     backup_files,
     backup_folder_error,
+    busy_message,
     create_private_file,
     new_backup_path,
     partial_backup_path,
     prune_backup_files,
     remove_partial_backup,
+    wait_for_lock,
 )
-from .errors import ConfigError, DatabaseError, LockHeldError
-from .sql_dialect import postgres as pg
+from .urls import redact_url
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("json2db_sync.postgres_database")
 
 INSTALL_HINT = "pip install 'json2db_sync[postgres]'"
 MIN_WRITE_LOCK_WAIT = 3.0  # seconds a writing connection waits for a table lock, at least
@@ -144,7 +147,7 @@ class PostgresConnection:
     through ``COPY``."""
 
     kind = "postgresql"
-    dialect = pg
+    dialect: Dialect = pg
 
     def __init__(self, raw: Any, where: str, secrets: tuple[str, ...] = ()) -> None:
         self.raw = raw
@@ -172,6 +175,10 @@ class PostgresConnection:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.raw.close()
+
+    def begin_write(self, db_path: Path | str) -> None:
+        """Begin the run's transaction (errors are explained by :meth:`execute`)."""
+        self.execute(pg.BEGIN_WRITE)
 
     # --- bulk writes -------------------------------------------------------------------
 
@@ -239,6 +246,12 @@ class PostgresDestination:
     schema: str = "public"
     kind: str = "postgresql"
     _held: PostgresConnection | None = field(default=None, repr=False)
+    dialect: ClassVar[Dialect] = pg
+    # The server's own tools own PostgreSQL backups: one that cannot be made (no pg_dump)
+    # is a warning, and a restore is refused with the pg_restore command to run.
+    backup_failure_is_fatal: ClassVar[bool] = False
+    restores_backups: ClassVar[bool] = False
+    file: ClassVar[Path | None] = None  # a server, not a file (Datasette cannot serve it)
 
     @property
     def label(self) -> str:
@@ -345,11 +358,11 @@ class PostgresDestination:
         conn = self.connect(purpose=operation)
         key = self.lock_key()
         try:
-            deadline = time.monotonic() + max(0.0, timeout_seconds)
-            while not conn.execute(pg.TRY_ADVISORY_LOCK, key).fetchone()[0]:
-                if time.monotonic() >= deadline:
-                    raise LockHeldError(self._describe_holder(conn, key, timeout_seconds))
-                time.sleep(0.1)
+            wait_for_lock(
+                lambda: bool(conn.execute(pg.TRY_ADVISORY_LOCK, key).fetchone()[0]),
+                timeout_seconds,
+                lambda: self._describe_holder(conn, key, timeout_seconds),
+            )
             logger.debug("writer lock %s taken for %s", key, operation)
             self._held = conn
             try:
@@ -368,17 +381,16 @@ class PostgresDestination:
             who = f"server process {pid} ({app or 'unnamed client'} from {client or 'a local socket'}, since {started})"
         else:
             who = "a run that has just finished or is starting"
-        waited = f" after waiting {timeout_seconds:g}s" if timeout_seconds else ""
-        return (
-            f"{self.describe()} is busy{waited}: another json2db_sync run holds the writer lock "
-            f"(advisory lock {key[0]}, {key[1]}) — {who}. Wait for it to finish, or set "
-            "JSON2DB_LOCK_TIMEOUT to wait for it automatically"
-        )
+        return busy_message(self.describe(), f"(advisory lock {key[0]}, {key[1]})", who, timeout_seconds)
 
     # --- backups ---------------------------------------------------------------------
 
     def default_backup_dir(self) -> Path:
         return Path.cwd() / "backups"
+
+    def backup_dir_for(self, configured_dir: Path, configured_database: Path) -> Path:
+        """PostgreSQL's dumps always go to the configured backup folder."""
+        return configured_dir
 
     def _backup_stem(self) -> str:
         """``<database>-<schema>``, made safe for a file name; when that changed anything,
@@ -390,7 +402,7 @@ class PostgresDestination:
             safe += "-" + hashlib.sha1(raw.encode()).hexdigest()[:6]
         return safe
 
-    def backup(self, backup_dir: Path, *, keep: int) -> Path | None:
+    def backup(self, backup_dir: Path, *, keep: int, label: str = "") -> Path | None:
         """``pg_dump`` of the schema (custom format) when pg_dump is on PATH; otherwise a
         DatabaseError saying that the server's own backup tools are the way."""
         pg_dump = shutil.which("pg_dump")
@@ -400,9 +412,9 @@ class PostgresDestination:
                 "to the server's own tools (pg_dump, pg_basebackup, your provider's snapshots); "
                 "install the PostgreSQL client tools or turn JSON2DB_BACKUP_BEFORE_OPERATIONS off"
             )
-        target = new_backup_path(backup_dir, self._backup_stem(), ".dump")
+        target = new_backup_path(backup_dir, self._backup_stem(), ".dump", label=label)
         # Written under a private temporary name and renamed when pg_dump has finished:
-        # an interrupted dump is never listed as a backup (see database.backup_database).
+        # an interrupted dump is never listed as a backup (see destinations.sqlite.backup_database).
         partial = partial_backup_path(target)
         # --schema takes a pattern: quoted as an identifier, the name is matched exactly
         # (case, '.', '*' and all)
