@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .sql_dialect import sqlite as sd  # Datasette reads SQLite only
+from . import sql_dialect as sd
+from .sql_dialect import sqlite as sqlite_sql  # Datasette reads SQLite only
 from .errors import ConfigError
 from .report_views import VIEWS, existing_views
 from .verifier import Catalog, TableInfo, read_catalog
@@ -117,7 +118,7 @@ def _column_map(conn: Any, catalog: Catalog) -> dict[str, dict[str, str]]:
     if sd.COLUMNS_TABLE not in catalog.internal:
         return {}
     result: dict[str, dict[str, str]] = {}
-    for table, path, column, sql_type, kinds, is_array in conn.execute(sd.SELECT_COLUMN_DESCRIPTIONS):
+    for table, path, column, sql_type, kinds, is_array in conn.execute(sqlite_sql.SELECT_COLUMN_DESCRIPTIONS):
         try:
             keys = json.loads(path)
         except (TypeError, ValueError):
@@ -173,14 +174,14 @@ def _table_metadata(catalog: Catalog, table: TableInfo, described: Mapping[str, 
 def _canned_queries(catalog: Catalog, views: set[str]) -> dict[str, Any]:
     """The canned queries whose tables and columns this database has."""
     queries: dict[str, Any] = {}
-    for name, (title, description, needs, sql) in sd.CANNED_QUERIES.items():
+    for name, (title, description, needs, sql) in sqlite_sql.CANNED_QUERIES.items():
         if all(_has_columns(catalog, table, cols) for table, cols in needs.items()):
             queries[name] = {"title": title, "description": description, "sql": sql}
     if "json2db_customer_balances" in views:
         queries["top_customers_by_outstanding"] = {
             "title": "Customers who owe the most",
             "description": "From the customer balances view: the ten largest open balances.",
-            "sql": sd.select_all("json2db_customer_balances") + " LIMIT 10",
+            "sql": sqlite_sql.select_all("json2db_customer_balances") + " LIMIT 10",
         }
     return queries
 

@@ -6,9 +6,10 @@ import sqlite3
 
 import pytest
 
-from json2db_sync.sql_dialect import sqlite as sd  # the SQLite dialect (these tests use plain sqlite3)
+from json2db_sync import sql_dialect
 from json2db_sync.destinations.sqlite import connect
 from json2db_sync.json_analyzer import EntityPlan, analyze_records
+from json2db_sync.sql_dialect import sqlite as sd  # plain sqlite3 here
 from json2db_sync.table_generator import (
     apply_plan,
     ensure_internal_tables,
@@ -97,7 +98,7 @@ def test_recreate_drops_json_tables_only_and_clears_the_ledger(conn: sqlite3.Con
     assert dropped == ["json_invoices_line_items", "json_invoices"]
     names = {row[0] for row in conn.execute(sd.LIST_TABLES)}
     assert "reports" in names and not any(n.startswith("json_") for n in names)
-    assert conn.execute(f"SELECT COUNT(*) FROM {sd.FILES_TABLE}").fetchone() == (0,)
+    assert conn.execute(f"SELECT COUNT(*) FROM {sql_dialect.FILES_TABLE}").fetchone() == (0,)
 
 
 @pytest.mark.parametrize("declaration", ["TEXT); DROP TABLE x; --", "TEXT DEFAULT (1)"])

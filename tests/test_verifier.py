@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from json2db_sync.sql_dialect import sqlite as sd  # the SQLite dialect (these tests use plain sqlite3)
+from json2db_sync import sql_dialect
+from json2db_sync.sql_dialect import sqlite as sd  # plain sqlite3 here
 from json2db_sync._types import Check
 from json2db_sync.verifier import (
     CHECKS,
@@ -101,7 +102,7 @@ class Built:
 
 def _sql_type(values: Sequence[Any]) -> str:
     kinds = {type(v) for v in values if v not in (None, "")}
-    return sd.REAL if kinds and kinds <= {int, float} else sd.TEXT
+    return sql_dialect.REAL if kinds and kinds <= {int, float} else sql_dialect.TEXT
 
 
 def _columns(records: Sequence[Mapping[str, Any]], skip: Sequence[str] = ()) -> list[tuple[str, str]]:

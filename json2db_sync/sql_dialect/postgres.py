@@ -25,53 +25,36 @@ from .checks import Checks as _Checks
 from .internal_tables import InternalSQL as _InternalSQL
 from .internal_tables import InternalTypes as _InternalTypes
 from .internal_tables import on_conflict_update as _on_conflict_update
-from .postgres_checks import (  # the checks' PostgreSQL-only names
-    FOREIGN_KEY_CHECK_APPLIES as FOREIGN_KEY_CHECK_APPLIES,
-    FOREIGN_KEY_CHECK_NOT_APPLICABLE as FOREIGN_KEY_CHECK_NOT_APPLICABLE,
-    INTEGRITY_CHECK_APPLIES as INTEGRITY_CHECK_APPLIES,
-    INTEGRITY_CHECK_NOT_APPLICABLE as INTEGRITY_CHECK_NOT_APPLICABLE,
-    foreign_key_check_table as foreign_key_check_table,
-    integrity_check_table as integrity_check_table,
+from .postgres_checks import FOREIGN_KEY_CHECK_APPLIES as FOREIGN_KEY_CHECK_APPLIES
+from .postgres_checks import FOREIGN_KEY_CHECK_NOT_APPLICABLE as FOREIGN_KEY_CHECK_NOT_APPLICABLE
+from .postgres_checks import INTEGRITY_CHECK_APPLIES as INTEGRITY_CHECK_APPLIES
+from .postgres_checks import INTEGRITY_CHECK_NOT_APPLICABLE as INTEGRITY_CHECK_NOT_APPLICABLE
+from .postgres_checks import foreign_key_check_table as foreign_key_check_table
+from .postgres_checks import integrity_check_table as integrity_check_table
+from .shared import (
+    BOOLEAN,
+    INTEGER,
+    REAL,
+    TEXT,
+    UNTYPED,
+    fit_identifier,
+    parse_custom_declaration,
 )
-from .shared import (  # the names both dialects share (sql_dialect/shared.py)
-    BOOLEAN as BOOLEAN,
-    COLUMNS_TABLE as COLUMNS_TABLE,
-    COMMIT as COMMIT,
-    DATA_TABLE_PREFIX as DATA_TABLE_PREFIX,
-    FILES_TABLE as FILES_TABLE,
-    FOLDERS_TABLE as FOLDERS_TABLE,
-    INT64_MAX as INT64_MAX,
-    INT64_MIN as INT64_MIN,
-    INTEGER as INTEGER,
-    INTERNAL_PREFIX as INTERNAL_PREFIX,
-    OVERFLOW_COLUMN as OVERFLOW_COLUMN,
-    REAL as REAL,
-    REJECTED_TABLE as REJECTED_TABLE,
-    ROLLBACK as ROLLBACK,
-    RUNS_TABLE as RUNS_TABLE,
-    STATE_TABLE as STATE_TABLE,
-    TABLES_TABLE as TABLES_TABLE,
-    TEXT as TEXT,
-    TYPE_NAMES as TYPE_NAMES,
-    UNTYPED as UNTYPED,
-    VIEW_PREFIX as VIEW_PREFIX,
-    Scope as Scope,
-    count_rows as count_rows,
-    create_view as create_view,
-    custom_declaration_for_add as custom_declaration_for_add,  # the same rule: the populator fills non-constant defaults
-    drop_table as drop_table,
-    drop_view as drop_view,
-    empty_strings_to_null as empty_strings_to_null,
-    fit_identifier as fit_identifier,
-    is_non_constant_default as is_non_constant_default,
-    parse_custom_declaration as parse_custom_declaration,
-    q as q,
-    quote_identifier as quote_identifier,
-    release_savepoint as release_savepoint,
-    rollback_to_savepoint as rollback_to_savepoint,
-    savepoint as savepoint,
-    select_all as select_all,
-)
+from .shared import COMMIT as COMMIT
+from .shared import ROLLBACK as ROLLBACK
+from .shared import VIEW_PREFIX as VIEW_PREFIX
+from .shared import count_rows as count_rows
+from .shared import create_view as create_view
+from .shared import custom_declaration_for_add as custom_declaration_for_add
+from .shared import drop_table as drop_table
+from .shared import drop_view as drop_view
+from .shared import empty_strings_to_null as empty_strings_to_null
+from .shared import q as q
+from .shared import quote_identifier as quote_identifier
+from .shared import release_savepoint as release_savepoint
+from .shared import rollback_to_savepoint as rollback_to_savepoint
+from .shared import savepoint as savepoint
+from .shared import select_all as select_all
 
 NAME = "postgresql"
 LABEL = "PostgreSQL"

@@ -16,45 +16,22 @@ from .checks import Checks as _Checks
 from .internal_tables import InternalSQL as _InternalSQL
 from .internal_tables import InternalTypes as _InternalTypes
 from .internal_tables import insert_or_replace as _insert_or_replace
-from .shared import (  # the names both dialects share (sql_dialect/shared.py)
-    BOOLEAN as BOOLEAN,
-    COLUMNS_TABLE as COLUMNS_TABLE,
-    COMMIT as COMMIT,
-    DATA_TABLE_PREFIX as DATA_TABLE_PREFIX,
-    FILES_TABLE as FILES_TABLE,
-    FOLDERS_TABLE as FOLDERS_TABLE,
-    INT64_MAX as INT64_MAX,
-    INT64_MIN as INT64_MIN,
-    INTEGER as INTEGER,
-    INTERNAL_PREFIX as INTERNAL_PREFIX,
-    OVERFLOW_COLUMN as OVERFLOW_COLUMN,
-    REAL as REAL,
-    REJECTED_TABLE as REJECTED_TABLE,
-    ROLLBACK as ROLLBACK,
-    RUNS_TABLE as RUNS_TABLE,
-    STATE_TABLE as STATE_TABLE,
-    TABLES_TABLE as TABLES_TABLE,
-    TEXT as TEXT,
-    TYPE_NAMES as TYPE_NAMES,
-    UNTYPED as UNTYPED,
-    VIEW_PREFIX as VIEW_PREFIX,
-    Scope as Scope,
-    count_rows as count_rows,
-    create_view as create_view,
-    custom_declaration_for_add as custom_declaration_for_add,
-    drop_table as drop_table,
-    drop_view as drop_view,
-    empty_strings_to_null as empty_strings_to_null,
-    fit_identifier as fit_identifier,
-    is_non_constant_default as is_non_constant_default,
-    parse_custom_declaration as parse_custom_declaration,
-    q as q,
-    quote_identifier as quote_identifier,
-    release_savepoint as release_savepoint,
-    rollback_to_savepoint as rollback_to_savepoint,
-    savepoint as savepoint,
-    select_all as select_all,
-)
+from .shared import BOOLEAN, INTEGER, REAL
+from .shared import COMMIT as COMMIT
+from .shared import ROLLBACK as ROLLBACK
+from .shared import VIEW_PREFIX as VIEW_PREFIX
+from .shared import count_rows as count_rows
+from .shared import create_view as create_view
+from .shared import custom_declaration_for_add as custom_declaration_for_add
+from .shared import drop_table as drop_table
+from .shared import drop_view as drop_view
+from .shared import empty_strings_to_null as empty_strings_to_null
+from .shared import q as q
+from .shared import quote_identifier as quote_identifier
+from .shared import release_savepoint as release_savepoint
+from .shared import rollback_to_savepoint as rollback_to_savepoint
+from .shared import savepoint as savepoint
+from .shared import select_all as select_all
 
 NAME = "sqlite"
 LABEL = "SQLite"
@@ -420,14 +397,14 @@ CANNED_QUERIES: dict[str, tuple[str, str, dict[str, tuple[str, ...]], str]] = {
     "files_per_entity": (
         "Files and records loaded per entity",
         "What the file ledger holds per entity: files, records and the newest data folder.",
-        {FILES_TABLE: ("entity", "records", "data_timestamp")},
+        {_shared.FILES_TABLE: ("entity", "records", "data_timestamp")},
         f"SELECT entity, COUNT(*) AS files, SUM(records) AS records, MAX(data_timestamp) AS newest_data\n"
-        f"FROM {FILES_TABLE} GROUP BY entity ORDER BY entity",
+        f"FROM {_shared.FILES_TABLE} GROUP BY entity ORDER BY entity",
     ),
     "rejected_records": (
         "Rejected records",
         "Records quarantined because they had no usable id, newest first.",
-        {REJECTED_TABLE: ("entity", "source_file", "reason", "rejected_at")},
-        f"SELECT entity, source_file, reason, rejected_at, raw_json FROM {REJECTED_TABLE} ORDER BY rejected_id DESC",
+        {_shared.REJECTED_TABLE: ("entity", "source_file", "reason", "rejected_at")},
+        f"SELECT entity, source_file, reason, rejected_at, raw_json FROM {_shared.REJECTED_TABLE} ORDER BY rejected_id DESC",
     ),
 }
