@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import sql_dialect as sd
+from .destinations import dialect_of
 from .json_analyzer import table_name_for
 from .sql_dialect import Dialect
 from .sql_dialect import views as sv
@@ -284,7 +285,7 @@ def create_report_views(conn: Connection) -> dict[str, Any]:
 def read_view(conn: Connection, name: str, *, present: set[str] | None = None) -> list[dict[str, Any]] | None:
     """A report view's rows as plain JSON-ready dicts (amounts as float), or None when the
     database has no such view (a sync makes it, when its tables allow)."""
-    dialect = getattr(conn, "dialect", sd)
+    dialect = dialect_of(conn)
     views = existing_views(conn) if present is None else present
     if name not in views:
         return None

@@ -75,7 +75,7 @@ def _database_size(conn: Any, db_path: Path | str, size_bytes: int | None) -> in
         return size_bytes
     if isinstance(db_path, Path):
         return database_size(db_path)
-    query = getattr(dialect_of(conn), "SCHEMA_SIZE", None)
+    query = dialect_of(conn).SCHEMA_SIZE
     if query is None:
         return None
     row = conn.execute(query).fetchone()

@@ -585,10 +585,10 @@ def _not_applicable(ctx: VerifyContext, name: str, applies: str, reason: str) ->
     """The "ok, not applicable" result of a SQLite-only check on a database that
     does that job itself (PostgreSQL), else None."""
     dialect = ctx.dialect
-    if getattr(dialect, applies, True):
+    if getattr(dialect, applies):
         return None
-    why = getattr(dialect, reason, "")
-    label = getattr(dialect, "LABEL", dialect.NAME)
+    why = getattr(dialect, reason)
+    label = dialect.LABEL
     return make_check(name, "ok", f"not applicable on {label}" + (f": {why}" if why else ""))
 
 

@@ -404,7 +404,7 @@ COUNT_TABLES = (
     "AND table_type = 'BASE TABLE'"
 )
 
-SCHEMA_SIZE = (
+SCHEMA_SIZE: str | None = (
     "SELECT COALESCE(SUM(pg_total_relation_size(CAST(quote_ident(table_schema) || '.' || "
     "quote_ident(table_name) AS regclass))), 0) FROM information_schema.tables "
     "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"

@@ -50,6 +50,7 @@ class Dialect(Protocol):
     LIST_INDEXES: str
     LIST_VIEWS: str
     COUNT_TABLES: str
+    SCHEMA_SIZE: str | None  # what the schema's tables take, where the server can say
 
     def columns_of(self, table: str) -> tuple[str, tuple[str]]: ...
 

@@ -57,6 +57,8 @@ PRAGMA_JOURNAL_DELETE = "PRAGMA journal_mode = DELETE"
 PRAGMA_SYNCHRONOUS_NORMAL = "PRAGMA synchronous = NORMAL"
 PRAGMA_INTEGRITY_CHECK = "PRAGMA integrity_check"
 COUNT_TABLES = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+# A file's size is read from the disk (destinations.sqlite), not asked of the database.
+SCHEMA_SIZE: str | None = None
 PRAGMA_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
 # The verifier runs SQLite's own page and foreign-key checks (PostgreSQL: not applicable).
 INTEGRITY_CHECK_APPLIES = True
