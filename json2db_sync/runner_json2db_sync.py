@@ -786,9 +786,10 @@ class JSON2DBSyncRunner:
         HTML file (needs the ``[report]`` extra: Plotly). Read-only on the database."""
 
         def body(warnings: list[str]) -> dict[str, Any]:
+            from .catalog import entity_freshness
             from .html_report import CHARTS, render_html_report, require_plotly
             from .report_views import VIEW_NAMES, existing_views, read_view
-            from .summary_reporter import entity_freshness, summarize_database
+            from .summary_reporter import summarize_database
 
             plotly_version = require_plotly()
             target = _report_target(out_path)
