@@ -33,7 +33,7 @@ class VerifyContext:
     source_files: frozenset[str] | None = None
     scoped: bool = False
     source_ids: Mapping[str, Collection[str]] | None = None
-    # Main table → temp table of the ids a run wrote (see _build_scopes).
+    # Main table → temp table of the ids a run wrote (see verifier._build_scopes).
     row_scopes: dict[str, str] = field(default_factory=dict)
     # What a sync found comparing api_sync's line-item files with the embedded items
     # (None outside a sync: the comparison needs the parsed files).
