@@ -334,7 +334,7 @@ def stale_columns(
     """The cached :class:`StaleColumns` for this key set and these top-level fields (None
     when the record fills every column of the fields it carries: the usual case)."""
     key = (_STALE, tuple(scalars), fields)
-    found = table.layouts.get(key, _UNSET)  # type: ignore[call-overload]
+    found = table.layouts.get(key, _UNSET)  # type: ignore[arg-type]
     if found is _UNSET:
         found = table.layouts[key] = _build_stale(table, scalars, fields)  # type: ignore[index]
     return found  # type: ignore[return-value]
