@@ -89,7 +89,6 @@ FOLDER_AHEAD_OF_FILE = timedelta(days=1)
 GC_EVERY_BYTES = 16 * 1024 * 1024
 
 
-
 @dataclass(slots=True)
 class _FileContext:
     """One file on its way through the pipeline."""
