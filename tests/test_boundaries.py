@@ -17,6 +17,8 @@ CORE_MODULES = [
     "json2db_sync.sql_dialect",
     "json2db_sync.table_generator",
     "json2db_sync.data_populator",
+    "json2db_sync.pipeline",
+    "json2db_sync.ledger",
     "json2db_sync.destinations",
     "json2db_sync.destinations.sqlite",
     "json2db_sync.destinations.postgres",
