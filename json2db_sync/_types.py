@@ -8,8 +8,8 @@ carries just the contract's five keys, unless its own shape says otherwise);
 tests/test_result_types.py holds every operation to its shape.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: with string annotations Python 3.11
+# cannot see ``NotRequired`` and lists every key in ``__required_keys__``.
 from typing import Any, Literal, NotRequired, TypedDict
 
 ErrorTypeName = Literal[
