@@ -1005,9 +1005,9 @@ class JSON2DBSyncRunner:
                 op.keep(statistics=statistics)
                 steps["population"] = _step("populate_tables", statistics=statistics)
                 # Checks cost what the run touched: its tables and the files it loaded.
-                with self._operation("verify_tables", VerifyTablesResult) as check:
-                    check.begin()
-                    check.succeed(
+                with self._operation("verify_tables", VerifyTablesResult) as verifying:
+                    verifying.begin()
+                    verifying.succeed(
                         self._verify(
                             path,
                             sorted(stats.tables_touched),
@@ -1019,7 +1019,7 @@ class JSON2DBSyncRunner:
                             line_item_files_compared=stats.line_item_files_compared,
                         )
                     )
-                verification = check.result
+                verification = verifying.result
                 steps["verification"] = verification
                 warnings.extend(
                     f"verification: {check['name']}: {check['details']}"
