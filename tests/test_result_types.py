@@ -10,6 +10,7 @@ keeps them honest against the code, which mypy cannot do for the payloads.
 from __future__ import annotations
 
 import inspect
+import json
 import socket
 import sqlite3
 import types
@@ -84,6 +85,7 @@ def assert_fits(value: Any, shape: Any, where: str) -> None:
     """``value``'s keys are ``shape``'s required keys plus optional ones, recursively
     through the TypedDicts (and lists of them) its values are declared as."""
     assert isinstance(value, dict), f"{where}: {type(value).__name__}, not a dict"
+    json.dumps(value)  # plain JSON data all the way down
     keys = set(value)
     missing = shape.__required_keys__ - keys
     unknown = keys - shape.__required_keys__ - shape.__optional_keys__
