@@ -41,14 +41,7 @@ from ._types import (
     VerifyTablesResult,
 )
 from .config import JSON2DBConfig, Settings
-from .data_populator import (
-    CATCH_UP_FROM,
-    LoadOptions,
-    LoadStats,
-    Populator,
-    read_ledger_view,
-    record_settled,
-)
+from . import ledger
 from .database import SAFETY_LABEL, SQLiteDestination, atomic, explain_sqlite_error, is_safety_copy, utc_now_text
 from .config import is_postgres_url
 from .errors import (
@@ -61,6 +54,8 @@ from .errors import (
     ValidationError,
 )
 from .json_analyzer import EntityPlan, analyze_child_records, analyze_records, describe_plan, id_field_candidates
+from .load_stats import LoadOptions, LoadStats
+from .pipeline import Pipeline
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .report_views import create_report_views
 from .reader import iter_record_batches
@@ -71,7 +66,6 @@ from .table_generator import (
     ensure_foreign_keys,
     ensure_indexes,
     ensure_internal_tables,
-    existing_tables,
     limits_of,
     load_stored_plans,
     plan_ddl,
@@ -389,7 +383,7 @@ class JSON2DBSyncRunner:
         """
         cutoff: int | None = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
         wanted = _entity_set(entity_filter)
-        reload_all = _full_reload_pending(path)
+        reload_all = ledger.full_reload_pending(path)
         if reload_all:
             # What the user asked for by recreating: said, but not a problem to warn about.
             (notes if notes is not None else warnings).append(
@@ -397,7 +391,7 @@ class JSON2DBSyncRunner:
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
-        found = self._discover(json_dir, cutoff, warnings, ledger=_ledger_view(path, self.config.places(json_dir)))
+        found = self._discover(json_dir, cutoff, warnings, ledger=ledger.ledger_view(path, self.config.places(json_dir)))
         if wanted is not None:
             self._check_entity_filter(wanted, found, json_dir, warnings)
         completes_reload = reload_all and wanted is None and json_dir is None
@@ -664,7 +658,7 @@ class JSON2DBSyncRunner:
             with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as (conn, backup_path):
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
-                conn.execute(conn.dialect.SET_STATE, (RELOAD_PENDING, utc_now_text()))
+                ledger.mark_full_reload(conn)
                 created: list[str] = []
                 custom = self._custom()
                 for entity in sorted(plans):
@@ -760,30 +754,28 @@ class JSON2DBSyncRunner:
             with self._writing(path, operation, backup=backup, warnings=warnings, locked=locked) as (conn, _):
                 ensure_internal_tables(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
-                populator = Populator(conn, plans, options, self.progress)
-                stats = populator.load_dirs(found.dirs, entity_filter)
+                stats = Pipeline(conn, plans, options, self.progress).load_dirs(found.dirs, entity_filter)
                 stats.ddl.extend(ensure_foreign_keys(conn, plans.values()))
                 if completes_reload:
-                    conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
-                stats.folders_caught_up = _note_caught_up(found, stats, stats.notes)
+                    ledger.clear_full_reload(conn)
+                stats.folders_caught_up = ledger.caught_up_note(found, stats, stats.notes)
                 if entity_filter is None:
-                    record_settled(conn, found.settle)
-                    restored = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+                    ledger.record_settled(conn, found.settle)
+                    restored = ledger.end_catch_up(conn)
                     if restored is not None:
                         stats.notes.append(
-                            f"the database was restored from a backup: folders newer than {restored[0]} "
+                            f"the database was restored from a backup: folders newer than {restored} "
                             "that its ledger does not hold were looked for and loaded again"
                         )
-                        conn.execute(conn.dialect.DELETE_STATE, (CATCH_UP_FROM,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
                 stats.report_views = create_report_views(conn)
                 warnings.extend(stats.warnings)
-                _record_run(conn, operation, started_at, "success", stats, None)
+                ledger.record_run(conn, operation, started_at, "success", stats, None)
         except LockHeldError:
             raise  # another run owns the database: write nothing into it
         except (Json2DBError, sqlite3.Error, OSError) as exc:
-            self._record_failed_run(path, operation, started_at, exc)
+            ledger.record_failed_run(path, operation, started_at, exc)
             raise
         for entity, counts in sorted(stats.per_entity.items()):
             if counts["rejected"]:
@@ -793,15 +785,6 @@ class JSON2DBSyncRunner:
                     "fix them at the source or set processing.primary_keys"
                 )
         return stats, plans
-
-    def _record_failed_run(self, path: Destination, operation: str, started_at: str, exc: BaseException) -> None:
-        """The run rolled back; keep a line in the run history all the same."""
-        if not path.exists():
-            return
-        with contextlib.suppress(Exception):
-            with path.open(busy_timeout=0.5) as conn, atomic(conn, path.label):
-                ensure_internal_tables(conn)
-                _record_run(conn, operation, started_at, "failed", None, str(exc))
 
     # --- read-only operations ------------------------------------------------------
 
@@ -884,9 +867,10 @@ class JSON2DBSyncRunner:
 
         with self._operation("generate_html_report", GenerateHtmlReportResult) as op:
             warnings = op.begin()
+            from .catalog import entity_freshness
             from .html_report import CHARTS, render_html_report, require_plotly
             from .report_views import VIEW_NAMES, existing_views, read_view
-            from .summary_reporter import entity_freshness, summarize_database
+            from .summary_reporter import summarize_database
 
             plotly_version = require_plotly()
             target = _report_target(out_path)
@@ -1127,7 +1111,7 @@ class JSON2DBSyncRunner:
             if not source.is_file():
                 raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
             with path.writer_lock(operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
-                replaced = _ledger_view(path, self.config.places(None))
+                replaced = ledger.ledger_view(path, self.config.places(None))
                 safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1, label=SAFETY_LABEL)
                 path.restore(source)
                 self._mark_catch_up(path, replaced)
@@ -1143,11 +1127,7 @@ class JSON2DBSyncRunner:
         """After a restore (under its lock): the next run catches up from the oldest
         folder the replaced database had loaded, so every folder the backup lacks is
         loaded again, even when the backup's ledger is empty."""
-        if replaced is None or replaced.horizon is None:
-            return
-        with path.open(busy_timeout=max(self.settings.lock_timeout_seconds, 1.0)) as conn, atomic(conn, path.label):
-            ensure_internal_tables(conn)
-            conn.execute(conn.dialect.SET_STATE, (CATCH_UP_FROM, replaced.horizon.strftime("%Y-%m-%d %H:%M:%S")))
+        ledger.mark_catch_up(path, replaced, busy_timeout=max(self.settings.lock_timeout_seconds, 1.0))
 
     def generate_sample_data(
         self,
@@ -1207,57 +1187,6 @@ class JSON2DBSyncRunner:
                     f"unset it (`unset {var}`) for the saved value to apply"
                 )
         return shadowed
-
-
-RELOAD_PENDING = "full_reload_pending"
-
-
-def _full_reload_pending(path: Destination) -> bool:
-    """Whether the tables were recreated and not yet reloaded (read without the lock: the
-    flag only ever widens what a run loads)."""
-    if not path.exists():
-        return False
-    try:
-        with path.open(readonly=True) as conn:
-            if sd.STATE_TABLE not in existing_tables(conn):
-                return False
-            return conn.execute(conn.dialect.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
-    except (sqlite3.Error, Json2DBError):
-        return False
-
-
-def _ledger_view(path: Destination, roots: Sequence[Path] | None = None) -> LedgerView | None:
-    """The ledger's horizon and settled units, read without the lock (a run that loads
-    meanwhile only makes this view older: the run then lists, and the ledger skips,
-    a little more than it needed to). None when there is no database yet."""
-    if not path.exists():
-        return None
-    try:
-        with path.open(readonly=True) as conn:
-            return read_ledger_view(conn, roots)
-    except (sqlite3.Error, Json2DBError):
-        return None
-
-
-def _note_caught_up(found: Discovery, stats: LoadStats, notes: list[str]) -> int:
-    """Say which folders older than the cutoff this run loaded, and why: the ledger did
-    not hold them (a failed run, a folder written late, a clock in another time zone,
-    a restore). Returns how many."""
-    if not found.caught_up:
-        return 0
-    loaded = set(stats.loaded_paths)
-    folders = [d for d in found.caught_up if any(str(f.path) in loaded for f in d.files)]
-    if folders:
-        names = ", ".join(str(d.path.relative_to(found.root)) if d.path.is_relative_to(found.root) else str(d.path)
-                          for d in folders[:5])
-        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
-        notes.append(
-            f"loaded {len(folders)} data folder(s) older than the cutoff that the ledger did not "
-            f"hold ({names}{more}): a folder is never skipped because of its age once a newer "
-            "one was loaded (a failed run, a folder written late, a clock in another time zone "
-            "or a restore leave such folders)"
-        )
-    return len(folders)
 
 
 def dest_dialect(dest: Destination) -> Any:
@@ -1325,29 +1254,6 @@ def _statistics(stats: LoadStats, started: float) -> dict[str, Any]:
     statistics["processing_time_seconds"] = round(elapsed, 3)
     statistics["records_per_second"] = round(stats.total_records / elapsed, 1) if elapsed > 0 else 0.0
     return statistics
-
-
-def _record_run(
-    conn: Any,
-    operation: str,
-    started_at: str,
-    status: str,
-    stats: LoadStats | None,
-    error: str | None,
-) -> None:
-    import json
-
-    conn.execute(
-        conn.dialect.INSERT_RUN,
-        (
-            operation,
-            started_at,
-            utc_now_text(),
-            status,
-            json.dumps(stats.as_dict()) if stats is not None else None,
-            error,
-        ),
-    )
 
 
 def _report_target(out_path: str | os.PathLike[str]) -> Path:
