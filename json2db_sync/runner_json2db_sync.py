@@ -824,7 +824,9 @@ class JSON2DBSyncRunner:
             )
         return payload
 
-    def generate_summary_report(self, db_path: str | os.PathLike[str] | None = None) -> GenerateSummaryReportResult:
+    def generate_summary_report(
+        self, db_path: str | os.PathLike[str] | Destination | None = None
+    ) -> GenerateSummaryReportResult:
         """Tables with record counts, sessions loaded, last runs, size and freshness."""
 
         with self._operation("generate_summary_report", GenerateSummaryReportResult) as op:
