@@ -339,7 +339,6 @@ def _apply_configured_level(args: argparse.Namespace, runner: JSON2DBSyncRunner,
     if args.verbose or args.quiet:
         return
     from . import render
-
     from .errors import ConfigError
 
     try:
