@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,11 @@ import pytest
 
 from json2db_sync.progress import ProgressEvent
 from json2db_sync.sample_data import (
-    SAMPLE_MARKER,
+    BUILDERS,
     DOCUMENT_ENTITIES,
     ID_FIELDS,
     SAMPLE_ENTITIES,
+    SAMPLE_MARKER,
     entity_counts,
     generate_sample_data,
 )
@@ -120,7 +121,7 @@ PINNED_TREES = {
     ),
     "many-sessions-utc": (  # 288 sessions: more than one group of open files per entity
         {"days": 2, "seed": 2**70 + 5, "invoices": 3, "sessions_per_day": 144,
-         "now": datetime(2026, 3, 1, 0, 30, tzinfo=timezone.utc)},
+         "now": datetime(2026, 3, 1, 0, 30, tzinfo=UTC)},
         "cd5beb8c3e5ac1eb9ee335b7d2ea40d057d8ab836f3724984a1ae2baad5dd995",
     ),
 }
@@ -142,6 +143,11 @@ def test_generated_trees_match_their_pinned_digest(tmp_path: Path, case: str) ->
     events: list[ProgressEvent] = []
     summary = generate_sample_data(tmp_path / "s", progress=events.append, **kwargs)
     assert _tree_digest(tmp_path / "s", summary, events) == expected
+
+
+def test_every_entity_but_the_organization_has_one_builder() -> None:
+    """The builder table covers the entities exactly (the organization is one record a session)."""
+    assert sorted(BUILDERS) == sorted(set(SAMPLE_ENTITIES) - {"organizations"})
 
 
 # ----------------------------------------------------------------------------- layout

@@ -21,6 +21,7 @@ from .vocabulary import (
 
 
 def build_contacts(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A customer or vendor; each revision changes its phone or notes, as edits in Zoho do."""
     index = timeline.head.index
     contact = sample.contacts[index]
     kind = "vendor" if contact.vendor else "customer"
@@ -91,6 +92,7 @@ def build_contacts(sample: SamplePlan, timeline: Timeline, emission: Emission) -
 
 
 def build_items(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """An item at its sales rate as of the emission's session (each update is a price rise)."""
     index = timeline.head.index
     item = sample.items[index]
     rate = money(item.rate_cents[emission.session])

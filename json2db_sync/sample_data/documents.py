@@ -27,6 +27,7 @@ from .vocabulary import (
 
 
 def build_invoices(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """An invoice as one session carries it: the list form, or the detail form with its lines; paid and balance as of the emission."""
     head = timeline.head
     contact = sample.contacts[head.contact]
     lines, totals, paid, status = sample.document_money("invoices", timeline, emission)
@@ -105,6 +106,7 @@ def build_invoices(sample: SamplePlan, timeline: Timeline, emission: Emission) -
 
 
 def build_bills(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A bill in list or detail form; non-catalogue lines (office services) count in ``non_catalog_items_count``."""
     head = timeline.head
     contact = sample.contacts[head.contact]
     lines, totals, paid, status = sample.document_money("bills", timeline, emission)
@@ -166,6 +168,7 @@ def build_bills(sample: SamplePlan, timeline: Timeline, emission: Emission) -> d
 
 
 def build_salesorders(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A sales order in list or detail form; a fulfilled order shows its lines shipped and invoiced."""
     head = timeline.head
     contact = sample.contacts[head.contact]
     lines, totals, _, status = sample.document_money("salesorders", timeline, emission)
@@ -226,6 +229,7 @@ def build_salesorders(sample: SamplePlan, timeline: Timeline, emission: Emission
 
 
 def build_purchaseorders(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A purchase order in list or detail form; a billed order shows its quantities received."""
     head = timeline.head
     contact = sample.contacts[head.contact]
     lines, totals, _, status = sample.document_money("purchaseorders", timeline, emission)
@@ -293,6 +297,7 @@ def build_purchaseorders(sample: SamplePlan, timeline: Timeline, emission: Emiss
 
 
 def build_creditnotes(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A credit note in list or detail form (never applied here: balance = total)."""
     head = timeline.head
     contact = sample.contacts[head.contact]
     lines, totals, _, status = sample.document_money("creditnotes", timeline, emission)

@@ -23,6 +23,7 @@ from .vocabulary import (
 
 
 def build_customerpayments(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A payment received, applied to the one invoice the plan pairs it with (plus any unused amount)."""
     j = timeline.head.index
     invoice, invoice_head, totals, applied = sample.applied("invoices", j, "customerpayments")
     plan = sample.payment_plan("customerpayments", j, invoice_head)
@@ -98,6 +99,7 @@ def build_customerpayments(sample: SamplePlan, timeline: Timeline, emission: Emi
 
 
 def build_vendorpayments(sample: SamplePlan, timeline: Timeline, emission: Emission) -> dict[str, Any]:
+    """A payment made, applied to the one bill the plan pairs it with."""
     j = timeline.head.index
     bill, bill_head, totals, applied = sample.applied("bills", j, "vendorpayments")
     plan = sample.payment_plan("vendorpayments", j, bill_head)
