@@ -48,8 +48,7 @@ Usage::
 ``iter_record_batches`` returns such a reader; ``count_records`` and ``sha256_file`` serve the
 ledger and "browse sessions".
 
-The package, one idea a module, in the order a file goes through them (each imports only the
-ones above it):
+The package, one idea a module, from the bottom up (each imports only modules listed above it):
 
 ``files``          opening, sizing and hashing a file, OS errors said as what to do, the GC pause
 ``diagnosis``      parse failures as errors naming the file, the place and what to do
