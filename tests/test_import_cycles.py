@@ -4,7 +4,8 @@ The graph has one edge per import statement that runs: at module level or inside
 (a lazy import still ties two modules together), relative or absolute, ``import a.b`` and
 ``from a import b`` (an edge to ``a.b`` when that is a module, and to ``a`` when ``a`` is a
 package that is not an ancestor of the importer, since its ``__init__`` runs first), and
-``importlib.import_module`` with a literal name. Imports under ``if TYPE_CHECKING:`` never run
+``importlib.import_module`` with a literal name (a computed one, like the package's lazy
+``JSON2DBSyncRunner`` attribute, is not seen). Imports under ``if TYPE_CHECKING:`` never run
 and are left out: they are how an annotation names a type without an import at run time.
 
 A failure names each cycle as a path of modules, with the file and line of every import on it.
