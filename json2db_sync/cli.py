@@ -250,7 +250,7 @@ def _exit_code(result: Mapping[str, Any]) -> int:
 NAMES_ITS_DATABASE = frozenset({"generate_summary_report", "list_backups"})
 
 
-def _output(args: argparse.Namespace, result: Mapping[str, Any], *, display: Callable[[], None] | None = None) -> int:
+def _output(args: argparse.Namespace, result: Mapping[str, Any], *, display: Callable[[], object] | None = None) -> int:
     """Print ``result`` the way the options ask, and return the exit status.
 
     --json: the dict on stdout, nothing else. Failure: the error panel on stderr (and the
