@@ -13,9 +13,10 @@ May import stdlib, orjson, ``sql_dialect``, ``destinations`` (``utc_now_text``),
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -167,21 +168,30 @@ class Populator:
         groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         children: dict[str, list[ChildRows]] = {}
         replaced: dict[str, list[str]] = {}
+        last_keys: tuple[tuple[str, ...], ...] | None = None
+        layout: RowLayout | None = None
         for item in writes:
-            layout = row_layout(main, item.scalars)
-            values = layout.values(item.scalars, is_new=item.is_new)
+            scalars = item.scalars
+            is_new = item.is_new
+            keys = tuple(scalars)
+            if keys != last_keys or layout is None:  # (see _write_children)
+                layout = _layout_of(main, keys)
+                last_keys = keys
+            values = layout.values(scalars, is_new=is_new)
             columns = layout.columns
-            if not item.is_new:
-                stale = stale_columns(main, item.scalars, item.fields)
+            if not is_new:
+                stale = stale_columns(main, scalars, item.fields)
                 if stale is not None:
                     columns, values = stale.apply(layout, values)
-            groups.setdefault((item.is_new, columns), []).append(
-                (item.record_id, "json", item.created, item.updated, *extra_values, *values)
+            record_id = item.record_id
+            groups.setdefault((is_new, columns), []).append(
+                (record_id, "json", item.created, item.updated, *extra_values, *values)
             )
-            for field_name, elements in item.children.items():
-                children.setdefault(field_name, []).append((item.record_id, item.created, item.updated, elements))
-                if not item.is_new:
-                    replaced.setdefault(field_name, []).append(item.record_id)
+            if item.children:
+                for field_name, elements in item.children.items():
+                    children.setdefault(field_name, []).append((record_id, item.created, item.updated, elements))
+                    if not is_new:
+                        replaced.setdefault(field_name, []).append(record_id)
         # Newest-wins was decided above against the stored state before this file (see
         # _decide), so the statement itself carries no time guard.
         for (is_new, columns), rows in groups.items():
@@ -210,15 +220,25 @@ class Populator:
         groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         id_fields = child_id_fields(table.entity, table.field or "")
         count = 0
+        # Elements mostly share a key set, met in runs: the last one's layout and group are
+        # kept, so that a row costs a comparison of key tuples (whose paths are mostly the
+        # very same objects: see json_analyzer.flatten), not a hash of them. The plan does
+        # not change while a batch is written, so neither do the layouts.
+        last_keys: tuple[tuple[str, ...], ...] | None = None
+        layout: RowLayout | None = None
+        rows: list[tuple[Any, ...]] = []
         for parent_id, created, updated, elements in parents:
             for position, (element, scalars) in enumerate(elements):
-                own_id = _own_id(element, id_fields)
-                layout = row_layout(table, scalars)
-                groups.setdefault(layout.columns, []).append(
+                keys = tuple(scalars)
+                if keys != last_keys or layout is None:
+                    layout = _layout_of(table, keys)
+                    rows = groups.setdefault(layout.columns, [])
+                    last_keys = keys
+                rows.append(
                     (
                         parent_id,
                         position,
-                        own_id or f"{parent_id}#{position}",
+                        _own_id(element, id_fields) or f"{parent_id}#{position}",
                         "json",
                         created,
                         updated,
@@ -226,7 +246,7 @@ class Populator:
                         *layout.values(scalars),
                     )
                 )
-                count += 1
+            count += len(elements)
         for columns, rows in groups.items():
             all_columns = ("parent_id", "position", "id", "data_source", "created_at", "updated_at", *extra_names, *columns)
             self.conn.insert_rows(table.name, all_columns, rows)
@@ -252,7 +272,13 @@ class Populator:
 @dataclass(slots=True)
 class RowLayout:
     """How the values of records with one key set become a row: computed once per key
-    set (list-form and detail-form records each have their own), not per row."""
+    set (list-form and detail-form records each have their own), not per row.
+
+    The per-value work is decided here, once, from the plan: which positions are picked
+    (one C-speed ``itemgetter`` over the record's values), which numeric columns may hold
+    Zoho's "" (checked as a whole with one C-speed ``in`` before any is touched), which
+    columns hold arrays as JSON text. A row that needs nothing more (the usual child row)
+    is the picked tuple itself."""
 
     columns: tuple[str, ...]
     order: tuple[int, ...]
@@ -261,15 +287,30 @@ class RowLayout:
     overflow: tuple[tuple[int, str], ...]
     conflicts: tuple[tuple[int, str], ...] = ()
     has_overflow_column: bool = False
+    # Derived once (see __post_init__): the picker of the row's values and of its numeric ones.
+    pick: Callable[[list[Any]], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    pick_numeric: Callable[[Sequence[Any]], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    plain: bool = field(init=False, repr=False, compare=False)  # nothing but numbers to fix
 
-    def values(self, scalars: Mapping[tuple[str, ...], Any], *, is_new: bool = True) -> list[Any]:
+    def __post_init__(self) -> None:
+        self.pick = _tuple_getter(self.order)
+        self.pick_numeric = _tuple_getter(self.numeric)
+        self.plain = not (self.converted or self.conflicts or self.has_overflow_column)
+
+    def values(self, scalars: Mapping[tuple[str, ...], Any], *, is_new: bool = True) -> Sequence[Any]:
         """The row's values in column order (the overflow JSON last, as a patch that the
         upsert merges: a key set to null there removes a value that no longer applies)."""
         raw = list(scalars.values())
-        row = [raw[i] for i in self.order]
-        for position in self.numeric:
-            if row[position] == "":
-                row[position] = None  # "" is Zoho's "unset": NULL keeps SUM and AVG right
+        picked = self.pick(raw)
+        if "" not in self.pick_numeric(picked):
+            if self.plain:
+                return picked  # the usual child row: the picked values as they are
+            row = list(picked)
+        else:
+            row = list(picked)
+            for position in self.numeric:
+                if row[position] == "":
+                    row[position] = None  # "" is Zoho's "unset": NULL keeps SUM and AVG right
         extra: dict[str, Any] | None = None
         for position, name in self.conflicts:
             value = row[position]
@@ -284,9 +325,10 @@ class RowLayout:
                 row[position] = None
         for position in self.converted:
             value = row[position]
-            if type(value) is list:  # the common case (tags: [] on every line): JSON text at once
-                row[position] = _dumps_list(value)
-            else:
+            kind = type(value)
+            if kind is list:  # the common case (tags: [] on every line): JSON text at once
+                row[position] = dumps_json(value) if value else "[]"
+            elif kind is not str and value is not None:  # (text and null stay as they are)
                 row[position] = to_sql_value(value, sd.TEXT)
         if self.has_overflow_column:
             for index, name in self.overflow:
@@ -294,6 +336,17 @@ class RowLayout:
                 extra[name] = raw[index]
             row.append(dumps_json(extra) if extra else None)
         return row
+
+
+def _tuple_getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A C-speed picker of ``positions`` that always gives a tuple (``itemgetter`` of one
+    position gives the bare item, of none is not allowed)."""
+    if len(positions) >= 2:
+        return itemgetter(*positions)
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    return lambda values: ()
 
 
 @dataclass(slots=True, frozen=True)
@@ -307,11 +360,11 @@ class StaleColumns:
     columns: tuple[str, ...]
     overflow_keys: tuple[str, ...]
 
-    def apply(self, layout: RowLayout, values: list[Any]) -> tuple[tuple[str, ...], list[Any]]:
+    def apply(self, layout: RowLayout, values: Sequence[Any]) -> tuple[tuple[str, ...], list[Any]]:
         """The row's columns and values with the stale ones set to NULL (removed from the
         overflow JSON patch, for the values kept there)."""
         columns = layout.columns + self.columns
-        values = values + [None] * len(self.columns)
+        values = [*values, *([None] * len(self.columns))]
         if self.overflow_keys:
             if layout.has_overflow_column:
                 position = len(layout.columns) - 1
@@ -371,7 +424,8 @@ def _own_id(element: Any, id_fields: tuple[str, ...]) -> str | None:
     for name in id_fields:
         value = element.get(name)
         if value is not None:
-            own = normalize_id(value)
+            # (text, the usual id, is normalize_id's strip without its chain of checks)
+            own = (value.strip() or None) if type(value) is str else normalize_id(value)
             if own is not None:
                 return own
     return None
@@ -387,11 +441,14 @@ def _fits_number(value: Any) -> bool:
 def row_layout(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> RowLayout:
     """The cached layout for this record's key set (the plan clears the cache whenever a
     column is added or a path starts holding arrays)."""
-    keys = tuple(scalars)
+    return _layout_of(table, tuple(scalars))
+
+
+def _layout_of(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:
     layout = table.layouts.get(keys)
     if layout is None:
         layout = table.layouts[keys] = _build_layout(table, keys)
-    return layout
+    return layout  # type: ignore[no-any-return]
 
 
 def _build_layout(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:
@@ -448,12 +505,6 @@ def to_sql_value(value: Any, sql_type: str) -> Any:
         return value
     if isinstance(value, Decimal):
         return str(value)  # the source's exact text (see reader.inexact_decimal)
-    return dumps_json(value)
-
-
-def _dumps_list(value: list[Any]) -> str:
-    if not value:
-        return "[]"
     return dumps_json(value)
 
 
