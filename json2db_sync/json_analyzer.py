@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
@@ -69,8 +69,7 @@ def id_field_candidates(entity: str, overrides: Mapping[str, str] | None = None)
         candidates.append(KNOWN_ID_FIELDS[entity])
     candidates.append(singular(entity) + "_id")
     candidates.append("id")
-    seen: set[str] = set()
-    return [c for c in candidates if not (c in seen or seen.add(c))]
+    return list(dict.fromkeys(candidates))  # first occurrence of each, in order
 
 
 def choose_id_field(
@@ -117,8 +116,7 @@ def child_id_fields(entity: str, field_name: str) -> tuple[str, ...]:
     if generic not in _REFERENCE_FIELDS:
         candidates.append(generic)
     candidates += [f"{parent}_{child}_id", f"{child}_{parent}_id"]
-    seen: set[str] = set()
-    return tuple(c for c in candidates if not (c in seen or seen.add(c)))
+    return tuple(dict.fromkeys(candidates))  # first occurrence of each, in order
 
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -231,7 +229,7 @@ def _general_to_utc_text(value: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
         return None
     whole = moment.replace(microsecond=0).isoformat(sep=" ")
@@ -246,7 +244,7 @@ def local_to_utc_text(moment: datetime | None) -> str | None:
     """A naive local time (a session folder's name) as UTC text."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def record_times(record: Mapping[str, Any], fallback: str | None) -> tuple[str | None, str | None]:
@@ -470,8 +468,8 @@ class TablePlan:
         """
         keys = tuple(scalars)
         shape = (keys, tuple(map(type, scalars.values())))
-        watch = self.voted_shapes.get(shape, _UNSEEN)
-        if watch is not _UNSEEN and not check_ints:
+        if shape in self.voted_shapes and not check_ints:
+            watch = self.voted_shapes[shape]
             # The watched values are all strings: any() is true when one is not "".
             if watch is None or not any(watch(list(scalars.values()))):
                 return
