@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from . import sql_dialect as sd
+from .catalog import Catalog, TableInfo, read_catalog
 from .errors import ConfigError
 from .report_views import VIEWS, existing_views
-from .verifier import Catalog, TableInfo, read_catalog
 
 INSTALL_HINT = "pip install 'json2db_sync[browse]'"
 DEFAULT_PORT = 8001

@@ -19,7 +19,7 @@ import logging
 import os
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def _exit_code(result: dict[str, Any]) -> int:
+def _exit_code(result: Mapping[str, Any]) -> int:
     if result.get("success"):
         return EXIT_OK
     return EXIT_USAGE if result.get("error_type") == "config_error" else EXIT_FAILED
@@ -257,7 +257,7 @@ def _exit_code(result: dict[str, Any]) -> int:
 NAMES_ITS_DATABASE = frozenset({"generate_summary_report", "list_backups"})
 
 
-def _output(args: argparse.Namespace, result: dict[str, Any], *, display: Callable[[], None] | None = None) -> int:
+def _output(args: argparse.Namespace, result: Mapping[str, Any], *, display: Callable[[], None] | None = None) -> int:
     """Print ``result`` the way the options ask, and return the exit status.
 
     --json: the dict on stdout, nothing else. Failure: the error panel on stderr (and the
@@ -329,7 +329,7 @@ def _make_runner(args: argparse.Namespace, progress: Callable[[Any], None] | Non
 NO_DESTINATION_COMMANDS = frozenset({"sample-data", "sessions"})
 
 
-def _destination(runner: JSON2DBSyncRunner) -> dict[str, Any] | None:
+def _destination(runner: JSON2DBSyncRunner) -> Mapping[str, Any] | None:
     """The runner's destination (kind, db_path, description; password masked), or None
     when the configuration is broken (the command's own result then says why)."""
     result = runner.destination()
@@ -393,7 +393,7 @@ def _cmd_recreate(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
     return _output(args, runner.recreate_json_tables(args.db))
 
 
-def _with_progress(args: argparse.Namespace, runner: JSON2DBSyncRunner, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _with_progress(args: argparse.Namespace, runner: JSON2DBSyncRunner, call: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
     """Run ``call`` with a progress bar on stderr when stderr is a terminal."""
     err = _stderr_console()
     if not err.is_terminal or args.quiet or args.json:
@@ -513,7 +513,7 @@ def _cmd_restore(args: argparse.Namespace, runner: JSON2DBSyncRunner) -> int:
     return _output(args, runner.restore_backup(backup))
 
 
-def _no_postgres_backup(listing: dict[str, Any], runner: JSON2DBSyncRunner) -> dict[str, Any]:
+def _no_postgres_backup(listing: Mapping[str, Any], runner: JSON2DBSyncRunner) -> dict[str, Any]:
     """``restore latest`` on PostgreSQL without a single .dump file: the same refusal the
     runner gives for a backup file, with the same advice (exit status 1)."""
     name = runner.settings.database_schema

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +161,7 @@ def _path_validator(text: str) -> bool | str:
     return True if text.strip() else "enter a path"
 
 
-def destination(session: MenuSession) -> dict[str, Any] | None:
+def destination(session: MenuSession) -> Mapping[str, Any] | None:
     """The runner's destination (kind, db_path, description; password masked), or None
     when the configuration is broken (the next runner call then says why)."""
     result = session.runner.destination()
@@ -217,7 +217,7 @@ def progress_bar(session: MenuSession) -> Iterator[None]:
             runner.progress = previous
 
 
-def show(session: MenuSession, result: dict[str, Any]) -> None:
+def show(session: MenuSession, result: Mapping[str, Any]) -> None:
     dest = None if result.get("success") else destination(session)
     render.render_result(session.console, result, destination=dest)
 

@@ -1,4 +1,5 @@
-"""Rich rendering of the runner's result dicts, for the menu and the CLI; imports rich and stdlib only.
+"""Rich rendering of the runner's result dicts, for the menu and the CLI; imports rich, stdlib and
+``units`` (``human_size``, shared with the Markdown report) only.
 
 Everything here takes a :class:`rich.console.Console` and a plain result dict (the
 contract of DESIGN.md) and draws it: one renderer per operation, a failure panel that
@@ -21,6 +22,8 @@ from rich.panel import Panel
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+
+from .units import human_size
 
 Result = Mapping[str, Any]
 
@@ -136,18 +139,6 @@ def _error_hint(error_type: str, destination: Mapping[str, Any] | str | None, op
         if error_type in POSTGRES_ERROR_HINTS:
             return POSTGRES_ERROR_HINTS[error_type]
     return ERROR_HINTS.get(error_type, ERROR_HINTS["internal_error"])
-
-
-def human_size(size: Any) -> str:
-    """Bytes as B/KB/MB/GB, so that a database size reads at a glance."""
-    if not isinstance(size, (int, float)):
-        return "-"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"  # pragma: no cover - loop always returns
 
 
 def _cell(value: Any) -> str:

@@ -1,7 +1,7 @@
 """The runner: orchestrates the stages and returns plain result dicts; never prints.
 
 May import every stage module. Each public method runs inside one boundary
-(:meth:`JSON2DBSyncRunner._run`) that maps our errors to their ``error_type``,
+(``with self._operation(...) as op``) that maps our errors to their ``error_type``,
 sqlite3 errors to ``database_error``, OS errors to ``file_error`` and anything else to
 ``internal_error`` (with the traceback in the log), so no expected failure raises.
 """
@@ -17,18 +17,31 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from . import sql_dialect as sd
-from .config import JSON2DBConfig, Settings
-from .data_populator import (
-    CATCH_UP_FROM,
-    LoadOptions,
-    LoadStats,
-    Populator,
-    read_ledger_view,
-    record_settled,
+from ._types import (
+    AnalyzeJsonFilesResult,
+    BrowseDatabaseResult,
+    CreateBackupResult,
+    DestinationResult,
+    FullSyncWorkflowResult,
+    GenerateHtmlReportResult,
+    GenerateSampleDataResult,
+    GenerateSummaryReportResult,
+    GenerateTableSchemasResult,
+    ListBackupsResult,
+    ListSessionsResult,
+    PopulateTablesResult,
+    RecreateJsonTablesResult,
+    RestoreBackupResult,
+    ShowConfigurationResult,
+    TablesToDropResult,
+    UpdateSettingsResult,
+    VerifyTablesResult,
 )
+from .config import JSON2DBConfig, Settings
+from . import ledger
 from .database import SAFETY_LABEL, SQLiteDestination, atomic, explain_sqlite_error, is_safety_copy, utc_now_text
 from .config import is_postgres_url
 from .errors import (
@@ -41,6 +54,8 @@ from .errors import (
     ValidationError,
 )
 from .json_analyzer import EntityPlan, analyze_child_records, analyze_records, describe_plan, id_field_candidates
+from .load_stats import LoadOptions, LoadStats
+from .pipeline import Pipeline
 from .progress import ProgressCallback, ProgressEvent, null_progress
 from .report_views import create_report_views
 from .reader import iter_record_batches
@@ -51,7 +66,6 @@ from .table_generator import (
     ensure_foreign_keys,
     ensure_indexes,
     ensure_internal_tables,
-    existing_tables,
     limits_of,
     load_stored_plans,
     plan_ddl,
@@ -98,6 +112,55 @@ class _Failed(Exception):
         super().__init__(message)
         self.error_type = error_type
         self.payload = payload
+
+
+R = TypeVar("R", bound=Mapping[str, object])
+
+
+class _Operation(Generic[R]):
+    """One public operation under way (see :meth:`JSON2DBSyncRunner._operation`): the
+    warnings its body collects, the payload it succeeds with, and, once the ``with``
+    block has ended, its result, typed as the operation's TypedDict ``R``."""
+
+    def __init__(self, name: str, config_error: ConfigError | None) -> None:
+        self.name = name
+        self.warnings: list[str] = []
+        self._config_error = config_error
+        self._begun = False
+        self.payload: dict[str, Any] = {}
+        self._kept: dict[str, Any] = {}
+        self._result: Result | None = None
+
+    def begin(self) -> list[str]:
+        """The body's first step: raises the runner's configuration error, if any, before
+        the body does anything. Returns the list the body's warnings go to."""
+        if self._config_error is not None:
+            raise self._config_error
+        self._begun = True
+        return self.warnings
+
+    def keep(self, **payload: Any) -> None:
+        """Keys the result carries whatever the outcome (a failure included), unless the
+        outcome's own payload sets them: what a run did before it failed."""
+        self._kept.update(payload)
+
+    def succeed(self, payload: Mapping[str, Any]) -> None:
+        """The operation's own keys, returned beside the contract's when the block ends."""
+        if not self._begun:
+            raise RuntimeError(f"{self.name}: succeed() before begin()")
+        self.payload = dict(payload)
+
+    def finish(self, result: Result) -> None:
+        for key, value in self._kept.items():
+            result.setdefault(key, value)
+        self._result = result
+
+    @property
+    def result(self) -> R:
+        """The result dict (the contract's keys plus the payload), once the block ended."""
+        if self._result is None:
+            raise RuntimeError(f"{self.name}: the result is read before the operation ended")
+        return cast(R, self._result)
 
 
 class JSON2DBSyncRunner:
@@ -164,18 +227,22 @@ class JSON2DBSyncRunner:
     def settings(self) -> Settings:
         return self.config.settings
 
-    def update_settings(self, **changes: Any) -> Result:
+    def update_settings(self, **changes: Any) -> UpdateSettingsResult:
         """Change settings for this runner only (the menu's "change for this session")."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("update_settings", UpdateSettingsResult) as op:
+            op.begin()
             self._config = self.config.with_overrides(**changes)
-            return {"settings": self.config.describe()}
+            op.succeed({"settings": self.config.describe()})
 
-        return self._run("update_settings", body)
+        return op.result
 
-    def show_configuration(self) -> Result:
+    def show_configuration(self) -> ShowConfigurationResult:
         """Every setting with its value and where it came from."""
-        return self._run("show_configuration", lambda warnings: {"settings": self.config.describe()})
+        with self._operation("show_configuration", ShowConfigurationResult) as op:
+            op.begin()
+            op.succeed({"settings": self.config.describe()})
+        return op.result
 
     def _custom(self) -> dict[str, str]:
         merged = dict(self.settings.custom_columns)
@@ -202,54 +269,71 @@ class JSON2DBSyncRunner:
 
         return PostgresDestination(url, self.settings.database_schema)
 
-    def destination(self) -> Result:
+    def destination(self) -> DestinationResult:
         """Which database runs write to: kind (sqlite or postgresql) and a description
         with any password masked (the menu and CLI show it)."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("destination", DestinationResult) as op:
+            op.begin()
             dest = self._db(None)
-            return {"kind": dest.kind, "db_path": dest.label, "description": dest.describe()}
+            op.succeed({"kind": dest.kind, "db_path": dest.label, "description": dest.describe()})
 
-        return self._run("destination", body)
+        return op.result
 
     # --- the operation boundary --------------------------------------------------
 
-    def _run(self, operation: str, body: Callable[[list[str]], dict[str, Any]]) -> Result:
-        warnings: list[str] = []
+    @contextlib.contextmanager
+    def _operation(self, operation: str, shape: type[R]) -> Iterator[_Operation[R]]:
+        """The boundary every public method runs in::
+
+            with self._operation("verify_tables", VerifyTablesResult) as op:
+                warnings = op.begin()
+                ...
+                op.succeed({...payload...})
+            return op.result
+
+        Nothing raised in the block escapes: our errors become a failure result with
+        their own ``error_type``, sqlite3 errors ``database_error``, OS errors
+        ``file_error``, anything else ``internal_error`` (traceback in the log). ``shape``
+        is the result's TypedDict, for the type checker only.
+        """
+        op: _Operation[R] = _Operation(operation, self._config_error)
+        warnings = op.warnings
         logger.info("%s: start", operation)
         try:
-            if self._config_error is not None:
-                raise self._config_error
-            payload = body(warnings)
+            yield op
         except _Failed as exc:
             logger.error("%s failed: %s", operation, exc)
-            return _failure(operation, exc.error_type, str(exc), warnings, **exc.payload)
+            op.finish(_failure(operation, exc.error_type, str(exc), warnings, **exc.payload))
         except Json2DBError as exc:
             logger.error("%s failed: %s", operation, exc)
-            return _failure(operation, exc.error_type, str(exc), warnings)
+            op.finish(_failure(operation, exc.error_type, str(exc), warnings))
         except sqlite3.Error as exc:
             message = str(explain_sqlite_error(exc, self._safe_db_path()))
             logger.error("%s failed: %s", operation, message)
-            return _failure(operation, "database_error", message, warnings)
+            op.finish(_failure(operation, "database_error", message, warnings))
         except OSError as exc:
             where = exc.filename or "a file"
             message = f"{where}: {exc.strerror or exc}; check that it exists and is readable"
             logger.error("%s failed: %s", operation, message)
-            return _failure(operation, "file_error", message, warnings)
+            op.finish(_failure(operation, "file_error", message, warnings))
         except Exception as exc:  # the one boundary where anything is caught
             logger.exception("%s failed unexpectedly", operation)
-            return _failure(
-                operation,
-                "internal_error",
-                f"unexpected {type(exc).__name__}: {exc} (the log has the traceback; please report it)",
-                warnings,
+            op.finish(
+                _failure(
+                    operation,
+                    "internal_error",
+                    f"unexpected {type(exc).__name__}: {exc} (the log has the traceback; please report it)",
+                    warnings,
+                )
             )
-        logger.info("%s: done", operation)
-        return _success(operation, warnings, **payload)
+        else:
+            logger.info("%s: done", operation)
+            op.finish(_success(operation, warnings, **op.payload))
 
     def _safe_db_path(self) -> str:
         try:
-            return self._db(None).label
+            return str(self._db(None).label)
         except ConfigError:
             return "(unknown)"
 
@@ -297,9 +381,9 @@ class JSON2DBSyncRunner:
         clears that request. An entity filter naming no entity the data holds at all is
         an error; one naming entities without data in the window is a warning.
         """
-        cutoff = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
+        cutoff: int | None = self.settings.default_cutoff_days if cutoff_days is None else cutoff_days
         wanted = _entity_set(entity_filter)
-        reload_all = _full_reload_pending(path)
+        reload_all = ledger.full_reload_pending(path)
         if reload_all:
             # What the user asked for by recreating: said, but not a problem to warn about.
             (notes if notes is not None else warnings).append(
@@ -307,7 +391,7 @@ class JSON2DBSyncRunner:
             )
             self._discover(json_dir, cutoff, [])  # still validate the cutoff given
             cutoff = None
-        found = self._discover(json_dir, cutoff, warnings, ledger=_ledger_view(path, self.config.places(json_dir)))
+        found = self._discover(json_dir, cutoff, warnings, ledger=ledger.ledger_view(path, self.config.places(json_dir)))
         if wanted is not None:
             self._check_entity_filter(wanted, found, json_dir, warnings)
         completes_reload = reload_all and wanted is None and json_dir is None
@@ -414,7 +498,7 @@ class JSON2DBSyncRunner:
         with dest.open(readonly=True) as conn:
             return load_stored_plans(conn, custom_columns=self._custom())
 
-    def analyze_json_files(self, json_dir_path: str | os.PathLike[str] | None = None) -> Result:
+    def analyze_json_files(self, json_dir_path: str | os.PathLike[str] | None = None) -> AnalyzeJsonFilesResult:
         """Infer tables, columns, types and child tables from the JSON files, and compare
         them with the database.
 
@@ -423,7 +507,8 @@ class JSON2DBSyncRunner:
         is empty when the database already fits.
         """
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("analyze_json_files", AnalyzeJsonFilesResult) as op:
+            warnings = op.begin()
             found = self._discover(json_dir_path, None, warnings)
             dirs = found.dirs if json_dir_path is not None else self._recent_dirs(found, warnings)
             dest = self._db(None)
@@ -448,29 +533,30 @@ class JSON2DBSyncRunner:
                             f"{entity}: {described['records_without_id']} record(s) have no "
                             f"'{plan.id_field}'; they will go to the quarantine table"
                         )
-            return {
+            op.succeed({
                 "json_dir": str(found.root),
                 "data_dirs": [str(d.path) for d in dirs],
                 "entities": entities,
                 "total_records": sum(counts.values()),
                 "schema_changes_required": changes,
-            }
+            })
 
-        return self._run("analyze_json_files", body)
+        return op.result
 
     def generate_table_schemas(
         self,
         include_indexes: bool = True,
         custom_columns: Mapping[str, str] | None = None,
         json_dir_path: str | os.PathLike[str] | None = None,
-    ) -> Result:
+    ) -> GenerateTableSchemasResult:
         """The DDL that would create or extend the tables, per table, without running it.
 
         ``custom_columns`` are remembered by this runner and used by later table
         creation; ``session_id`` and ``source_file`` are filled by the populator.
         """
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("generate_table_schemas", GenerateTableSchemasResult) as op:
+            warnings = op.begin()
             if custom_columns:
                 validate_custom_columns(custom_columns)
                 self._custom_columns.update(custom_columns)
@@ -488,9 +574,9 @@ class JSON2DBSyncRunner:
                         dialect=dest_dialect(dest),
                     )
                 )
-            return {"tables": tables, "custom_columns": self._custom()}
+            op.succeed({"tables": tables, "custom_columns": self._custom()})
 
-        return self._run("generate_table_schemas", body)
+        return op.result
 
     # --- writing operations ------------------------------------------------------
 
@@ -552,11 +638,12 @@ class JSON2DBSyncRunner:
             run_time=run_time,
         )
 
-    def recreate_json_tables(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+    def recreate_json_tables(self, db_path: str | os.PathLike[str] | None = None) -> RecreateJsonTablesResult:
         """Back up, drop every ``json_*`` table (no other), clear the file ledger, and
         create the tables again from the current analysis."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("recreate_json_tables", RecreateJsonTablesResult) as op:
+            warnings = op.begin()
             path = self._db(db_path)
             plans: dict[str, EntityPlan] = {}
             found: Discovery | None = None
@@ -571,7 +658,7 @@ class JSON2DBSyncRunner:
             with self._writing(path, "recreate_json_tables", backup=True, warnings=warnings) as (conn, backup_path):
                 ensure_internal_tables(conn)
                 dropped = recreate_tables(conn)
-                conn.execute(conn.dialect.SET_STATE, (RELOAD_PENDING, utc_now_text()))
+                ledger.mark_full_reload(conn)
                 created: list[str] = []
                 custom = self._custom()
                 for entity in sorted(plans):
@@ -579,33 +666,34 @@ class JSON2DBSyncRunner:
                     created.extend(t.name for t in plans[entity].tables())
                 ensure_foreign_keys(conn, plans.values())
                 views = create_report_views(conn)
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "dropped_tables": dropped,
                 "created_tables": created,
                 "report_views": views,
                 "backup_path": str(backup_path) if backup_path else None,
-            }
+            })
 
-        return self._run("recreate_json_tables", body)
+        return op.result
 
-    def tables_to_drop(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+    def tables_to_drop(self, db_path: str | os.PathLike[str] | None = None) -> TablesToDropResult:
         """The tables a recreation would drop (for the menu's confirmation)."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("tables_to_drop", TablesToDropResult) as op:
+            op.begin()
             path = self._db(db_path)
             tables: list[str] = []
             if path.exists():
                 with path.open(readonly=True) as conn:
                     tables = data_tables(conn)
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "destination": path.describe(),
                 "tables": tables,
                 "backup_dir": str(self._backup_dir(path)),
-            }
+            })
 
-        return self._run("tables_to_drop", body)
+        return op.result
 
     def populate_tables(
         self,
@@ -613,11 +701,12 @@ class JSON2DBSyncRunner:
         json_dir: str | os.PathLike[str] | None = None,
         cutoff_days: int | None = None,
         entity_filter: Iterable[str] | None = None,
-    ) -> Result:
+    ) -> PopulateTablesResult:
         """Upsert the records of the data folders within ``cutoff_days`` (default: the
         configured default_cutoff_days) into the database, newest wins."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("populate_tables", PopulateTablesResult) as op:
+            warnings = op.begin()
             started = time.perf_counter()
             path = self._db(db_path)
             scope_notes: list[str] = []
@@ -629,15 +718,15 @@ class JSON2DBSyncRunner:
             )
             # No verification step here to carry them: a line-item copy that disagrees is a warning.
             warnings.extend(f"line items: {message}" for message in stats.line_item_mismatches)
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "json_dir": str(found.root),
                 "statistics": _statistics(stats, started),
                 "report_views": stats.report_views,
                 "notes": [*scope_notes, *found.notes(), *stats.notes],
-            }
+            })
 
-        return self._run("populate_tables", body)
+        return op.result
 
     def _populate(
         self,
@@ -665,30 +754,28 @@ class JSON2DBSyncRunner:
             with self._writing(path, operation, backup=backup, warnings=warnings, locked=locked) as (conn, _):
                 ensure_internal_tables(conn)
                 plans = load_stored_plans(conn, custom_columns=options.custom_columns)
-                populator = Populator(conn, plans, options, self.progress)
-                stats = populator.load_dirs(found.dirs, entity_filter)
+                stats = Pipeline(conn, plans, options, self.progress).load_dirs(found.dirs, entity_filter)
                 stats.ddl.extend(ensure_foreign_keys(conn, plans.values()))
                 if completes_reload:
-                    conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
-                stats.folders_caught_up = _note_caught_up(found, stats, stats.notes)
+                    ledger.clear_full_reload(conn)
+                stats.folders_caught_up = ledger.caught_up_note(found, stats, stats.notes)
                 if entity_filter is None:
-                    record_settled(conn, found.settle)
-                    restored = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+                    ledger.record_settled(conn, found.settle)
+                    restored = ledger.end_catch_up(conn)
                     if restored is not None:
                         stats.notes.append(
-                            f"the database was restored from a backup: folders newer than {restored[0]} "
+                            f"the database was restored from a backup: folders newer than {restored} "
                             "that its ledger does not hold were looked for and loaded again"
                         )
-                        conn.execute(conn.dialect.DELETE_STATE, (CATCH_UP_FROM,))
                 if build_indexes:
                     ensure_indexes(conn, plans.values())
                 stats.report_views = create_report_views(conn)
                 warnings.extend(stats.warnings)
-                _record_run(conn, operation, started_at, "success", stats, None)
+                ledger.record_run(conn, operation, started_at, "success", stats, None)
         except LockHeldError:
             raise  # another run owns the database: write nothing into it
         except (Json2DBError, sqlite3.Error, OSError) as exc:
-            self._record_failed_run(path, operation, started_at, exc)
+            ledger.record_failed_run(path, operation, started_at, exc)
             raise
         for entity, counts in sorted(stats.per_entity.items()):
             if counts["rejected"]:
@@ -699,24 +786,16 @@ class JSON2DBSyncRunner:
                 )
         return stats, plans
 
-    def _record_failed_run(self, path: Destination, operation: str, started_at: str, exc: BaseException) -> None:
-        """The run rolled back; keep a line in the run history all the same."""
-        if not path.exists():
-            return
-        with contextlib.suppress(Exception):
-            with path.open(busy_timeout=0.5) as conn, atomic(conn, path.label):
-                ensure_internal_tables(conn)
-                _record_run(conn, operation, started_at, "failed", None, str(exc))
-
     # --- read-only operations ------------------------------------------------------
 
-    def verify_tables(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+    def verify_tables(self, db_path: str | os.PathLike[str] | None = None) -> VerifyTablesResult:
         """Read-only checks of the database; ``success`` is False when any check is an error."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
-            return self._verify(self._db(db_path), None)
+        with self._operation("verify_tables", VerifyTablesResult) as op:
+            op.begin()
+            op.succeed(self._verify(self._db(db_path), None))
 
-        return self._run("verify_tables", body)
+        return op.result
 
     def _verify(
         self,
@@ -760,10 +839,11 @@ class JSON2DBSyncRunner:
             )
         return payload
 
-    def generate_summary_report(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+    def generate_summary_report(self, db_path: str | os.PathLike[str] | None = None) -> GenerateSummaryReportResult:
         """Tables with record counts, sessions loaded, last runs, size and freshness."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("generate_summary_report", GenerateSummaryReportResult) as op:
+            op.begin()
             from .summary_reporter import summarize_database
 
             path = self._db(db_path)
@@ -775,20 +855,22 @@ class JSON2DBSyncRunner:
                     session_max_age_hours=self.settings.session_max_age_hours,
                 )
             report["destination"] = path.describe()
-            return report
+            op.succeed(report)
 
-        return self._run("generate_summary_report", body)
+        return op.result
 
     def generate_html_report(
         self, out_path: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None
-    ) -> Result:
+    ) -> GenerateHtmlReportResult:
         """Write the summary and the finance views, with charts, into one self-contained
         HTML file (needs the ``[report]`` extra: Plotly). Read-only on the database."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("generate_html_report", GenerateHtmlReportResult) as op:
+            warnings = op.begin()
+            from .catalog import entity_freshness
             from .html_report import CHARTS, render_html_report, require_plotly
             from .report_views import VIEW_NAMES, existing_views, read_view
-            from .summary_reporter import entity_freshness, summarize_database
+            from .summary_reporter import summarize_database
 
             plotly_version = require_plotly()
             target = _report_target(out_path)
@@ -810,29 +892,30 @@ class JSON2DBSyncRunner:
                 )
             page = render_html_report(report, finance, generated_at=utc_now_text())
             _write_atomically(target, page)
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "out_path": str(target),
                 "size_bytes": target.stat().st_size,
                 "charts": list(CHARTS),
                 "views": {name: None if finance[name] is None else len(finance[name]) for name in VIEW_NAMES},
                 "plotly_version": plotly_version,
-            }
+            })
 
-        return self._run("generate_html_report", body)
+        return op.result
 
     def browse_database(
         self,
         metadata_dir: str | os.PathLike[str],
         port: int = 8001,
         db_path: str | os.PathLike[str] | None = None,
-    ) -> Result:
+    ) -> BrowseDatabaseResult:
         """Prepare ``json2db-sync browse``: Datasette metadata generated from the tool's own
         tables, written into ``metadata_dir``, and the command that serves the SQLite
         database on 127.0.0.1:``port`` (needs the ``[browse]`` extra). Starts nothing:
         the caller runs ``command`` for as long as it wants the server."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("browse_database", BrowseDatabaseResult) as op:
+            op.begin()
             from .browse import HOST, build_metadata, check_port_free, database_name, datasette_command, require_datasette
 
             require_datasette()
@@ -851,16 +934,16 @@ class JSON2DBSyncRunner:
             target.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
             name = database_name(path.path)
             database = metadata["databases"][name]
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "url": f"http://{HOST}:{port}/{name}",
                 "metadata_path": str(target),
                 "command": datasette_command(path.path, target, port=port),
                 "tables": len(database["tables"]),
                 "canned_queries": sorted(database["queries"]),
-            }
+            })
 
-        return self._run("browse_database", body)
+        return op.result
 
     # --- the full workflow -------------------------------------------------------
 
@@ -871,16 +954,17 @@ class JSON2DBSyncRunner:
         cutoff_days: int | None = None,
         skip_table_creation: bool = False,
         entity_filter: Iterable[str] | None = None,
-    ) -> Result:
+    ) -> FullSyncWorkflowResult:
         """Analyse, create or extend tables (never destructive), populate, verify, report.
 
         ``success`` is False when any step fails, verification errors included; the
         statistics still say what was loaded.
         """
         steps: dict[str, Any] = {}
-        stats_holder: dict[str, Any] = {}
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("full_sync_workflow", FullSyncWorkflowResult) as op:
+            op.keep(statistics=_empty_statistics(), steps=steps)
+            warnings = op.begin()
             started = time.perf_counter()
             path = self._db(db_path)
             scope_notes: list[str] = []
@@ -902,22 +986,24 @@ class JSON2DBSyncRunner:
                 )
                 steps.update(_schema_steps(stats, plans, skip_table_creation))
                 statistics = _statistics(stats, started)
-                stats_holder["statistics"] = statistics
+                op.keep(statistics=statistics)
                 steps["population"] = _step("populate_tables", statistics=statistics)
                 # Checks cost what the run touched: its tables and the files it loaded.
-                verification = self._run(
-                    "verify_tables",
-                    lambda w: self._verify(
-                        path,
-                        sorted(stats.tables_touched),
-                        source_files=stats.loaded_paths,
-                        source_ids=stats.loaded_ids,
-                        row_ids=stats.written_ids,
-                        check_source_counts=stats.loaded_ids is not None,
-                        line_item_mismatches=stats.line_item_mismatches,
-                        line_item_files_compared=stats.line_item_files_compared,
-                    ),
-                )
+                with self._operation("verify_tables", VerifyTablesResult) as verifying:
+                    verifying.begin()
+                    verifying.succeed(
+                        self._verify(
+                            path,
+                            sorted(stats.tables_touched),
+                            source_files=stats.loaded_paths,
+                            source_ids=stats.loaded_ids,
+                            row_ids=stats.written_ids,
+                            check_source_counts=stats.loaded_ids is not None,
+                            line_item_mismatches=stats.line_item_mismatches,
+                            line_item_files_compared=stats.line_item_files_compared,
+                        )
+                    )
+                verification = verifying.result
                 steps["verification"] = verification
                 warnings.extend(
                     f"verification: {check['name']}: {check['details']}"
@@ -941,19 +1027,17 @@ class JSON2DBSyncRunner:
                         f"{name} failed: {steps[name]['error']}",
                         payload,
                     )
-            return payload
+            op.succeed(payload)
 
-        result = self._run("full_sync_workflow", body)
-        result.setdefault("statistics", stats_holder.get("statistics", _empty_statistics()))
-        result.setdefault("steps", steps)
-        return result
+        return op.result
 
     # --- sessions and backups (menu and CLI) -------------------------------------
 
-    def list_sessions(self, cutoff_days: int | None = None, count_records: bool = True) -> Result:
+    def list_sessions(self, cutoff_days: int | None = None, count_records: bool = True) -> ListSessionsResult:
         """The data folders found, oldest first, with files, entities and record counts."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("list_sessions", ListSessionsResult) as op:
+            warnings = op.begin()
             from .reader import count_records as count
 
             found = self._discover(None, cutoff_days, warnings)
@@ -972,30 +1056,32 @@ class JSON2DBSyncRunner:
                         warnings.append(str(exc))
                     done += int(item.get("size") or 0)
                     self.progress(ProgressEvent("count", done, total, str(item.get("name") or "")))
-            return {"json_dir": str(found.root), "kind": found.kind, "sessions": sessions}
+            op.succeed({"json_dir": str(found.root), "kind": found.kind, "sessions": sessions})
 
-        return self._run("list_sessions", body)
+        return op.result
 
-    def create_backup(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+    def create_backup(self, db_path: str | os.PathLike[str] | None = None) -> CreateBackupResult:
         """Copy the database into the backup folder now."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("create_backup", CreateBackupResult) as op:
+            op.begin()
             path = self._db(db_path)
             if not path.exists():
                 raise DataFileError(f"database {path.label} does not exist; nothing to back up")
             with path.writer_lock(operation="backup", timeout_seconds=self.settings.lock_timeout_seconds):
                 target = path.backup(self._backup_dir(path), keep=self.settings.backup_keep)
-            return {"db_path": path.label, "backup_path": str(target) if target else None}
+            op.succeed({"db_path": path.label, "backup_path": str(target) if target else None})
 
-        return self._run("create_backup", body)
+        return op.result
 
-    def list_backups(self, db_path: str | os.PathLike[str] | None = None) -> Result:
+    def list_backups(self, db_path: str | os.PathLike[str] | None = None) -> ListBackupsResult:
         """Backups of the database, newest first."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("list_backups", ListBackupsResult) as op:
+            op.begin()
             path = self._db(db_path)
             backups = path.list_backups(self._backup_dir(path))
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "backups": [
                     {
@@ -1006,17 +1092,18 @@ class JSON2DBSyncRunner:
                     }
                     for b in reversed(backups)
                 ],
-            }
+            })
 
-        return self._run("list_backups", body)
+        return op.result
 
-    def restore_backup(self, backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None) -> Result:
+    def restore_backup(self, backup_path: str | os.PathLike[str], db_path: str | os.PathLike[str] | None = None) -> RestoreBackupResult:
         """Replace the database's content with a backup's, under the writer lock. The
         current state is copied first into a backup marked ``-before-restore`` (never
         picked as the latest), and the next sync loads again every folder the backup's
         ledger lacks."""
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("restore_backup", RestoreBackupResult) as op:
+            op.begin()
             path = self._db(db_path)
             source = Path(backup_path).expanduser().resolve()
             if path.kind != "sqlite":
@@ -1024,27 +1111,23 @@ class JSON2DBSyncRunner:
             if not source.is_file():
                 raise DataFileError(f"backup {source} does not exist; list the backups and pick one")
             with path.writer_lock(operation="restore", timeout_seconds=self.settings.lock_timeout_seconds):
-                replaced = _ledger_view(path, self.config.places(None))
+                replaced = ledger.ledger_view(path, self.config.places(None))
                 safety = path.backup(self._backup_dir(path), keep=self.settings.backup_keep + 1, label=SAFETY_LABEL)
                 path.restore(source)
                 self._mark_catch_up(path, replaced)
-            return {
+            op.succeed({
                 "db_path": path.label,
                 "restored_from": str(source),
                 "previous_state_backup": str(safety) if safety else None,
-            }
+            })
 
-        return self._run("restore_backup", body)
+        return op.result
 
     def _mark_catch_up(self, path: Destination, replaced: LedgerView | None) -> None:
         """After a restore (under its lock): the next run catches up from the oldest
         folder the replaced database had loaded, so every folder the backup lacks is
         loaded again, even when the backup's ledger is empty."""
-        if replaced is None or replaced.horizon is None:
-            return
-        with path.open(busy_timeout=max(self.settings.lock_timeout_seconds, 1.0)) as conn, atomic(conn, path.label):
-            ensure_internal_tables(conn)
-            conn.execute(conn.dialect.SET_STATE, (CATCH_UP_FROM, replaced.horizon.strftime("%Y-%m-%d %H:%M:%S")))
+        ledger.mark_catch_up(path, replaced, busy_timeout=max(self.settings.lock_timeout_seconds, 1.0))
 
     def generate_sample_data(
         self,
@@ -1055,7 +1138,7 @@ class JSON2DBSyncRunner:
         *,
         save_env: bool = False,
         db_path: str | os.PathLike[str] | None = None,
-    ) -> Result:
+    ) -> GenerateSampleDataResult:
         """Write realistic Zoho Books sessions (for demos and tests) into ``out_dir``
         (default: the configured sessions folder).
 
@@ -1066,7 +1149,8 @@ class JSON2DBSyncRunner:
         before anything is written.
         """
 
-        def body(warnings: list[str]) -> dict[str, Any]:
+        with self._operation("generate_sample_data", GenerateSampleDataResult) as op:
+            warnings = op.begin()
             from .config import save_to_env_file
             from .sample_data import generate_sample_data
 
@@ -1086,9 +1170,9 @@ class JSON2DBSyncRunner:
             if save_env:
                 payload["env"] = save_to_env_file(self.config.env_file, saved)
                 warnings.extend(self._shadowed_env(saved))
-            return payload
+            op.succeed(payload)
 
-        return self._run("generate_sample_data", body)
+        return op.result
 
     def _shadowed_env(self, saved: Mapping[str, str]) -> list[str]:
         """Settings just saved in .env that the process environment still overrides."""
@@ -1103,57 +1187,6 @@ class JSON2DBSyncRunner:
                     f"unset it (`unset {var}`) for the saved value to apply"
                 )
         return shadowed
-
-
-RELOAD_PENDING = "full_reload_pending"
-
-
-def _full_reload_pending(path: Destination) -> bool:
-    """Whether the tables were recreated and not yet reloaded (read without the lock: the
-    flag only ever widens what a run loads)."""
-    if not path.exists():
-        return False
-    try:
-        with path.open(readonly=True) as conn:
-            if sd.STATE_TABLE not in existing_tables(conn):
-                return False
-            return conn.execute(conn.dialect.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
-    except (sqlite3.Error, Json2DBError):
-        return False
-
-
-def _ledger_view(path: Destination, roots: Sequence[Path] | None = None) -> LedgerView | None:
-    """The ledger's horizon and settled units, read without the lock (a run that loads
-    meanwhile only makes this view older: the run then lists, and the ledger skips,
-    a little more than it needed to). None when there is no database yet."""
-    if not path.exists():
-        return None
-    try:
-        with path.open(readonly=True) as conn:
-            return read_ledger_view(conn, roots)
-    except (sqlite3.Error, Json2DBError):
-        return None
-
-
-def _note_caught_up(found: Discovery, stats: LoadStats, notes: list[str]) -> int:
-    """Say which folders older than the cutoff this run loaded, and why: the ledger did
-    not hold them (a failed run, a folder written late, a clock in another time zone,
-    a restore). Returns how many."""
-    if not found.caught_up:
-        return 0
-    loaded = set(stats.loaded_paths)
-    folders = [d for d in found.caught_up if any(str(f.path) in loaded for f in d.files)]
-    if folders:
-        names = ", ".join(str(d.path.relative_to(found.root)) if d.path.is_relative_to(found.root) else str(d.path)
-                          for d in folders[:5])
-        more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
-        notes.append(
-            f"loaded {len(folders)} data folder(s) older than the cutoff that the ledger did not "
-            f"hold ({names}{more}): a folder is never skipped because of its age once a newer "
-            "one was loaded (a failed run, a folder written late, a clock in another time zone "
-            "or a restore leave such folders)"
-        )
-    return len(folders)
 
 
 def dest_dialect(dest: Destination) -> Any:
@@ -1221,29 +1254,6 @@ def _statistics(stats: LoadStats, started: float) -> dict[str, Any]:
     statistics["processing_time_seconds"] = round(elapsed, 3)
     statistics["records_per_second"] = round(stats.total_records / elapsed, 1) if elapsed > 0 else 0.0
     return statistics
-
-
-def _record_run(
-    conn: Any,
-    operation: str,
-    started_at: str,
-    status: str,
-    stats: LoadStats | None,
-    error: str | None,
-) -> None:
-    import json
-
-    conn.execute(
-        conn.dialect.INSERT_RUN,
-        (
-            operation,
-            started_at,
-            utc_now_text(),
-            status,
-            json.dumps(stats.as_dict()) if stats is not None else None,
-            error,
-        ),
-    )
 
 
 def _report_target(out_path: str | os.PathLike[str]) -> Path:

@@ -1,7 +1,8 @@
 """Reporter stage: a read-only summary of the database as plain, JSON-ready data, and
-its Markdown form; imports stdlib, ``sql_dialect`` and ``verifier`` (the table catalog
-and the freshness rule, so that the report and the checks agree). No rich here: the menu
-and the CLI render the dict.
+its Markdown form; imports stdlib, ``sql_dialect``, ``catalog`` (the tables, their row
+counts and the freshness rule, the same the checks use, so that the report and the checks
+agree) and ``units`` (sizes as the terminal shows them). No rich here: the menu and the CLI
+render the dict.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from . import sql_dialect as sd
-from .verifier import (
+from .catalog import (
+    DB_TIME_FORMAT,
     Catalog,
     TableInfo,
     assess_freshness,
     dialect_of,
     ledger_summary,
-    local_now,
+    newest_updated_at,
     parse_db_time,
     read_catalog,
     read_rows,
+    row_count,
 )
+from .units import human_size
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +87,12 @@ def _database_size(conn: Any, db_path: Path | str, size_bytes: int | None) -> in
 
 
 def _table_summary(conn: Any, catalog: Catalog, table: TableInfo) -> dict[str, Any]:
-    newest = None
-    if table.has("updated_at"):
-        newest = conn.execute(dialect_of(conn).max_value(table.name, "updated_at")).fetchone()[0]
     return {
         "name": table.name,
-        "record_count": int(conn.execute(dialect_of(conn).count_rows(table.name)).fetchone()[0]),
+        "record_count": row_count(conn, table.name),
         "column_count": len(table.columns),
         "child_tables": [child.name for child in catalog.children_of(table.name)],
-        "newest_updated_at": _time_text(newest),
+        "newest_updated_at": _time_text(newest_updated_at(conn, table)),
         "is_child": table.is_child,
         "parent": table.parent,
     }
@@ -100,7 +101,7 @@ def _table_summary(conn: Any, catalog: Catalog, table: TableInfo) -> dict[str, A
 def _count(conn: Any, catalog: Catalog, table: str) -> int:
     if table not in catalog.internal:
         return 0
-    return int(conn.execute(dialect_of(conn).count_rows(table)).fetchone()[0])
+    return row_count(conn, table)
 
 
 def _time_text(value: object) -> str | None:
@@ -110,7 +111,7 @@ def _time_text(value: object) -> str | None:
         return None
     if isinstance(value, datetime):
         moment = parse_db_time(value)
-        return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else str(value)
+        return moment.strftime(DB_TIME_FORMAT) if moment is not None else str(value)
     return str(value)
 
 
@@ -171,38 +172,6 @@ def _total_records(statistics: object) -> int | None:
         return None
     value = parsed.get("total_records") if isinstance(parsed, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def entity_freshness(
-    conn: Any, *, session_max_age_hours: float = 24, now: datetime | None = None
-) -> list[dict[str, Any]]:
-    """Per entity: the newest data folder time loaded (local, as the ledger keeps it), its
-    age in hours, whether that is within ``session_max_age_hours``, and the files loaded.
-    The same rule as the overall freshness (:func:`verifier.assess_freshness`), per entity."""
-    catalog = read_catalog(conn)
-    newest: dict[str, datetime | None] = {}
-    files: dict[str, int] = {}
-    for row in read_rows(conn, catalog, sd.FILES_TABLE, ("entity", "data_timestamp")):
-        entity = str(row["entity"] or "")
-        moment = parse_db_time(row["data_timestamp"])
-        files[entity] = files.get(entity, 0) + 1
-        known = newest.get(entity)
-        newest[entity] = moment if known is None or (moment is not None and moment > known) else known
-    reference = local_now(now)
-    result = []
-    for entity in sorted(files):
-        moment = newest.get(entity)
-        age = round((reference - moment).total_seconds() / 3600, 2) if moment is not None else None
-        result.append(
-            {
-                "entity": entity,
-                "newest_data_timestamp": moment.strftime("%Y-%m-%d %H:%M:%S") if moment else None,
-                "age_hours": age,
-                "is_fresh": age is not None and age <= session_max_age_hours,
-                "files": files[entity],
-            }
-        )
-    return result
 
 
 def database_size(db_path: Path) -> int:
@@ -320,14 +289,3 @@ def _cell(value: object) -> str:
     the table."""
     text = "" if value is None else str(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def human_size(size: object) -> str:
-    if not isinstance(size, int):
-        return "size unknown"
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"

@@ -17,6 +17,8 @@ CORE_MODULES = [
     "json2db_sync.sql_dialect",
     "json2db_sync.table_generator",
     "json2db_sync.data_populator",
+    "json2db_sync.pipeline",
+    "json2db_sync.ledger",
     "json2db_sync.database",
     "json2db_sync.postgres_database",
     "json2db_sync.verifier",

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from json2db_sync import sql_dialect as sd
-from json2db_sync.data_populator import LoadStats, dumps_json, row_layout, to_sql_value
+from json2db_sync.data_populator import dumps_json, row_layout, to_sql_value
 from json2db_sync.json_analyzer import EntityPlan, flatten
+from json2db_sync.load_stats import LoadStats
 
 
 @pytest.mark.parametrize(

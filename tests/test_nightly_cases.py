@@ -18,7 +18,7 @@ import pytest
 
 from conftest import Backend, write_session
 from json2db_sync import JSON2DBSyncRunner
-from json2db_sync.data_populator import read_ledger_view
+from json2db_sync.ledger import read_ledger_view
 from json2db_sync.database import open_connection
 from json2db_sync.sources import LedgerView, discover
 from test_cli import run_cli

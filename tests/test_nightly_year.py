@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from json2db_sync import JSON2DBSyncRunner
-from json2db_sync.data_populator import read_ledger_view
+from json2db_sync.ledger import read_ledger_view
 from json2db_sync.database import SQLiteDestination, open_connection
 from json2db_sync.sources import discover
 

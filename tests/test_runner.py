@@ -599,7 +599,7 @@ def test_bad_cutoff_is_a_config_error(runner, make_session, cutoff) -> None:
 def test_huge_runs_stop_tracking_ids() -> None:
     """Memory must not grow with the input: past max_tracked_ids a run keeps no ids (the
     verification then checks whole tables, see test_verifier's source-count tests)."""
-    from json2db_sync.data_populator import LoadStats
+    from json2db_sync.load_stats import LoadStats
 
     stats = LoadStats(max_tracked_ids=10)
     stats.track_file("a.json", {"1", "2", "3"})

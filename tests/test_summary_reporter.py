@@ -3,6 +3,7 @@ JSON-readiness, and the Markdown form."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -10,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from json2db_sync.summary_reporter import human_size, report_to_markdown, summarize_database
+from json2db_sync import render
+from json2db_sync.summary_reporter import report_to_markdown, summarize_database
+from json2db_sync.units import human_size
 
 from test_verifier import (  # the clean database the verifier tests use
     DATA_TIMESTAMP,
@@ -198,10 +202,25 @@ def test_markdown_of_a_runner_result_with_checks() -> None:
     assert "| orphan_child_rows | error | 1 | json_x: 1 row more | P-1, P-2 |" in text
 
 
-@pytest.mark.parametrize(
+SIZES = pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 bytes"), (1023, "1023 bytes"), (2048, "2.0 KB"), (5 * 1024**3, "5.0 GB"), (None, "size unknown")],
+    [(0, "0 B"), (1023, "1023 B"), (2048, "2.0 KB"), (5 * 1024**3, "5.0 GB"), (None, "-")],
     ids=["zero", "bytes", "kilobytes", "gigabytes", "unknown"],
 )
+
+
+@SIZES
 def test_human_size(size: object, text: str) -> None:
     assert human_size(size) == text
+
+
+@SIZES
+def test_markdown_and_terminal_show_the_same_size(size: object, text: str) -> None:
+    """One human_size for both reports: the Markdown line and the terminal's Size row agree."""
+    report = {"success": True, "operation": "generate_summary_report", "error": None, "error_type": None,
+              "warnings": [], "db_path": "/d.db", "tables": [], "database_size_bytes": size}
+    assert f"- Database: `/d.db` ({text})" in report_to_markdown(report)
+    console = Console(file=io.StringIO(), width=120, color_system=None)
+    render.render_result(console, report)
+    size_rows = [line for line in console.file.getvalue().splitlines() if "Size" in line]  # type: ignore[attr-defined]
+    assert len(size_rows) == 1 and size_rows[0].split("Size", 1)[1].strip(" │|") == text, size_rows

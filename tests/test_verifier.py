@@ -21,13 +21,9 @@ import pytest
 
 from json2db_sync import sql_dialect as sd
 from json2db_sync._types import Check
-from json2db_sync.verifier import (
-    CHECKS,
-    is_valid_date,
-    is_valid_timestamp,
-    read_catalog,
-    verify_database,
-)
+from json2db_sync.catalog import read_catalog
+from json2db_sync.verifier import CHECKS, verify_database
+from json2db_sync.zoho_rules import is_valid_date, is_valid_timestamp
 
 
 NOW = datetime(2026, 6, 10, 12, 0, 0)

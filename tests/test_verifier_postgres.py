@@ -370,7 +370,7 @@ def test_sql_date_check_agrees_with_python(pg_url: str, pg_schema: str, pg_query
     (which also accepts other shapes): on every edge, no value Python rejects may slip
     through, and the plain dates are judged right in SQL already."""
     from json2db_sync.sql_dialect import postgres as pg
-    from json2db_sync.verifier import is_valid_date
+    from json2db_sync.zoho_rules import is_valid_date
 
     pg_query(f'CREATE SCHEMA IF NOT EXISTS "{pg_schema}"')
     pg_query("CREATE TABLE json_probe (id TEXT PRIMARY KEY, date TEXT)")
