@@ -1,5 +1,6 @@
-"""The command line (``json2db-sync``): argparse to runner to render; imports stdlib at load time,
-the runner, render (rich) and the menu only inside the handlers, so ``--help`` stays fast.
+"""The command line (``json2db-sync``): argparse to runner to render; imports stdlib (and ``_usage``)
+at load time, the runner, render (rich) and the menu only inside the handlers, so ``--help`` stays
+fast. The menu never imports this module (what both say lives in ``_usage``).
 
 Exit status: 0 success, 1 the operation failed (``success`` is False), 2 usage or
 configuration errors (argparse errors, a ``config_error`` result, a destructive command
@@ -22,25 +23,17 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._usage import PROG, USAGE_HINT
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from .runner_json2db_sync import JSON2DBSyncRunner
 
-PROG = "json2db-sync"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Commands whose output is the point: they draw their tables by default, not one line.
 DISPLAY_COMMANDS = frozenset({"analyze", "verify", "report", "sessions", "config"})
-
-USAGE_HINT = f"""\
-The menu needs a terminal. Use the command line instead, for example:
-  {PROG} sync --cutoff-days 1        # the full workflow (analysis, tables, load, verify, report)
-  {PROG} populate --entities invoices,bills
-  {PROG} verify                      # exit status 1 when a check is an error
-  {PROG} report --format markdown
-Run `{PROG} --help` for every command and option.
-"""
 
 
 # Every subcommand's --help ends with examples (as sqlite-utils does).
@@ -257,7 +250,7 @@ def _exit_code(result: Mapping[str, Any]) -> int:
 NAMES_ITS_DATABASE = frozenset({"generate_summary_report", "list_backups"})
 
 
-def _output(args: argparse.Namespace, result: Mapping[str, Any], *, display: Callable[[], None] | None = None) -> int:
+def _output(args: argparse.Namespace, result: Mapping[str, Any], *, display: Callable[[], object] | None = None) -> int:
     """Print ``result`` the way the options ask, and return the exit status.
 
     --json: the dict on stdout, nothing else. Failure: the error panel on stderr (and the
@@ -346,7 +339,6 @@ def _apply_configured_level(args: argparse.Namespace, runner: JSON2DBSyncRunner,
     if args.verbose or args.quiet:
         return
     from . import render
-
     from .errors import ConfigError
 
     try:

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import render
+from ._usage import USAGE_HINT
 from .errors import Json2DBError
 from .runner_json2db_sync import JSON2DBSyncRunner
 
@@ -746,8 +747,6 @@ def launch(
 ) -> int:
     """Open the menu on this terminal (the CLI calls this when given no command)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        from .cli import USAGE_HINT
-
         sys.stderr.write(USAGE_HINT)
         return 2
     console = Console(highlight=False)

@@ -6,20 +6,23 @@ most tests; the tests that need their own output write into tmp_path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from json2db_sync.progress import ProgressEvent
 from json2db_sync.sample_data import (
-    SAMPLE_MARKER,
+    BUILDERS,
     DOCUMENT_ENTITIES,
     ID_FIELDS,
     SAMPLE_ENTITIES,
+    SAMPLE_MARKER,
     entity_counts,
     generate_sample_data,
 )
@@ -100,6 +103,51 @@ def test_another_seed_gives_other_data(tmp_path: Path) -> None:
     invoices_a = sorted((tmp_path / "a").rglob("invoices.json"))[0].read_bytes()
     invoices_b = sorted((tmp_path / "b").rglob("invoices.json"))[0].read_bytes()
     assert invoices_a != invoices_b
+
+
+# The exact bytes, summary and progress events of three small trees, pinned from the code as it
+# was before sample_data was split into per-entity builders (issue 22): a restructuring must not
+# change one byte. Aware ``now`` values keep the digests independent of the machine's time zone.
+PINNED_TREES = {
+    "three-days-new-york": (
+        {"days": 3, "seed": 7, "invoices": 40, "now": datetime(2026, 6, 9, 17, 0, 0, tzinfo=timezone(timedelta(hours=-4)))},
+        "d51e2cc345428806cf760eff667f82ea9ca4d1ac030165b55da669eabe088cce",
+    ),
+    "four-a-day-kolkata-subset": (
+        {"days": 2, "seed": 11, "invoices": 9, "sessions_per_day": 4,
+         "entities": ["invoices", "customerpayments", "items", "organizations"],
+         "now": datetime(2026, 1, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30)))},
+        "186141bdedc302eb4a8d9b63bdc1391aaa8037d3a7495968326722c0fa9582f4",
+    ),
+    "many-sessions-utc": (  # 288 sessions: more than one group of open files per entity
+        {"days": 2, "seed": 2**70 + 5, "invoices": 3, "sessions_per_day": 144,
+         "now": datetime(2026, 3, 1, 0, 30, tzinfo=UTC)},
+        "cd5beb8c3e5ac1eb9ee335b7d2ea40d057d8ab836f3724984a1ae2baad5dd995",
+    ),
+}
+
+
+def _tree_digest(root: Path, summary: dict[str, Any], events: list[ProgressEvent]) -> str:
+    """sha256 over every file (path and bytes, marker included), the summary and the events."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(json.dumps({k: v for k, v in summary.items() if k != "out_dir"}, sort_keys=True).encode())
+    digest.update(repr([(e.step, e.current, e.total, e.detail) for e in events]).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("case", list(PINNED_TREES), ids=list(PINNED_TREES))
+def test_generated_trees_match_their_pinned_digest(tmp_path: Path, case: str) -> None:
+    kwargs, expected = PINNED_TREES[case]
+    events: list[ProgressEvent] = []
+    summary = generate_sample_data(tmp_path / "s", progress=events.append, **kwargs)
+    assert _tree_digest(tmp_path / "s", summary, events) == expected
+
+
+def test_every_entity_but_the_organization_has_one_builder() -> None:
+    """The builder table covers the entities exactly (the organization is one record a session)."""
+    assert sorted(BUILDERS) == sorted(set(SAMPLE_ENTITIES) - {"organizations"})
 
 
 # ----------------------------------------------------------------------------- layout

@@ -1,0 +1,112 @@
+"""Bytes in: opening, sizing and hashing a data file, with an OS error said as what to do; imports
+stdlib, ijson and errors.
+
+Also what every parse path shares: the read sizes, the ijson backend (C when installed) and the
+pause of the cyclic garbage collector while many objects are built.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import gc
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import BufferedReader
+from pathlib import Path
+
+import ijson
+
+from ..errors import DataFileError
+
+try:  # the C backend is what makes streaming affordable; the pure-Python one still works
+    fast_ijson = ijson.get_backend("yajl2_c")
+except ImportError:  # pragma: no cover - depends on the installed wheel
+    fast_ijson = ijson
+
+MIB = 1024 * 1024
+BOM = codecs.BOM_UTF8
+WHITESPACE = b" \t\r\n"
+CHUNK = 1024 * 1024
+
+
+def open_data_file(path: Path) -> BufferedReader:
+    """Open for reading, with OSError turned into a DataFileError that says what to do."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise os_error(path, exc) from None
+
+
+def file_size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        return path.stat().st_size
+    except OSError as exc:
+        raise os_error(path, exc) from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, with OSError turned into a DataFileError that says what to do."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise os_error(path, exc) from None
+
+
+def os_error(path: Path, exc: OSError) -> DataFileError:
+    """A DataFileError for a file that cannot be opened or read, saying what to do."""
+    if isinstance(exc, IsADirectoryError):
+        return DataFileError(
+            f"{path} is a folder, not a data file; rename it (data files are <entity>.json) or move it out "
+            "of the data folder"
+        )
+    if isinstance(exc, FileNotFoundError):
+        return DataFileError(
+            f"{path}: data file not found (removed or moved while the run was reading it); run again to "
+            "load the files that are there now"
+        )
+    if isinstance(exc, PermissionError):
+        return DataFileError(
+            f"{path}: cannot read the data file (permission denied); give the user running json2db_sync "
+            "read access (e.g. chmod u+r) or move the file out of the data folder"
+        )
+    return DataFileError(f"{path}: cannot read the data file ({exc.strerror or exc}); check the disk and the path")
+
+
+@contextmanager
+def gc_paused(*, freeze: bool = False) -> Iterator[None]:
+    """Pause the cyclic GC while building many objects (1.3-1.5x faster); restore it after.
+
+    With ``freeze``, what was built is moved to the GC's permanent generation on success (the
+    caller calls ``gc.unfreeze()`` when done): refcounting still frees it, the collector skips it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        if freeze:
+            gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks (the ledger's identity of a file)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    with open_data_file(path) as handle:
+        try:
+            while True:
+                count = handle.readinto(buffer)
+                if not count:
+                    break
+                digest.update(view[:count])
+        except OSError as exc:
+            raise os_error(path, exc) from None
+    return digest.hexdigest()
