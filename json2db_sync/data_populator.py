@@ -449,7 +449,7 @@ def _layout_of(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout
     layout = table.layouts.get(keys)
     if layout is None:
         layout = table.layouts[keys] = _build_layout(table, keys)
-    return layout  # type: ignore[no-any-return]
+    return layout
 
 
 def _build_layout(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:
