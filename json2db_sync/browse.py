@@ -26,9 +26,9 @@ from typing import Any
 
 from . import sql_dialect as sd
 from .catalog import Catalog, TableInfo, read_catalog
-from .sql_dialect import sqlite as sqlite_sql  # Datasette reads SQLite only
 from .errors import ConfigError
 from .report_views import VIEWS, existing_views
+from .sql_dialect import sqlite as sqlite_sql  # Datasette reads SQLite only
 
 INSTALL_HINT = "pip install 'json2db_sync[browse]'"
 DEFAULT_PORT = 8001

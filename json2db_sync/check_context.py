@@ -15,7 +15,8 @@ from typing import Any
 
 from . import sql_dialect as sd
 from ._types import Check, CheckStatus
-from .catalog import Catalog, TableInfo, dialect_of
+from .catalog import Catalog, TableInfo
+from .destinations import dialect_of
 
 EXAMPLE_LIMIT = 5
 

@@ -14,7 +14,6 @@ and what is accepted. Session discovery (which folders hold data) is delegated t
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import logging
 import os
@@ -419,7 +418,7 @@ class JSON2DBConfig:
             ) from None
         return self._absolute(value) if spec.is_path else value
 
-    def _absolute(self, value: str | Path) -> Path:
+    def _absolute(self, value: str | os.PathLike[str]) -> Path:
         """Relative paths are taken from the working directory, wherever they were written."""
         return (self.cwd / Path(value)).resolve()
 

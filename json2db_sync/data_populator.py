@@ -337,7 +337,8 @@ def stale_columns(
     found = table.layouts.get(key, _UNSET)  # type: ignore[arg-type]
     if found is _UNSET:
         found = table.layouts[key] = _build_stale(table, scalars, fields)  # type: ignore[index]
-    return found  # type: ignore[return-value]
+    stale: StaleColumns | None = found
+    return stale
 
 
 _UNSET = object()

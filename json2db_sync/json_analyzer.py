@@ -13,10 +13,10 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 Path_ = tuple[str, ...]
 _UNSEEN = object()  # a cache miss, where None is a cached answer
+_REVOTE = object()  # a voted shape whose integers are voted value by value each time
 
 MAIN_OWNED_COLUMNS = ("id", "data_source", "created_at", "updated_at")
 CHILD_OWNED_COLUMNS = ("parent_id", "position", *MAIN_OWNED_COLUMNS)
@@ -69,8 +70,7 @@ def id_field_candidates(entity: str, overrides: Mapping[str, str] | None = None)
         candidates.append(KNOWN_ID_FIELDS[entity])
     candidates.append(singular(entity) + "_id")
     candidates.append("id")
-    seen: set[str] = set()
-    return [c for c in candidates if not (c in seen or seen.add(c))]
+    return list(dict.fromkeys(candidates))  # first occurrence of each, in order
 
 
 def choose_id_field(
@@ -117,8 +117,7 @@ def child_id_fields(entity: str, field_name: str) -> tuple[str, ...]:
     if generic not in _REFERENCE_FIELDS:
         candidates.append(generic)
     candidates += [f"{parent}_{child}_id", f"{child}_{parent}_id"]
-    seen: set[str] = set()
-    return tuple(c for c in candidates if not (c in seen or seen.add(c)))
+    return tuple(dict.fromkeys(candidates))  # first occurrence of each, in order
 
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -231,7 +230,7 @@ def _general_to_utc_text(value: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
         return None
     whole = moment.replace(microsecond=0).isoformat(sep=" ")
@@ -246,19 +245,19 @@ def local_to_utc_text(moment: datetime | None) -> str | None:
     """A naive local time (a session folder's name) as UTC text."""
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def record_times(record: Mapping[str, Any], fallback: str | None) -> tuple[str | None, str | None]:
     """(created_at, updated_at) of a record per DESIGN.md: created_time; last_modified_time,
     else updated_time; else the session's timestamp."""
-    created = to_utc_text(record.get("created_time")) or fallback
-    updated = (
-        to_utc_text(record.get("last_modified_time"))
-        or to_utc_text(record.get("updated_time"))
-        or fallback
-    )
-    return created, updated
+    created_text = record.get("created_time")
+    modified_text = record.get("last_modified_time")
+    created = to_utc_text(created_text)
+    # Half of Zoho's records were never modified: one text, converted once.
+    modified = created if modified_text == created_text else to_utc_text(modified_text)
+    updated = modified or to_utc_text(record.get("updated_time")) or fallback
+    return created or fallback, updated
 
 
 _KIND_OF_TYPE: dict[type, str] = {
@@ -323,13 +322,43 @@ def flatten(
     key by key: data whose every record has a shape of its own costs little more than
     without the steps. Paths keep the record's order.
     """
-    scalars: dict[Path_, Any] = {}
-    arrays: dict[str, list[Any]] = {}
-    _flatten_into(scalars, arrays if split_children else None, (), record)
+    scalars, arrays, _ = flatten_shaped(record, split_children=split_children)
     return scalars, arrays
 
 
-# (prefix, keys, value types, split?) → steps, or _SEEN_ONCE; bounded like the plans'
+def flatten_shaped(
+    record: Mapping[str, Any], *, split_children: bool
+) -> tuple[dict[Path_, Any], dict[str, list[Any]], tuple[_Shape, ...] | None]:
+    """:func:`flatten`, plus the record's flat shape: the planned object shapes it went
+    through, in order (None when one of them was met for the first time).
+
+    Records with the same flat shape have the same paths in the same order with values of
+    the same types, which is all the type vote looks at besides strings and integers
+    (see :meth:`TablePlan.vote`): the shape, compared by identity, spares the vote
+    working out the paths and types again (its cost per record: a small tuple's hash)."""
+    scalars: dict[Path_, Any] = {}
+    arrays: dict[str, list[Any]] = {}
+    trail: list[_Shape | None] = []
+    _flatten_into(scalars, arrays if split_children else None, (), record, trail)
+    if None in trail:
+        return scalars, arrays, None
+    return scalars, arrays, tuple(trail)  # type: ignore[arg-type]  # None excluded
+
+
+class _Shape:
+    """The flattening steps of one object shape (prefix, keys, value types, split?):
+    runs of plain values (with their paths), nested objects (with their prefix) and,
+    when splitting, top-level arrays (with their field name). Hashed and compared by
+    identity, so a record's shapes make a cheap key; a key holds its shapes alive, so an
+    identity is never reused while a key names it."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: tuple[tuple[int, int, int, Any], ...]) -> None:
+        self.steps = steps
+
+
+# (prefix, keys, value types, split?) → _Shape, or _SEEN_ONCE; bounded like the plans'
 # shape caches.
 _FLATTEN_STEPS: dict[tuple[Any, ...], Any] = {}
 _FLATTEN_STEPS_LIMIT = 4096
@@ -338,40 +367,50 @@ _RUN, _OBJECT, _ARRAY = 0, 1, 2
 
 
 def _flatten_into(
-    out: dict[Path_, Any], arrays: dict[str, list[Any]] | None, prefix: Path_, obj: Mapping[str, Any]
+    out: dict[Path_, Any],
+    arrays: dict[str, list[Any]] | None,
+    prefix: Path_,
+    obj: Mapping[str, Any],
+    trail: list[_Shape | None],
 ) -> None:
     values = list(obj.values())
     types = tuple(map(type, values))
     shape = (prefix, tuple(obj), types, arrays is not None)
-    steps = _FLATTEN_STEPS.get(shape)
-    if steps is None or steps is _SEEN_ONCE:
+    planned = _FLATTEN_STEPS.get(shape)
+    if planned is None or planned is _SEEN_ONCE:
         if len(_FLATTEN_STEPS) >= _FLATTEN_STEPS_LIMIT:
             _FLATTEN_STEPS.clear()
-        if steps is None:
+        if planned is None:
             _FLATTEN_STEPS[shape] = _SEEN_ONCE
-            _flatten_key_by_key(out, arrays, prefix, obj)
+            trail.append(None)
+            _flatten_key_by_key(out, arrays, prefix, obj, trail)
             return
-        steps = _FLATTEN_STEPS[shape] = _flatten_steps(prefix, shape[1], types, split=arrays is not None)
-    for step, start, stop, paths in steps:
+        planned = _FLATTEN_STEPS[shape] = _Shape(_flatten_steps(prefix, shape[1], types, split=arrays is not None))
+    trail.append(planned)
+    for step, start, stop, paths in planned.steps:
         if step == _RUN:
             out.update(zip(paths, values[start:stop]))
         elif step == _OBJECT:
             value = values[start]
             if value:
-                _flatten_into(out, None, paths, value)
+                _flatten_into(out, None, paths, value, trail)
         else:
             arrays[paths] = values[start]  # type: ignore[index]  # split: arrays is a dict
 
 
 def _flatten_key_by_key(
-    out: dict[Path_, Any], arrays: dict[str, list[Any]] | None, prefix: Path_, obj: Mapping[str, Any]
+    out: dict[Path_, Any],
+    arrays: dict[str, list[Any]] | None,
+    prefix: Path_,
+    obj: Mapping[str, Any],
+    trail: list[_Shape | None],
 ) -> None:
     """The same result as the steps, one key at a time (for a shape met the first time)."""
     for key, value in obj.items():
         kind = type(value)
         if kind is dict:
             if value:
-                _flatten_into(out, None, (*prefix, key), value)
+                _flatten_into(out, None, (*prefix, key), value, trail)
         elif kind is list and arrays is not None:
             arrays[key] = value
         else:
@@ -381,8 +420,7 @@ def _flatten_key_by_key(
 def _flatten_steps(
     prefix: Path_, keys: tuple[str, ...], types: tuple[type, ...], *, split: bool
 ) -> tuple[tuple[int, int, int, Any], ...]:
-    """How to flatten one shape: runs of plain values (with their paths), nested objects
-    (with their prefix) and, when splitting, top-level arrays (with their field name)."""
+    """How to flatten one shape (see :class:`_Shape`)."""
     steps: list[tuple[int, int, int, Any]] = []
     run_start = 0
     for index, (key, kind) in enumerate(zip(keys, types)):
@@ -397,6 +435,12 @@ def _flatten_steps(
     if run_start < len(keys):
         steps.append((_RUN, run_start, len(keys), tuple((*prefix, k) for k in keys[run_start:])))
     return tuple(steps)
+
+
+def _getter(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]] | None:
+    """A getter of the values at ``positions`` as a tuple (itemgetter of two or more
+    positions returns a tuple, so one position is given twice); None for no position."""
+    return itemgetter(*positions, positions[0]) if positions else None
 
 
 def path_key(path: Path_) -> str:
@@ -453,39 +497,69 @@ class TablePlan:
     # INTEGER columns that received a fraction: widened to REAL before the batch's rows
     # are written, so that the database and the analysis agree (see table_generator).
     pending_widen: set[Path_] = dc_field(default_factory=set)
-    # Record shapes (keys, value types) already voted → a getter of the values still worth
-    # a look (None: none is).
-    voted_shapes: dict[tuple[Any, ...], Callable[[list[Any]], tuple[Any, ...]] | None] = dc_field(
-        default_factory=dict
-    )
+    # Shapes already voted (see vote) → getters of the values still worth a look.
+    voted_shapes: dict[Hashable, tuple[Any, Any]] = dc_field(default_factory=dict)
 
     def observe(self, scalars: Mapping[Path_, Any], *, check_ints: bool = True) -> None:
-        """Vote every value's kind and give every new path a column.
+        """Vote every value's kind and give every new path a column (see :meth:`vote`;
+        the shape here is the paths and value types themselves)."""
+        self.vote((tuple(scalars), tuple(map(type, scalars.values()))), scalars, check_ints=check_ints)
 
-        Hot path: records of one shape (same keys, same value types) vote the same way,
-        so once a shape has been voted it is only re-checked where a value could still
-        vote something new: strings at paths that have not held text (an empty string
-        votes nothing, any other does). Integers are range-checked only with
-        ``check_ints`` (the reader says when a file holds integers beyond 64 bits).
+    def vote(self, shape: Hashable, scalars: Mapping[Path_, Any], *, check_ints: bool = True) -> None:
+        """Vote ``scalars``, whose paths and value types ``shape`` stands for (equal shapes,
+        equal paths and types in the same order): by the paths and types themselves
+        (:meth:`observe`) or by a flat shape of :func:`flatten_shaped`, cheaper to compare.
+
+        Hot path: records of one shape vote the same way but for their strings and
+        integers, so once a shape has been voted value by value it is only re-checked
+        where a value could still vote something new: strings at paths that have not held
+        text (an empty string votes nothing, any other does) and, with ``check_ints`` (the
+        reader says when a file may hold integers beyond 64 bits, and the analysis always
+        checks), integers out of the 64-bit range at paths that have not held one (one
+        C-speed min and max over the shape's integers). Any such value votes the whole
+        record value by value again, which gives the same plan as voting every record so.
         """
-        keys = tuple(scalars)
-        shape = (keys, tuple(map(type, scalars.values())))
-        watch = self.voted_shapes.get(shape, _UNSEEN)
-        if watch is not _UNSEEN and not check_ints:
-            # The watched values are all strings: any() is true when one is not "".
-            if watch is None or not any(watch(list(scalars.values()))):
-                return
+        watch = self.voted_shapes.get(shape)
+        if watch is not None:
+            texts, ints = watch
+            if not check_ints or ints is None:
+                if texts is None or not any(texts(list(scalars.values()))):
+                    return
+            elif ints is not _REVOTE:
+                values = list(scalars.values())
+                found = ints(values)
+                if sd.INT64_MIN <= min(found) and max(found) <= sd.INT64_MAX and (
+                    texts is None or not any(texts(values))
+                ):
+                    return
         self._observe_values(scalars)
         if len(self.voted_shapes) > 4096:
             self.voted_shapes.clear()
-        kinds = self.kinds
-        positions = [
-            position
-            for position, (path, value_type) in enumerate(zip(keys, shape[1]))
-            if value_type is str and KIND_TEXT not in kinds.get(path, ())
-        ]
-        # itemgetter of two or more positions returns a tuple (one position is given twice).
-        self.voted_shapes[shape] = itemgetter(*positions, positions[0]) if positions else None
+        self.voted_shapes[shape] = self._watch(scalars)
+
+    def _watch(self, scalars: Mapping[Path_, Any]) -> tuple[Any, Any]:
+        """After a record was voted value by value: getters of its shape's values that
+        could still vote something new (see :meth:`vote`), None where there are none.
+
+        Texts: strings at paths without a text vote. Integers: those at paths that have
+        held a whole number but no integer beyond 64 bits; a path that has held only such
+        integers would take a small one as a new vote, so a shape with one is voted value
+        by value whenever integers are checked (_REVOTE)."""
+        kinds, exact = self.kinds, self.exact_number_paths
+        texts: list[int] = []
+        ints: list[int] = []
+        revote = False
+        for position, (path, value) in enumerate(scalars.items()):
+            value_type = type(value)
+            if value_type is str:
+                if KIND_TEXT not in kinds.get(path, ()):
+                    texts.append(position)
+            elif value_type is int:
+                if KIND_INT not in kinds.get(path, ()):
+                    revote = True
+                elif path not in exact:
+                    ints.append(position)
+        return _getter(texts), _REVOTE if revote else _getter(ints)
 
     def _observe_values(self, scalars: Mapping[Path_, Any]) -> None:
         """Vote value by value (see :meth:`observe`)."""
@@ -520,6 +594,26 @@ class TablePlan:
                     self.exact_number_paths[path] = value
             if kind not in votes:
                 self._new_vote(path, kind, votes)
+
+    def observe_elements(
+        self, elements: Iterable[Any], *, check_ints: bool = True
+    ) -> list[tuple[Any, dict[Path_, Any]]]:
+        """Flatten and vote the elements of a child array; each element is returned with
+        its flat scalars. Elements that are objects vote by their flat shape (most line
+        items of a file share a few)."""
+        flat_elements: list[tuple[Any, dict[Path_, Any]]] = []
+        for element in elements:
+            if isinstance(element, dict):
+                scalars, _, shape = flatten_shaped(element, split_children=False)
+                if shape is not None:
+                    self.vote(shape, scalars, check_ints=check_ints)
+                else:
+                    self.observe(scalars, check_ints=check_ints)
+            else:
+                scalars = {(SCALAR_ELEMENT_COLUMN,): element}
+                self.observe(scalars, check_ints=check_ints)
+            flat_elements.append((element, scalars))
+        return flat_elements
 
     def forget_placeholder(self, path: Path_) -> None:
         """Drop a column that only ever held "" or null, before it is created, once the
@@ -681,8 +775,16 @@ class EntityPlan:
 
     def observe_record(self, record: Mapping[str, Any]) -> None:
         """Vote one record into the plan (types, new columns, new child tables)."""
-        scalars, arrays = flatten(record, split_children=True)
-        self.observe_flat(scalars, arrays)
+        self.flatten_and_observe(record)
+
+    def flatten_and_observe(
+        self, record: Mapping[str, Any], *, check_ints: bool = True
+    ) -> tuple[dict[Path_, Any], dict[str, list[tuple[Any, dict[Path_, Any]]]]]:
+        """:func:`flatten` then :meth:`observe_flat` (the record's scalars and its child
+        arrays), with the record's own columns voted by its flat shape: cheaper than
+        working out its paths and types again."""
+        scalars, arrays, shape = flatten_shaped(record, split_children=True)
+        return scalars, self._observe_flat(scalars, arrays, check_ints, shape)
 
     def observe_flat(
         self, scalars: dict[Path_, Any], arrays: Mapping[str, Any], *, check_ints: bool = True
@@ -693,23 +795,34 @@ class EntityPlan:
         ``scalars`` is completed in place: arrays stored as JSON text join it, and
         fields that are child tables leave it (``""`` there means absent).
         """
+        return self._observe_flat(scalars, arrays, check_ints, None)
+
+    def _observe_flat(
+        self,
+        scalars: dict[Path_, Any],
+        arrays: Mapping[str, Any],
+        check_ints: bool,
+        shape: tuple[_Shape, ...] | None,
+    ) -> dict[str, list[tuple[Any, dict[Path_, Any]]]]:
         children: dict[str, list[tuple[Any, dict[Path_, Any]]]] = {}
+        json_fields: list[str] = []
         for field_name, value in arrays.items():
             kind = self.classify_array(field_name, value)
             if kind == "child":
                 if field_name not in self.children:
                     self.main.forget_placeholder((field_name,))
-                child = self.child_plan(field_name)
-                elements = [(element, _element_scalars(element)) for element in value]
-                for _, element_flat in elements:
-                    child.observe(element_flat, check_ints=check_ints)
-                children[field_name] = elements
+                children[field_name] = self.child_plan(field_name).observe_elements(value, check_ints=check_ints)
             elif kind == "json":
                 self.json_array_fields.add(field_name)
                 scalars[(field_name,)] = value
-        for field_name in self.children:
-            scalars.pop((field_name,), None)
-        self.main.observe(scalars, check_ints=check_ints)
+                json_fields.append(field_name)
+        left = [field_name for field_name in self.children if scalars.pop((field_name,), _UNSEEN) is not _UNSEEN]
+        if shape is None:
+            self.main.observe(scalars, check_ints=check_ints)
+        else:
+            # The flat shape, and what was done to it here: arrays kept as JSON text
+            # joined the end (as lists), fields of child tables left.
+            self.main.vote((shape, tuple(json_fields), tuple(left)), scalars, check_ints=check_ints)
         return children
 
     def tables(self) -> list[TablePlan]:
@@ -765,8 +878,7 @@ def analyze_child_records(plan: EntityPlan, field_name: str, batches: Iterable[l
     child = plan.child_plan(field_name)
     count = 0
     for batch in batches:
-        for element in batch:
-            child.observe(_element_scalars(element))
+        child.observe_elements(batch)
         count += len(batch)
     return count
 

@@ -475,7 +475,7 @@ def _ask_database_url(session: MenuSession, spec: SettingSpec) -> str | None:
     """A URL, or None (empty answer) to clear the session's value. A password is never put
     on the screen: the prompt is pre-filled with the masked URL, and Enter on it changes
     nothing (UNCHANGED: the URL keeps its value and where it comes from)."""
-    from .config import redact_url
+    from .destinations.urls import redact_url
 
     current = _current_value(session, spec.key)
     shown = "" if current is None else redact_url(str(current))

@@ -312,7 +312,7 @@ def render_analysis(console: Console, result: Result) -> None:
     table = FoldingTable(title="JSON Analysis", title_justify="left")
     for name, justify in (("Entity", "left"), ("Table", "left"), ("Records", "right"), ("Id field", "left"),
                           ("Columns", "right"), ("Child tables", "left"), ("Without id", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify)
     for entity, info in sorted(entities.items()):
         without_id = info.get("records_without_id") or 0
         table.add_row(
@@ -534,7 +534,7 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
     table = FoldingTable(title="Recent runs", title_justify="left")
     for column, justify in (("Run", "right"), ("Operation", "left"), ("Status", "left"), ("Started (UTC)", "left"),
                             ("Seconds", "right"), ("Records", "right"), ("Error", "left")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, overflow="fold")
     for run in runs:
         status = str(run.get("status", ""))
         style = STATUS_STYLES["ok"] if status == "success" else STATUS_STYLES["error"] if status == "failed" else ""

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
+from . import ledger
 from . import sql_dialect as sd
 from ._types import (
     AnalyzeJsonFilesResult,
@@ -41,7 +42,6 @@ from ._types import (
     VerifyTablesResult,
 )
 from .config import JSON2DBConfig, Settings
-from . import ledger
 from .destinations import SAFETY_LABEL, Destination, atomic, is_safety_copy, open_destination, utc_now_text
 from .destinations.sqlite import explain_sqlite_error
 from .errors import (
@@ -57,8 +57,8 @@ from .json_analyzer import EntityPlan, analyze_child_records, analyze_records, d
 from .load_stats import LoadOptions, LoadStats
 from .pipeline import Pipeline
 from .progress import ProgressCallback, ProgressEvent, null_progress
-from .report_views import create_report_views
 from .reader import iter_record_batches
+from .report_views import create_report_views
 from .sources import DataDir, Discovery, LedgerView, entity_of
 from .table_generator import (
     apply_plan,
@@ -903,7 +903,14 @@ class JSON2DBSyncRunner:
 
         with self._operation("browse_database", BrowseDatabaseResult) as op:
             op.begin()
-            from .browse import HOST, build_metadata, check_port_free, database_name, datasette_command, require_datasette
+            from .browse import (
+                HOST,
+                build_metadata,
+                check_port_free,
+                database_name,
+                datasette_command,
+                require_datasette,
+            )
 
             require_datasette()
             path = self._db(db_path)

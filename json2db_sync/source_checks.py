@@ -14,8 +14,9 @@ from typing import Any
 
 from . import sql_dialect as sd
 from ._types import Check
-from .catalog import ID_CHUNK, TableInfo, dialect_of, read_rows
+from .catalog import ID_CHUNK, TableInfo, read_rows
 from .check_context import EXAMPLE_LIMIT, Findings, VerifyContext, make_check, plural
+from .destinations import dialect_of
 from .errors import Json2DBError
 from .json_analyzer import id_field_candidates, normalize_id, table_name_for
 from .reader import iter_record_batches, sha256_file

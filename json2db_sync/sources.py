@@ -153,7 +153,8 @@ def parse_timestamp(name: str) -> datetime | None:
     if match is None:
         return None
     try:
-        return datetime(*map(int, match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
 

@@ -20,7 +20,6 @@ from .catalog import (
     Catalog,
     TableInfo,
     assess_freshness,
-    dialect_of,
     ledger_summary,
     newest_updated_at,
     parse_db_time,
@@ -28,6 +27,7 @@ from .catalog import (
     read_rows,
     row_count,
 )
+from .destinations import dialect_of
 from .units import human_size
 
 logger = logging.getLogger(__name__)

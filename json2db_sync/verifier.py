@@ -37,7 +37,6 @@ from .catalog import (
     Catalog,
     TableInfo,
     assess_freshness,
-    dialect_of,
     read_catalog,
     read_rows,
 )
@@ -49,6 +48,7 @@ from .check_context import (
     make_check,
     plural,
 )
+from .destinations import dialect_of
 from .errors import DatabaseError
 from .json_analyzer import table_name_for
 from .progress import ProgressCallback, ProgressEvent, null_progress

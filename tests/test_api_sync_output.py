@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import Backend
-from json2db_sync import JSON2DBSyncRunner
-
 from api_sync_producer import contact, document, extract_line_items, write_api_sync_session
+from conftest import Backend
+
+from json2db_sync import JSON2DBSyncRunner
 
 NOW = datetime.now().replace(microsecond=0)
 # Two api_sync nights within the freshness window (24 h), the second one newer.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta

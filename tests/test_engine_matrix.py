@@ -15,15 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Backend
-from json2db_sync import JSON2DBSyncRunner
 from test_runner import invoice, line  # the same record builders as the SQLite-only tests
+
+from json2db_sync import JSON2DBSyncRunner
 
 NOW = datetime.now().replace(microsecond=0)
 T1 = NOW - timedelta(days=3)
@@ -46,7 +46,7 @@ def norm(value: Any) -> Any:
     """A value as the tool's logical model has it: TIMESTAMPTZ → UTC 'YYYY-MM-DD HH:MM:SS'."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return value
 

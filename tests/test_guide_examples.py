@@ -16,8 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT
+
 from json2db_sync.sample_data import generate_sample_data
 
 GUIDE = REPO_ROOT.parent / "shared" / "guide" / "json2db_sync-guide.md"

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from browser import Chromium, find_chromium, png_size
 from conftest import Backend
+
 from json2db_sync import JSON2DBSyncRunner
 from json2db_sync.cli import main
 from json2db_sync.html_report import CHARTS

@@ -271,3 +271,200 @@ def test_column_limit_overflows_into_json_column() -> None:
     assert names[:5] == ["wide_id", "f0", "f1", "f2", "f3"]
     assert set(names[5:]) == {sd.OVERFLOW_COLUMN}
     assert plan.main.overflowing()
+
+
+def test_record_times_convert_one_text_once_with_the_same_answers() -> None:
+    """record_times converts a record's created and modified times once when they are one
+    text; every combination gives what converting each field on its own gives."""
+    from json2db_sync.json_analyzer import record_times
+
+    texts = ["2026-06-09T16:48:58-0400", "2026-06-10T01:00:00+0530", "", None, "yesterday", 5]
+    fallback = "2026-01-01 00:00:00"
+    for created in texts:
+        for modified in texts:
+            for updated in (None, "2026-06-11T00:00:00Z"):
+                record = {"created_time": created, "last_modified_time": modified, "updated_time": updated}
+                expected = (
+                    to_utc_text(created) or fallback,
+                    to_utc_text(modified) or to_utc_text(updated) or fallback,
+                )
+                assert record_times(record, fallback) == expected, record
+    # the same text in two records (two files) answers the same each time
+    first = record_times({"created_time": "2026-12-31T23:59:07-0400"}, None)
+    assert first == record_times({"created_time": "2026-12-31T23:59:07-0400"}, None) == ("2027-01-01 03:59:07", None)
+
+
+def test_flat_shapes_name_paths_and_types() -> None:
+    """flatten_shaped: no shape the first time an object shape is met; from then on records
+    with the same flat shape have the same paths and value types, and a nested object that
+    is empty in one record and not in another gives another shape."""
+    from json2db_sync import json_analyzer
+    from json2db_sync.json_analyzer import flatten_shaped
+
+    json_analyzer._FLATTEN_STEPS.clear()
+    first = {"id": "1", "a": {"b": 1}, "n": 2}
+    assert flatten_shaped(first, split_children=False)[2] is None
+    shape = flatten_shaped(first, split_children=False)[2]
+    assert shape is not None
+    same = flatten_shaped({"id": "7", "a": {"b": 5}, "n": 0}, split_children=False)
+    assert same[2] == shape and list(same[0]) == [("id",), ("a", "b"), ("n",)]
+    flatten_shaped({"id": "1", "a": {}, "n": 2}, split_children=False)
+    empty_a = flatten_shaped({"id": "1", "a": {}, "n": 2}, split_children=False)[2]
+    assert empty_a is not None and empty_a != shape
+    flatten_shaped({"id": "1", "a": {"b": 1.5}, "n": 2}, split_children=False)
+    other_type = flatten_shaped({"id": "1", "a": {"b": 1.5}, "n": 2}, split_children=False)[2]
+    assert other_type is not None and other_type != shape
+
+
+def _plan_state(plan: EntityPlan) -> dict:
+    """Everything a vote decides, per table."""
+    return {
+        table.name: (
+            [(path, spec.name, spec.sql_type, spec.is_overflow) for path, spec in table.columns.items()],
+            {path: sorted(kinds) for path, kinds in table.kinds.items()},
+            sorted(table.object_prefixes),
+            sorted(table.converted_paths),
+            dict(table.exact_number_paths),
+            sorted(table.conflict_paths),
+            list(table.new_conflicts),
+            sorted(table.pending_widen),
+            sorted(table.pending_null_fixups),
+        )
+        for table in plan.tables()
+    } | {"json_array_fields": sorted(plan.json_array_fields)}
+
+
+def _random_records(seed: int, count: int, *, big: bool) -> list[dict]:
+    """Records of few shapes whose values change type now and then (the cases the shape
+    vote must not miss): "" then text, whole numbers then fractions, text in a numeric
+    column, integers beyond 64 bits (``big``), exact decimals, arrays, objects turning up
+    where "" was."""
+    import random
+    from decimal import Decimal
+
+    rng = random.Random(seed)
+    scalars = [None, "", "", "x", 1, 2, 0, 1.5, True, False]
+    if big:
+        scalars += [2**70, -(2**64), Decimal("0.1000000000000000055511151231257827")]
+
+    def value(common: object) -> object:
+        return common if rng.random() < 0.9 else rng.choice(scalars)
+
+    records = []
+    for number in range(count):
+        item = {"line_item_id": str(rng.randrange(5)), "rate": value(3), "name": value(""), "code": value({})}
+        if rng.random() < 0.05:
+            item["code"] = {"sku": value("s")}
+        elements = [dict(item) for _ in range(rng.randrange(3))]
+        if rng.random() < 0.05:
+            elements.append(rng.choice(["plain", 7, None]))
+        records.append(
+            {
+                "invoice_id": str(number),
+                "total": value(10),
+                "note": value(""),
+                "address": value({"city": value("c"), "zip": value(1)}) if rng.random() < 0.7 else "",
+                "tags": value(["a"]) if rng.random() < 0.8 else [],
+                "line_items": elements if rng.random() < 0.9 else value(""),
+                "documents": "" if rng.random() < 0.8 else [{"document_id": value("d")}],
+            }
+        )
+    return records
+
+
+@pytest.mark.parametrize("check_ints", [True, False])
+@pytest.mark.parametrize("seed", range(6))
+def test_shape_vote_gives_the_plan_of_a_vote_per_value(
+    seed: int, check_ints: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voting once per shape (and re-checking only strings and, with check_ints, integers)
+    must decide what voting every value decides: columns and their order, types, widening
+    INTEGER to REAL, TEXT for mixed, exact numbers kept as text, conflicts with declared
+    types (the columns are marked as created half-way, as the populator's batches do),
+    through every public way of voting a record. Without check_ints the reader promises no
+    integer beyond 64 bits, so none is generated then."""
+    from json2db_sync import json_analyzer
+    from json2db_sync.json_analyzer import TablePlan
+
+    records = _random_records(seed, 400, big=check_ints)
+
+    def vote_all(how: str) -> tuple[dict, list]:
+        json_analyzer._FLATTEN_STEPS.clear()
+        plan = EntityPlan.new("invoices", "invoice_id")
+        results = []
+        for number, record in enumerate(records):
+            if number == len(records) // 2:
+                for table in plan.tables():  # what apply_plan does after a batch
+                    table.resolve_types_for_new()
+                    table.existing_columns |= {spec.name.lower() for spec in table.columns.values()}
+            if how == "observe_record":
+                plan.observe_record(record)
+            elif how == "flatten_and_observe":
+                results.append(plan.flatten_and_observe(record, check_ints=check_ints))
+            else:
+                scalars, arrays = flatten(record, split_children=True)
+                results.append((scalars, plan.observe_flat(scalars, arrays, check_ints=check_ints)))
+        return _plan_state(plan), results
+
+    with monkeypatch.context() as patched:  # the reference: every value votes
+        patched.setattr(TablePlan, "vote", lambda self, shape, scalars, *, check_ints=True: self._observe_values(scalars))
+        expected_state, expected_results = vote_all("flatten_and_observe")
+        expected_by_record_state, _ = vote_all("observe_record")
+    assert vote_all("flatten_and_observe") == (expected_state, expected_results)
+    assert vote_all("observe_flat") == (expected_state, expected_results)
+    if check_ints:
+        assert vote_all("observe_record")[0] == expected_by_record_state
+
+
+def test_a_decided_column_still_changes_type_mid_file() -> None:
+    """Once a shape is voted, a later record of the same shape (same paths, same value
+    types) still votes what is new: text where only "" was, an integer beyond 64 bits (with
+    check_ints), a whole number after only such integers; and another type at a decided
+    path (a fraction in an INTEGER column, text in a REAL one) is a new shape, voted in
+    full: widened, or a conflict once the column exists."""
+    plan = EntityPlan.new("invoices", "invoice_id")
+    main = plan.main
+    for _ in range(3):  # the shape is met, planned, then voted by its flat shape
+        plan.flatten_and_observe({"invoice_id": "1", "note": "", "n": 1, "rate": 2, "line_items": [{"q": 1}]})
+    assert sorted(main.kinds[("note",)]) == []
+    plan.flatten_and_observe({"invoice_id": "2", "note": "now text", "n": 1, "rate": 2, "line_items": [{"q": 1}]})
+    assert main.kinds[("note",)] == {"text"}
+    plan.flatten_and_observe({"invoice_id": "3", "note": "", "n": 2**70, "rate": 2, "line_items": [{"q": 2**64}]})
+    assert main.kinds[("n",)] == {"int", "text"} and ("n",) in main.exact_number_paths
+    child = plan.children["line_items"]
+    assert child.kinds[("q",)] == {"int", "text"} and child.exact_number_paths == {("q",): 2**64}
+    for table in plan.tables():
+        table.resolve_types_for_new()
+        table.existing_columns |= {spec.name.lower() for spec in table.columns.values()}
+    assert main.columns[("rate",)].sql_type == sd.INTEGER
+    plan.flatten_and_observe({"invoice_id": "4", "note": "", "n": 1, "rate": 2.5, "line_items": []})
+    assert main.pending_widen == {("rate",)}
+    plan.flatten_and_observe({"invoice_id": "5", "note": "", "n": 1, "rate": "n/a", "line_items": []})
+    assert main.new_conflicts == ["rate"]
+
+    only_big = EntityPlan.new("things", "thing_id")
+    for number in range(3):
+        only_big.flatten_and_observe({"thing_id": str(number), "n": 2**70 + number})
+    assert only_big.main.kinds[("n",)] == {"text"}
+    only_big.flatten_and_observe({"thing_id": "9", "n": 5})
+    assert only_big.main.kinds[("n",)] == {"int", "text"}
+
+
+def test_a_records_shape_counts_the_arrays_kept_as_json_and_the_child_fields_left() -> None:
+    """The same flat shape can leave observe_flat with other paths: an array that turns out
+    to be JSON text joins the record (an empty one before did not), and a field that became
+    a child table leaves it ("" there: absent). Each is voted as the record it became."""
+    plan = EntityPlan.new("invoices", "invoice_id")
+    for _ in range(3):
+        plan.flatten_and_observe({"invoice_id": "1", "tags": [], "note": ""})
+    plan.flatten_and_observe({"invoice_id": "2", "tags": ["a"], "note": ""})
+    assert [spec.name for spec in plan.main.columns.values()] == ["invoice_id", "note", "tags"]
+
+    plan = EntityPlan.new("invoices", "invoice_id")
+    for _ in range(3):
+        plan.flatten_and_observe({"invoice_id": "1", "line_items": "", "note": ""})
+    plan.main.existing_columns |= {spec.name.lower() for spec in plan.main.columns.values()}
+    plan.flatten_and_observe({"invoice_id": "2", "line_items": [{"x": 1}], "note": ""})
+    scalars, _ = plan.flatten_and_observe({"invoice_id": "3", "line_items": "", "note": "text"})
+    assert list(scalars) == [("invoice_id",), ("note",)]
+    assert plan.main.kinds[("note",)] == {"text"}

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Backend, write_session
-from json2db_sync import JSON2DBSyncRunner
-from json2db_sync.ledger import read_ledger_view
-from json2db_sync.destinations.sqlite import open_connection
-from json2db_sync.sources import LedgerView, discover
 from test_cli import run_cli
+
+from json2db_sync import JSON2DBSyncRunner
+from json2db_sync.destinations.sqlite import open_connection
+from json2db_sync.ledger import read_ledger_view
+from json2db_sync.sources import LedgerView, discover
 
 FMT = "%Y-%m-%d_%H-%M-%S"
 NIGHT = datetime(2026, 3, 10, 2, 0, 0)

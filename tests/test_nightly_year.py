@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from json2db_sync import JSON2DBSyncRunner
-from json2db_sync.ledger import read_ledger_view
 from json2db_sync.destinations.sqlite import SQLiteDestination, open_connection
+from json2db_sync.ledger import read_ledger_view
 from json2db_sync.sources import discover
 
 FMT = "%Y-%m-%d_%H-%M-%S"

@@ -10,13 +10,13 @@ import json
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Backend
+
 from json2db_sync import JSON2DBSyncRunner
 from json2db_sync.json_analyzer import normalize_id
 from json2db_sync.reader import SINGULAR_KEYS
@@ -165,7 +165,7 @@ def views_present(backend: Backend) -> set[str]:
 
 
 def utc_today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def check_views_against(backend: Backend, files: dict[str, list[Path]]) -> None:

@@ -12,11 +12,6 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-
-from json2db_sync import render
-from json2db_sync.summary_reporter import report_to_markdown, summarize_database
-from json2db_sync.units import human_size
-
 from test_verifier import (  # the clean database the verifier tests use
     DATA_TIMESTAMP,
     NOW,
@@ -26,6 +21,10 @@ from test_verifier import (  # the clean database the verifier tests use
     build_clean_database,
     build_older_database,
 )
+
+from json2db_sync import render
+from json2db_sync.summary_reporter import report_to_markdown, summarize_database
+from json2db_sync.units import human_size
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from json2db_sync import sql_dialect
 from json2db_sync.destinations.sqlite import connect
+from json2db_sync.errors import ConfigError
 from json2db_sync.json_analyzer import EntityPlan, analyze_records
 from json2db_sync.sql_dialect import sqlite as sd  # plain sqlite3 here
 from json2db_sync.table_generator import (
@@ -19,7 +20,6 @@ from json2db_sync.table_generator import (
     schema_changes,
     validate_custom_columns,
 )
-from json2db_sync.errors import ConfigError
 
 
 @pytest.fixture

@@ -13,19 +13,18 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from json2db_sync import sql_dialect
-from json2db_sync.sql_dialect import sqlite as sd  # plain sqlite3 here
 from json2db_sync._types import Check
 from json2db_sync.catalog import read_catalog
+from json2db_sync.sql_dialect import sqlite as sd  # plain sqlite3 here
 from json2db_sync.verifier import CHECKS, verify_database
 from json2db_sync.zoho_rules import is_valid_date, is_valid_timestamp
-
 
 NOW = datetime(2026, 6, 10, 12, 0, 0)
 SESSION = "sync_session_2026-06-10_10-00-00"
@@ -459,7 +458,7 @@ def test_freshness_without_a_ledger(clean_db: Built) -> None:
 
 
 def test_freshness_accepts_an_aware_now(clean_db: Built) -> None:
-    aware = NOW.astimezone(timezone.utc)
+    aware = NOW.astimezone(UTC)
     check = next(c for c in run_checks(clean_db, now=aware) if c["name"] == "freshness")
     assert check["status"] == "ok"
 

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_verifier import CHECK_NAMES, CONTACTS, INVOICES, ITEMS, PAYMENTS
 
 from json2db_sync import JSON2DBSyncRunner
 from json2db_sync._types import Check
-
-from test_verifier import CHECK_NAMES, CONTACTS, INVOICES, ITEMS, PAYMENTS
 
 Query = Callable[..., list[tuple[Any, ...]]]
 

@@ -252,7 +252,7 @@ def _read_holder(fd: int) -> dict[str, object]:
             info = json.loads(raw.decode() or "{}")
         except (OSError, ValueError):
             info = {}  # half-written: look again
-        if info:
+        if isinstance(info, dict) and info:
             return info
         time.sleep(0.05)
     return {}

@@ -84,7 +84,8 @@ class WholeFileReader(ReaderState):
         self._set_shape(shape, key)
         if shape == "list_envelope":
             self.page_context = page_context_of(document)
-            return document[key]
+            records: list[Any] = document[key]
+            return records
         if shape == "detail_envelope":
             return [document[key]]
         return [document]

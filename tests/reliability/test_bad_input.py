@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -338,7 +338,7 @@ def test_identical_file_in_a_later_session_is_a_new_delivery(loaded: Path, make_
     assert (result["statistics"]["files_loaded"], result["statistics"]["files_skipped"]) == (2, 2)
     assert rows(loaded, "SELECT * FROM json_invoices ORDER BY id") == invoices
     # contacts carry no time of their own: the new delivery's folder dates them now
-    new_time = T_NEW.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    new_time = T_NEW.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert rows(loaded, "SELECT id, contact_name, updated_at FROM json_contacts ORDER BY id") == [
         (cid, name, new_time) for cid, name, _ in contacts
     ]

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Backend
 from reliability_support import clean_env
 
-from conftest import Backend
 from json2db_sync import JSON2DBSyncRunner
 
 NOW = datetime.now().replace(microsecond=0)

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from reliability_support import T_BASE, clean_env, rows
-
 from conftest import write_session
+from reliability_support import T_BASE, clean_env, rows
 
 MEMORY_LIMIT_MB = 128
 HEADROOM_MB = 150

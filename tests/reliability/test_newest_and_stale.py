@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import Backend
-from json2db_sync import JSON2DBSyncRunner
 from test_engine_matrix import T1, T2, T3, column_for, execute, json_tables, rows, sync, synced
 from test_runner import invoice
+
+from json2db_sync import JSON2DBSyncRunner
 
 
 @pytest.fixture

@@ -214,7 +214,7 @@ def test_runs_starting_together_on_a_new_schema_never_trip_over_its_creation(
         schema = f"race_{uuid.uuid4().hex[:10]}"
         results: list[dict[str, Any]] = []
 
-        def run() -> None:
+        def run(results: list[dict[str, Any]] = results, schema: str = schema) -> None:
             results.append(JSON2DBSyncRunner(db_url=pg_url, db_schema=schema).populate_tables())
 
         threads = [threading.Thread(target=run) for _ in range(3)]

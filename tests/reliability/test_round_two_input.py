@@ -11,13 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import Backend
 from reliability_support import T_NEW, T_NEWER, assert_no_traceback, checksum, contact, invoice, rows, run_cli
 from test_bad_input import loaded, mode, new_session, pad, sync, value_of  # noqa: F401 - fixtures
+from test_engine_matrix import T1, column_for, synced
 
-from conftest import Backend
 from json2db_sync import JSON2DBSyncRunner
 from json2db_sync.reader import inexact_decimal, iter_record_batches
-from test_engine_matrix import T1, column_for, synced
 
 # --- money is exact or says so ------------------------------------------------------------
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import checksum, clean_env
-
 from conftest import write_session
+from reliability_support import checksum, clean_env
 
 SYNC_SCRIPT = """
 import sys
