@@ -176,7 +176,7 @@ def ledger_summary(conn: Any, catalog: Catalog) -> tuple[int, object, object, ob
     present = catalog.internal.get(sd.FILES_TABLE)
     if not present or not all(c in present for c in LEDGER_SUMMARY_COLUMNS):
         return None
-    sessions, oldest, newest, loaded = conn.execute(dialect_of(conn).SELECT_LEDGER_SUMMARY).fetchone()
+    sessions, oldest, newest, loaded = conn.execute(dialect_of(conn).internal.select_ledger_summary).fetchone()
     return int(sessions or 0), oldest, newest, loaded
 
 

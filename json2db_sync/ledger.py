@@ -91,7 +91,7 @@ def already_loaded(conn: Connection, data_file: DataFile) -> bool | str:
     every file of every run, is path + size + mtime + ctime; only when one of them
     differs is the file hashed, and a file whose bytes did not change is then not
     loaded again (its new stat is remembered)."""
-    row = conn.execute(conn.dialect.SELECT_LEDGER_BY_PATH, (str(data_file.path),)).fetchone()
+    row = conn.execute(conn.dialect.internal.select_ledger_by_path, (str(data_file.path),)).fetchone()
     if row is None:
         return sha256_file(data_file.path)
     sha, size, mtime, ctime_ns = row
@@ -100,7 +100,7 @@ def already_loaded(conn: Connection, data_file: DataFile) -> bool | str:
     digest = sha256_file(data_file.path)
     if sha == digest:
         conn.execute(
-            conn.dialect.UPDATE_LEDGER_STAT, (data_file.size, data_file.mtime, data_file.ctime_ns, str(data_file.path))
+            conn.dialect.internal.update_ledger_stat, (data_file.size, data_file.mtime, data_file.ctime_ns, str(data_file.path))
         )
         return True
     return digest
@@ -113,7 +113,7 @@ def record_loaded(
     ``digest`` is what :func:`already_loaded` returned, a sha256 when it hashed the file."""
     sha = digest if isinstance(digest, str) else sha256_file(data_file.path)
     conn.execute(
-        conn.dialect.UPSERT_LEDGER,
+        conn.dialect.internal.upsert_ledger,
         (
             str(data_file.path),
             sha,
@@ -135,7 +135,7 @@ def record_loaded(
 def reject(conn: Connection, entity: str, path: Path | str, reason: str, raw_json: str | None) -> None:
     """Keep something that could not be loaded (a record, a line item, a file) in the
     quarantine, with why."""
-    conn.execute(conn.dialect.INSERT_REJECTED, (entity, str(path), reason, raw_json, utc_now_text()))
+    conn.execute(conn.dialect.internal.insert_rejected, (entity, str(path), reason, raw_json, utc_now_text()))
 
 
 def quarantined_before(conn: Connection, data_file: DataFile, digest: str) -> bool:
@@ -143,7 +143,7 @@ def quarantined_before(conn: Connection, data_file: DataFile, digest: str) -> bo
     invalid under on_invalid_file=skip: it is skipped, not read, warned about and counted
     again on every run. A changed file (fixed, or broken differently) is read again."""
     found = conn.execute(
-        conn.dialect.SELECT_QUARANTINED_FILE, (str(data_file.path), _invalid_file_identity(digest))
+        conn.dialect.internal.select_quarantined_file, (str(data_file.path), _invalid_file_identity(digest))
     ).fetchone()
     if found is not None:
         logger.info("%s: quarantined as invalid in an earlier run and unchanged since; skipped", data_file.path)
@@ -178,7 +178,7 @@ def record_run(
 ) -> None:
     """One line of the run history, in the run's own transaction."""
     conn.execute(
-        conn.dialect.INSERT_RUN,
+        conn.dialect.internal.insert_run,
         (
             operation,
             started_at,
@@ -205,12 +205,12 @@ def record_failed_run(dest: Any, operation: str, started_at: str, exc: BaseExcep
 
 def mark_full_reload(conn: Connection) -> None:
     """The tables were recreated: the next run reads every folder, whatever the cutoff."""
-    conn.execute(conn.dialect.SET_STATE, (RELOAD_PENDING, utc_now_text()))
+    conn.execute(conn.dialect.internal.set_state, (RELOAD_PENDING, utc_now_text()))
 
 
 def clear_full_reload(conn: Connection) -> None:
     """A run over every folder reloaded the tables: later runs use the cutoff again."""
-    conn.execute(conn.dialect.DELETE_STATE, (RELOAD_PENDING,))
+    conn.execute(conn.dialect.internal.delete_state, (RELOAD_PENDING,))
 
 
 def full_reload_pending(dest: Any) -> bool:
@@ -222,7 +222,7 @@ def full_reload_pending(dest: Any) -> bool:
         with dest.open(readonly=True) as conn:
             if sd.STATE_TABLE not in existing_tables(conn):
                 return False
-            return conn.execute(conn.dialect.SELECT_STATE, (RELOAD_PENDING,)).fetchone() is not None
+            return conn.execute(conn.dialect.internal.select_state, (RELOAD_PENDING,)).fetchone() is not None
     except (sqlite3.Error, Json2DBError):
         return False
 
@@ -240,7 +240,7 @@ def read_ledger_view(conn: Connection, roots: Sequence[Path] | None = None) -> L
     candidates: list[datetime] = []
     texts: list[str] = []
     if roots is None:
-        oldest_data, oldest_session = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON).fetchone()
+        oldest_data, oldest_session = conn.execute(conn.dialect.internal.select_ledger_horizon).fetchone()
         if oldest_session:
             parsed = parse_session_name(oldest_session) or parse_timestamp(oldest_session)
             if parsed is not None:
@@ -249,10 +249,10 @@ def read_ledger_view(conn: Connection, roots: Sequence[Path] | None = None) -> L
     else:
         for root in roots:
             prefix = os.path.join(str(root), "")
-            row = conn.execute(conn.dialect.SELECT_LEDGER_HORIZON_UNDER, (len(prefix), prefix)).fetchone()
+            row = conn.execute(conn.dialect.internal.select_ledger_horizon_under, (len(prefix), prefix)).fetchone()
             texts.append(row[0] if row else "")
     if sd.STATE_TABLE in tables:
-        row = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+        row = conn.execute(conn.dialect.internal.select_state, (CATCH_UP_FROM,)).fetchone()
         texts.append(row[0] if row is not None and row[0] else "")
     for text in texts:
         if text:
@@ -260,7 +260,7 @@ def read_ledger_view(conn: Connection, roots: Sequence[Path] | None = None) -> L
                 candidates.append(datetime.strptime(text, _FOLDER_TIME))
     settled: dict[str, str] = {}
     if sd.FOLDERS_TABLE in tables:
-        settled = {path: fingerprint for path, fingerprint in conn.execute(conn.dialect.SELECT_SETTLED_FOLDERS)}
+        settled = {path: fingerprint for path, fingerprint in conn.execute(conn.dialect.internal.select_settled_folders)}
     return LedgerView(horizon=min(candidates) if candidates else None, settled=settled)
 
 
@@ -282,7 +282,7 @@ def record_settled(conn: Connection, settle: Mapping[str, tuple[str, str | None]
     now = utc_now_text()
     rows = [(path, folder_time, fingerprint, now) for path, (fingerprint, folder_time) in settle.items()]
     if rows:
-        conn.executemany(conn.dialect.UPSERT_SETTLED_FOLDER, rows)
+        conn.executemany(conn.dialect.internal.upsert_settled_folder, rows)
 
 
 # --- catch-up ----------------------------------------------------------------------
@@ -296,16 +296,16 @@ def mark_catch_up(dest: Any, replaced: LedgerView | None, *, busy_timeout: float
         return
     with dest.open(busy_timeout=busy_timeout) as conn, atomic(conn, dest.label):
         ensure_internal_tables(conn)
-        conn.execute(conn.dialect.SET_STATE, (CATCH_UP_FROM, replaced.horizon.strftime(_FOLDER_TIME)))
+        conn.execute(conn.dialect.internal.set_state, (CATCH_UP_FROM, replaced.horizon.strftime(_FOLDER_TIME)))
 
 
 def end_catch_up(conn: Connection) -> str | None:
     """End the catch-up a restore asked for (a run over every entity did it); returns the
     time it caught up from, or None when none was asked for."""
-    restored = conn.execute(conn.dialect.SELECT_STATE, (CATCH_UP_FROM,)).fetchone()
+    restored = conn.execute(conn.dialect.internal.select_state, (CATCH_UP_FROM,)).fetchone()
     if restored is None:
         return None
-    conn.execute(conn.dialect.DELETE_STATE, (CATCH_UP_FROM,))
+    conn.execute(conn.dialect.internal.delete_state, (CATCH_UP_FROM,))
     return str(restored[0])
 
 

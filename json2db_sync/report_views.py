@@ -270,13 +270,13 @@ def create_report_views(conn: Connection) -> dict[str, Any]:
                 conn.execute(dialect.drop_view(name))
             continue
         digest = hashlib.sha256(select.encode()).hexdigest()[:16]
-        stored = conn.execute(dialect.SELECT_STATE, (STATE_KEY + name,)).fetchone()
+        stored = conn.execute(dialect.internal.select_state, (STATE_KEY + name,)).fetchone()
         if name in present and stored is not None and stored[0] == digest:
             continue
         if name in present:
             conn.execute(dialect.drop_view(name))
         conn.execute(dialect.create_view(name, select))
-        conn.execute(dialect.SET_STATE, (STATE_KEY + name, digest))
+        conn.execute(dialect.internal.set_state, (STATE_KEY + name, digest))
         rebuilt.append(name)
     logger.info("report views: rebuilt %s; skipped %s", rebuilt, plan.skipped)
     return {"views": list(plan.sql), "rebuilt": rebuilt, "skipped": dict(plan.skipped)}

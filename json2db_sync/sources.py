@@ -699,7 +699,7 @@ def _epoch(moment: datetime) -> float:
 
 def _warn_future(walker: _Walker, dirs: Sequence[DataDir], now: datetime) -> None:
     """Folders named after the run's clock: their records without a timestamp of their own
-    are dated by the run's clock instead (see data_populator), so that a wrong producer
+    are dated by the run's clock instead (see pipeline.Pipeline._fallback_time), so that a wrong producer
     clock cannot freeze them; say so, once per run, with the worst case."""
     future = [d for d in dirs if d.timestamp is not None and d.timestamp > now + FUTURE_TOLERANCE]
     if not future:

@@ -46,10 +46,10 @@ Connection = Any
 
 def ensure_internal_tables(conn: Connection) -> None:
     """Create the ledger, run history, quarantine and mapping tables if missing."""
-    for statement in conn.dialect.INTERNAL_TABLES_DDL:
+    for statement in conn.dialect.internal.tables_ddl:
         conn.execute(statement)
     _upgrade_internal_tables(conn)
-    for statement in conn.dialect.INTERNAL_INDEXES_DDL:
+    for statement in conn.dialect.internal.indexes_ddl:
         conn.execute(statement)
 
 
@@ -112,7 +112,7 @@ def load_stored_plans(
         return {}
     reserved = tuple(custom_columns or ())
     dialect = conn.dialect
-    registry = conn.execute(dialect.SELECT_TABLE_REGISTRY).fetchall()
+    registry = conn.execute(dialect.internal.select_table_registry).fetchall()
     taken = {name.lower() for name in tables}
     plans: dict[str, EntityPlan] = {}
     for table_name, entity, parent, field_name, id_field in registry:
@@ -125,7 +125,7 @@ def load_stored_plans(
             plans[entity].child_plan(field_name, table_name=table_name)
     by_table = {table.name: (plan, table) for plan in plans.values() for table in plan.tables()}
     for table_name, raw_path, column_name, sql_type, kinds, is_json_array in conn.execute(
-        dialect.SELECT_COLUMN_MAP
+        dialect.internal.select_column_map
     ):
         if table_name not in by_table:
             continue
@@ -172,7 +172,7 @@ def registered_table_names(conn: Connection) -> set[str]:
     """Lower-cased names of the tables json2db_sync created (its table registry)."""
     if sd.TABLES_TABLE not in existing_tables(conn):
         return set()
-    return {row[0].lower() for row in conn.execute(conn.dialect.SELECT_TABLE_REGISTRY)}
+    return {row[0].lower() for row in conn.execute(conn.dialect.internal.select_table_registry)}
 
 
 def taken_table_names(conn: Connection) -> set[str]:
@@ -470,7 +470,7 @@ def ensure_indexes(conn: Connection, plans: Iterable[EntityPlan]) -> None:
 
 def _register_table(conn: Connection, plan: EntityPlan, table: TablePlan) -> None:
     conn.execute(
-        conn.dialect.INSERT_TABLE_REGISTRY,
+        conn.dialect.internal.insert_table_registry,
         (table.name, plan.entity, table.parent, table.field, table.id_field),
     )
 
@@ -487,7 +487,7 @@ def _save_mapping(conn: Connection, plan: EntityPlan, table: TablePlan) -> None:
         rows.append((table.name, path_key(path), spec.name, spec.sql_type, kinds, is_json))
         table.saved_state[path] = marker
     if rows:
-        conn.executemany(conn.dialect.INSERT_COLUMN_MAP, rows)
+        conn.executemany(conn.dialect.internal.insert_column_map, rows)
 
 
 def schema_changes(conn: Connection | None, plan: EntityPlan) -> list[dict[str, Any]]:
@@ -547,10 +547,10 @@ def recreate_tables(conn: Connection) -> list[str]:
     for table in [*children, *parents]:
         conn.execute(dialect.drop_table(table))
     ensure_internal_tables(conn)
-    conn.execute(dialect.CLEAR_FILE_LEDGER)
-    conn.execute(dialect.CLEAR_SETTLED_FOLDERS)
-    conn.execute(dialect.CLEAR_COLUMN_MAP_FOR_DATA)
-    conn.execute(dialect.CLEAR_TABLE_REGISTRY)
+    conn.execute(dialect.internal.clear_file_ledger)
+    conn.execute(dialect.internal.clear_settled_folders)
+    conn.execute(dialect.internal.clear_column_map_for_data)
+    conn.execute(dialect.internal.clear_table_registry)
     conn.schema_changed()
     logger.info("dropped %d json_* table(s) and cleared the file ledger", len(tables))
     return [*children, *parents]

@@ -220,10 +220,11 @@ def sync(backend: Backend, **kwargs: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def aged_sample(sessions_dir: Path) -> dict[str, list[Path]]:
-    """Invoice and bill exports from five points over the last four months (two days of
-    sessions each, own seeds), so that every aging bucket holds money."""
+    """Invoice and bill exports from six points over the last six months (two days of
+    sessions each, own seeds), so that every aging bucket holds money whatever today's date
+    (with 17 weeks as the oldest point, the over-90 bucket was empty on some days)."""
     now = datetime.now().replace(microsecond=0)
-    for weeks_back, seed in ((17, 11), (12, 12), (8, 13), (4, 14), (0, 15)):
+    for weeks_back, seed in ((26, 10), (17, 11), (12, 12), (8, 13), (4, 14), (0, 15)):
         generate_sample_data(
             sessions_dir, days=2, seed=seed, invoices=16, now=now - timedelta(weeks=weeks_back),
             entities=("invoices", "bills"),

@@ -93,7 +93,7 @@ def test_plan_ddl_runs_nothing(conn: sqlite3.Connection) -> None:
 def test_recreate_drops_json_tables_only_and_clears_the_ledger(conn: sqlite3.Connection) -> None:
     apply_plan(conn, invoices_plan([{"invoice_id": "1", "line_items": [{"x": 1}]}]))
     conn.execute("CREATE TABLE reports (x)")
-    conn.execute(sd.UPSERT_LEDGER, ("/f.json", "h", 1, 1.0, "invoices", "s", None, 1, "now", None))
+    conn.execute(sd.internal.upsert_ledger, ("/f.json", "h", 1, 1.0, "invoices", "s", None, 1, "now", None))
     dropped = recreate_tables(conn)
     assert dropped == ["json_invoices_line_items", "json_invoices"]
     names = {row[0] for row in conn.execute(sd.LIST_TABLES)}

@@ -115,7 +115,7 @@ def load_entity(conn: sqlite3.Connection, entity: str, records: list[dict[str, A
     one row per record and per array element."""
     table = f"json_{entity}"
     conn.execute(sd.create_main_table(table, _columns(records)))
-    conn.execute(sd.INSERT_TABLE_REGISTRY, (table, entity, None, None, id_field))
+    conn.execute(sd.internal.insert_table_registry, (table, entity, None, None, id_field))
     for record in records:
         scalars = {k: v for k, v in record.items() if not isinstance(v, list)}
         _insert(conn, table, {"id": record[id_field], "created_at": STAMP, "updated_at": STAMP, **scalars})
@@ -123,7 +123,7 @@ def load_entity(conn: sqlite3.Connection, entity: str, records: list[dict[str, A
         child = f"{table}_{field_name}"
         elements = [e for r in records for e in r.get(field_name, [])]
         conn.execute(sd.create_child_table(child, table, _columns(elements)))
-        conn.execute(sd.INSERT_TABLE_REGISTRY, (child, entity, table, field_name, element_id))
+        conn.execute(sd.internal.insert_table_registry, (child, entity, table, field_name, element_id))
         for record in records:
             for position, element in enumerate(record.get(field_name, [])):
                 row = {"parent_id": record[id_field], "position": position, "id": element[element_id],
@@ -136,7 +136,7 @@ def write_ledger_file(conn: sqlite3.Connection, path: Path, entity: str, records
     stat = path.stat()
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     conn.execute(
-        sd.UPSERT_LEDGER,
+        sd.internal.upsert_ledger,
         (str(path), sha, stat.st_size, stat.st_mtime, entity, SESSION, DATA_TIMESTAMP, len(records), STAMP, None),
     )
 
@@ -148,14 +148,14 @@ def build_clean_database(tmp_path: Path) -> Built:
     data_dir.mkdir(parents=True)
     db_path = tmp_path / "clean.db"
     with sqlite3.connect(db_path) as conn:
-        for ddl in sd.INTERNAL_TABLES_DDL:
+        for ddl in sd.internal.tables_ddl:
             conn.execute(ddl)
         for entity, (records, id_field, children) in ENTITIES.items():
             load_entity(conn, entity, records, id_field, children)
             write_ledger_file(conn, data_dir / f"{entity}.json", entity, records)
-        conn.execute(sd.INSERT_RUN, ("full_sync_workflow", "2026-06-10 14:00:00", "2026-06-10 14:00:03",
+        conn.execute(sd.internal.insert_run, ("full_sync_workflow", "2026-06-10 14:00:00", "2026-06-10 14:00:03",
                                      "success", json.dumps({"total_records": 8}), None))
-        conn.execute(sd.INSERT_RUN, ("populate_tables", "2026-06-10 14:05:00", "2026-06-10 14:05:01",
+        conn.execute(sd.internal.insert_run, ("populate_tables", "2026-06-10 14:05:00", "2026-06-10 14:05:01",
                                      "failed", None, "invoices.json: truncated JSON"))
     conn.close()
     return Built(db_path, data_dir)

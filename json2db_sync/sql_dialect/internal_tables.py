@@ -1,7 +1,7 @@
 """The tool's own tables (``_json2db_*``) and the statements that read and write them,
 specified once; stdlib only.
 
-Both dialects build their ``INTERNAL_TABLES_DDL`` and ledger statements from
+Both dialects build their ``internal`` statements (DDL and ledger) from
 :class:`InternalSQL`, handing in only what they spell differently: the type words
 (:class:`InternalTypes`), the parameter placeholder, how a row replaces another with the
 same key, and how a name is tested for the ``json_`` prefix.

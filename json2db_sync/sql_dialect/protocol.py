@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from .internal_tables import InternalSQL
 from .shared import Scope
 
 
@@ -54,31 +55,8 @@ class Dialect(Protocol):
 
     def columns_of(self, table: str) -> tuple[str, tuple[str]]: ...
 
-    # the internal tables (sql_dialect/internal_tables.py)
-    INTERNAL_TABLES_DDL: tuple[str, ...]
-    INTERNAL_INDEXES_DDL: tuple[str, ...]
-    SELECT_COLUMN_MAP: str
-    INSERT_COLUMN_MAP: str
-    SELECT_TABLE_REGISTRY: str
-    INSERT_TABLE_REGISTRY: str
-    CLEAR_COLUMN_MAP_FOR_DATA: str
-    CLEAR_TABLE_REGISTRY: str
-    CLEAR_FILE_LEDGER: str
-    SET_STATE: str
-    DELETE_STATE: str
-    SELECT_STATE: str
-    SELECT_LEDGER_BY_PATH: str
-    UPDATE_LEDGER_STAT: str
-    SELECT_LEDGER_HORIZON: str
-    SELECT_LEDGER_HORIZON_UNDER: str
-    SELECT_LEDGER_SUMMARY: str
-    SELECT_SETTLED_FOLDERS: str
-    UPSERT_SETTLED_FOLDER: str
-    CLEAR_SETTLED_FOLDERS: str
-    UPSERT_LEDGER: str
-    INSERT_REJECTED: str
-    SELECT_QUARANTINED_FILE: str
-    INSERT_RUN: str
+    # the internal tables' DDL and statements (sql_dialect/internal_tables.py)
+    internal: InternalSQL
 
     # data tables: DDL and writes
     def create_main_table(self, table: str, columns: Sequence[tuple[str, str]]) -> str: ...

@@ -92,25 +92,14 @@ LIST_DATA_TABLES = f"SELECT name FROM sqlite_master WHERE type = 'table' AND {_i
 
 # --- internal tables (specified once in sql_dialect/internal_tables.py) -------------------
 
-_INTERNAL = _InternalSQL(
+# The internal tables and their statements (sql_dialect/internal_tables.py) in this
+# dialect's spelling: callers write dialect.internal.<statement>.
+internal = _InternalSQL(
     types=_InternalTypes(integer=INTEGER, real=REAL, serial="INTEGER PRIMARY KEY"),
     placeholder=_PLACEHOLDER,
     replace=_insert_or_replace,  # (keeps the column map's row order as it always was)
     is_data_table=_is_data_table,
 )
-INTERNAL_TABLES_DDL, INTERNAL_INDEXES_DDL = _INTERNAL.tables_ddl, _INTERNAL.indexes_ddl
-SELECT_COLUMN_MAP, INSERT_COLUMN_MAP = _INTERNAL.select_column_map, _INTERNAL.insert_column_map
-SELECT_TABLE_REGISTRY, INSERT_TABLE_REGISTRY = _INTERNAL.select_table_registry, _INTERNAL.insert_table_registry
-CLEAR_COLUMN_MAP_FOR_DATA, CLEAR_TABLE_REGISTRY = _INTERNAL.clear_column_map_for_data, _INTERNAL.clear_table_registry
-SET_STATE, DELETE_STATE, SELECT_STATE = _INTERNAL.set_state, _INTERNAL.delete_state, _INTERNAL.select_state
-CLEAR_FILE_LEDGER, SELECT_LEDGER_BY_PATH = _INTERNAL.clear_file_ledger, _INTERNAL.select_ledger_by_path
-UPDATE_LEDGER_STAT, UPSERT_LEDGER = _INTERNAL.update_ledger_stat, _INTERNAL.upsert_ledger
-SELECT_LEDGER_HORIZON, SELECT_LEDGER_HORIZON_UNDER = _INTERNAL.select_ledger_horizon, _INTERNAL.select_ledger_horizon_under
-SELECT_LEDGER_SUMMARY = _INTERNAL.select_ledger_summary
-SELECT_SETTLED_FOLDERS, CLEAR_SETTLED_FOLDERS = _INTERNAL.select_settled_folders, _INTERNAL.clear_settled_folders
-UPSERT_SETTLED_FOLDER = _INTERNAL.upsert_settled_folder
-INSERT_REJECTED, SELECT_QUARANTINED_FILE = _INTERNAL.insert_rejected, _INTERNAL.select_quarantined_file
-INSERT_RUN = _INTERNAL.insert_run
 
 
 # --- data tables -------------------------------------------------------------------
@@ -373,7 +362,7 @@ def view_json_integer(column: str, key: str) -> str:
 
 # --- Datasette canned queries (json2db-sync browse; Datasette reads SQLite only) ---------------
 
-SELECT_COLUMN_DESCRIPTIONS = SELECT_COLUMN_MAP
+SELECT_COLUMN_DESCRIPTIONS = internal.select_column_map
 
 # name -> (title, description, the tables and columns it needs, SQL with :named parameters)
 CANNED_QUERIES: dict[str, tuple[str, str, dict[str, tuple[str, ...]], str]] = {
