@@ -253,8 +253,7 @@ class JSON2DBSyncRunner:
         its steps, stays as it is), else the configured destination. Which engine:
         :func:`~json2db_sync.destinations.open_destination` decides."""
         if db_path is None:
-            where = self.config.destination()[1]  # (a path the configuration made absolute)
-            return open_destination(where, schema=self.settings.database_schema, resolve=False)
+            return open_destination(self.config)
         return open_destination(db_path, schema=self.settings.database_schema)
 
     def destination(self) -> DestinationResult:

@@ -66,3 +66,21 @@ def test_the_runner_fails_clearly_on_an_unknown_scheme(tmp_path: Path) -> None:
 
     assert (result["success"], result["error_type"]) == (False, "config_error")
     assert "neither postgresql:// nor sqlite://" in result["error"] and "pw@" not in result["error"]
+
+
+def test_the_resolved_settings_open_their_destination(tmp_path: Path) -> None:
+    """open_destination(settings): the configuration's winning target and its schema."""
+    from json2db_sync.config import JSON2DBConfig
+
+    file_config = JSON2DBConfig(db_path=tmp_path / "books.db", cwd=tmp_path, environ={})
+    dest = open_destination(file_config)
+    assert isinstance(dest, SQLiteDestination) and dest.path == tmp_path / "books.db"
+
+    env = {"JSON2DB_DATABASE_URL": "postgresql://u@h/db", "JSON2DB_DATABASE_SCHEMA": "zoho"}
+    server_config = JSON2DBConfig(cwd=tmp_path, environ=env)
+    dest = open_destination(server_config)
+    assert isinstance(dest, PostgresDestination) and dest.schema == "zoho"
+
+    # A db_path given at run time beats the environment's URL, as everywhere else.
+    dest = open_destination(JSON2DBConfig(db_path=tmp_path / "local.db", cwd=tmp_path, environ=env))
+    assert isinstance(dest, SQLiteDestination) and dest.path == tmp_path / "local.db"

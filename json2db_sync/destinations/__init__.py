@@ -19,26 +19,35 @@ from pathlib import Path
 from typing import Any
 
 from ..sql_dialect.protocol import Dialect
-from .base import Connection, Destination
+from .base import Connection, Destination, DestinationSettings
 from .common import SAFETY_LABEL, atomic, is_safety_copy, savepoint, utc_now_text
 from .urls import POSTGRESQL, SQLITE, engine_of, redact_url, sqlite_path_text
 
 __all__ = [
-    "POSTGRESQL", "SAFETY_LABEL", "SQLITE", "Connection", "Destination", "Dialect", "atomic", "dialect_of",
+    "POSTGRESQL", "SAFETY_LABEL", "SQLITE", "Connection", "Destination", "DestinationSettings", "Dialect", "atomic", "dialect_of",
     "engine_of", "is_safety_copy", "open_destination", "redact_url", "savepoint", "utc_now_text",
 ]
 
 
 def open_destination(
-    target: str | os.PathLike[str] | Destination, *, schema: str = "public", resolve: bool = True
+    target: str | os.PathLike[str] | Destination | DestinationSettings,
+    *,
+    schema: str = "public",
+    resolve: bool = True,
 ) -> Destination:
-    """The destination ``target`` names: a ``postgresql://`` URL (in ``schema``), else a
-    SQLite file (a path, or a ``sqlite:///`` URL), made absolute with its links resolved
-    unless ``resolve`` is False (a path the configuration has resolved already stays
-    as written there). A destination already made is returned as it is; any other URL
-    scheme is a ConfigError."""
+    """The destination ``target`` names.
+
+    ``target`` is the resolved settings (``JSON2DBConfig``: their winning database URL or
+    path, and their schema), or a ``postgresql://`` URL (in ``schema``), or a SQLite file (a
+    path, or a ``sqlite:///`` URL), made absolute with its links resolved unless
+    ``resolve`` is False (a path the configuration has resolved already stays as written
+    there). A destination already made is returned as it is; any other URL scheme is a
+    ConfigError."""
     if isinstance(target, Destination):
         return target
+    if isinstance(target, DestinationSettings):
+        where = target.destination()[1]  # (a path the configuration made absolute)
+        return open_destination(where, schema=target.settings.database_schema, resolve=False)
     text = os.fspath(target)
     if engine_of(text) == POSTGRESQL:
         from .postgres import PostgresDestination

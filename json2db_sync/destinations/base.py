@@ -16,6 +16,26 @@ from typing import Any, Protocol, runtime_checkable
 from ..sql_dialect.protocol import Dialect
 
 
+class SchemaSetting(Protocol):
+    """The resolved settings' part a destination needs besides its target."""
+
+    @property
+    def database_schema(self) -> str: ...
+
+
+@runtime_checkable
+class DestinationSettings(Protocol):
+    """A resolved configuration (``config.JSON2DBConfig``) as
+    :func:`~json2db_sync.destinations.open_destination` reads it: which engine and target
+    win by precedence, and the PostgreSQL schema. A protocol, so that destinations never
+    import the configuration module (which imports them)."""
+
+    @property
+    def settings(self) -> SchemaSetting: ...
+
+    def destination(self) -> tuple[str, str | Path]: ...
+
+
 class Connection(Protocol):
     """A connection a destination opens: sqlite3's ``execute``/``executemany`` surface,
     the dialect, and the bulk writes the populator uses."""
