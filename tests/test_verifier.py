@@ -475,6 +475,25 @@ def test_tables_limits_table_level_checks(clean_db: Built) -> None:
     assert only_invoices == {"numeric_values": ("warning", 3, ["LI-1", "LI-2", "LI-3"])}
 
 
+def test_scoped_checks_find_what_the_full_checks_find_in_the_rows_a_run_wrote(clean_db: Built) -> None:
+    """After a sync, the foreign key and arithmetic checks read only the run's rows (its
+    documents and their line items), yet report those rows as the whole-table checks do."""
+    with clean_db.connect() as conn:
+        conn.execute("INSERT INTO json_invoices_line_items (parent_id, position, id, item_id, quantity, rate, "
+                     "item_total) VALUES ('INV-404', 0, 'LI-9', 'ITEM-1', 1, 10, 10)")
+        conn.execute("UPDATE json_invoices SET sub_total = 40 WHERE id = 'INV-2'")
+    conn.close()
+    full = problems(run_checks(clean_db, check_source_counts=False))
+    scoped = problems(run_checks(clean_db, check_source_counts=False, tables=["json_invoices"],
+                                 row_ids={"json_invoices": ["INV-404", "INV-2"]}))
+    names = ("foreign_key_check", "document_arithmetic")
+    assert {n: scoped[n] for n in names} == {n: full[n] for n in names}
+    assert full["foreign_key_check"] == ("error", 1, ["json_invoices_line_items rowid 4"])
+    elsewhere = problems(run_checks(clean_db, check_source_counts=False, tables=["json_invoices"],
+                                    row_ids={"json_invoices": ["INV-1"]}))
+    assert "foreign_key_check" not in elsewhere and "document_arithmetic" not in elsewhere
+
+
 def test_source_counts_skip_a_vanished_file(clean_db: Built) -> None:
     (clean_db.data_dir / "items.json").unlink()
     with clean_db.connect() as conn:

@@ -185,9 +185,28 @@ class Checks:
             f"SELECT p.{q('id')}, {sub_total}, s.items_total, {difference} AS difference "
             f"FROM {self._rows(parent, scope, 'p')} "
             f"JOIN (SELECT {q('parent_id')}, {items_total} AS items_total "
-            f"FROM {q(child)} GROUP BY {q('parent_id')}) AS s ON s.{q('parent_id')} = p.{q('id')} "
+            f"FROM {q(child)}{self._children_in(scope)} GROUP BY {q('parent_id')}) AS s "
+            f"ON s.{q('parent_id')} = p.{q('id')} "
             f"WHERE {guard}{difference} > {self.f.placeholder} "
             f"ORDER BY difference DESC, {self.f.sort_text('p.' + q('id'))}"
+        )
+
+    def _children_in(self, scope: Scope | None) -> str:
+        """`` WHERE`` limiting a child table to the children of the parents in ``scope``, so
+        that a run's check adds up only its own documents' line items, not every document's."""
+        if scope is None:
+            return ""
+        ids, _ = scope
+        return f" WHERE {q('parent_id')} IN (SELECT {q('id')} FROM {self.f.temp_schema}.{q(ids)})"
+
+    def foreign_key_violations(self, table: str, column: str, parent: str, parent_column: str, scope: Scope | None) -> str:
+        """Row addresses of ``table`` rows (inside ``scope``) whose ``column`` is set and
+        names no ``parent.parent_column``: one declared single-column foreign key checked
+        the way SQLite's foreign_key_check does, on the rows a run wrote only."""
+        return (
+            f"SELECT c.{self.f.row_id} FROM {self._rows(table, scope, 'c')} WHERE c.{q(column)} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {q(parent)} AS p WHERE p.{q(parent_column)} = c.{q(column)}) "
+            f"ORDER BY c.{self.f.row_id}"
         )
 
     def offending_references(self, source: str, column: str, target: str, scope: Scope | None = None) -> str:

@@ -30,6 +30,7 @@ from .postgres_checks import FOREIGN_KEY_CHECK_NOT_APPLICABLE as FOREIGN_KEY_CHE
 from .postgres_checks import INTEGRITY_CHECK_APPLIES as INTEGRITY_CHECK_APPLIES
 from .postgres_checks import INTEGRITY_CHECK_NOT_APPLICABLE as INTEGRITY_CHECK_NOT_APPLICABLE
 from .postgres_checks import foreign_key_check_table as foreign_key_check_table
+from .postgres_checks import foreign_key_list as foreign_key_list
 from .postgres_checks import integrity_check_table as integrity_check_table
 from .shared import (
     BOOLEAN,
@@ -414,6 +415,7 @@ offending_orphans, offending_blanks = _CHECKS.offending_orphans, _CHECKS.offendi
 nonstandard_dates, nonstandard_timestamps = _CHECKS.nonstandard_dates, _CHECKS.nonstandard_timestamps
 offending_non_numbers, offending_negatives = _CHECKS.offending_non_numbers, _CHECKS.offending_negatives
 subtotal_mismatches, offending_references = _CHECKS.subtotal_mismatches, _CHECKS.offending_references
+foreign_key_violations = _CHECKS.foreign_key_violations
 
 
 # --- report views ------------------------------------------------------------------------

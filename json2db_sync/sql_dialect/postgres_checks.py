@@ -122,6 +122,10 @@ def foreign_key_check_table(table: str) -> str:
     raise _not_applicable("PRAGMA foreign_key_check", FOREIGN_KEY_CHECK_NOT_APPLICABLE)
 
 
+def foreign_key_list(table: str) -> str:
+    raise _not_applicable("PRAGMA foreign_key_list", FOREIGN_KEY_CHECK_NOT_APPLICABLE)
+
+
 class PostgresCheckFragments:
     """The :class:`.checks.CheckFragments` of PostgreSQL."""
 

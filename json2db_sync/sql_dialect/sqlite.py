@@ -76,6 +76,11 @@ def foreign_key_check_table(table: str) -> str:
     return f"PRAGMA foreign_key_check({quote_identifier(table)})"
 
 
+def foreign_key_list(table: str) -> str:
+    """The declared foreign keys of a table: (id, seq, parent, from, to, ...) per column."""
+    return f"PRAGMA foreign_key_list({quote_identifier(table)})"
+
+
 BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 BEGIN_WRITE = BEGIN_IMMEDIATE  # the writer's transaction: takes the write lock at once
 
@@ -301,6 +306,7 @@ offending_orphans, offending_blanks = _CHECKS.offending_orphans, _CHECKS.offendi
 nonstandard_dates, nonstandard_timestamps = _CHECKS.nonstandard_dates, _CHECKS.nonstandard_timestamps
 offending_non_numbers, offending_negatives = _CHECKS.offending_non_numbers, _CHECKS.offending_negatives
 subtotal_mismatches, offending_references = _CHECKS.subtotal_mismatches, _CHECKS.offending_references
+foreign_key_violations = _CHECKS.foreign_key_violations
 
 
 def select_columns(
