@@ -231,11 +231,11 @@ def plan_ddl(
 
 
 def index_columns(table: TablePlan, plan: EntityPlan) -> list[list[str]]:
-    """The indexed column lists: newest-wins lookups and the usual reporting joins."""
-    wanted: list[list[str]] = []
+    """The indexed column lists: ``updated_at`` (newest-wins lookups, and the summary's
+    newest time per table, which a run's report would otherwise read whole child tables
+    for) and the usual reporting joins."""
+    wanted: list[list[str]] = [["updated_at"]]
     names = {spec.name for spec in table.columns.values()}
-    if table.parent is None:
-        wanted.append(["updated_at"])
     for column in REFERENCE_COLUMNS:
         if column in names and column != plan.id_field:
             wanted.append([column])

@@ -13,6 +13,7 @@ from json2db_sync.json_analyzer import EntityPlan, analyze_records
 from json2db_sync.sql_dialect import sqlite as sd  # plain sqlite3 here
 from json2db_sync.table_generator import (
     apply_plan,
+    ensure_indexes,
     ensure_internal_tables,
     load_stored_plans,
     plan_ddl,
@@ -105,3 +106,15 @@ def test_recreate_drops_json_tables_only_and_clears_the_ledger(conn: sqlite3.Con
 def test_custom_column_declarations_are_checked(declaration: str) -> None:
     with pytest.raises(ConfigError, match="custom column 'c'"):
         validate_custom_columns({"c": declaration})
+
+
+def test_child_tables_index_updated_at_so_the_summary_reads_no_whole_table(conn: sqlite3.Connection) -> None:
+    """The summary after every run asks each table for its newest updated_at: an index
+    answers that from one end, on child tables as on main tables."""
+    plan = invoices_plan([{"invoice_id": "1", "line_items": [{"line_item_id": "a"}]}])
+    apply_plan(conn, plan)
+    ensure_indexes(conn, [plan])
+    detail = " ".join(
+        str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + sd.max_value("json_invoices_line_items", "updated_at"))
+    )
+    assert "idx_json_invoices_line_items__updated_at" in detail and "SCAN json_invoices_line_items" not in detail
