@@ -1,6 +1,6 @@
 """Analyzer stage: records in, a schema plan out (tables, columns, types, child tables).
 
-May import stdlib, ``errors`` and ``sql_dialect``. It also owns the two pure rules
+May import stdlib, ``sql_dialect`` and ``zoho_entities``. It also owns the two pure rules
 every other stage relies on: how a JSON key becomes a column name, and how a record
 is flattened (nested objects joined with ``__``, top-level arrays of objects as child
 tables, other arrays as JSON text).

@@ -5,7 +5,7 @@ and every file in it that the ledger does not already hold (:mod:`json2db_sync.l
 
 1. **read**: the reader yields the file's records in batches (:mod:`json2db_sync.reader`);
 2. **observe**: each record is flattened once and voted into its entity's plan
-   (``EntityPlan.observe_flat``: which tables and columns, which types);
+   (``EntityPlan.flatten_and_observe``: which tables and columns, which types);
 3. **plan**: the batch's new tables and columns are created, and columns retyped, before its
    rows go in (``table_generator.apply_plan``);
 4. **write**: newest wins against the stored rows and earlier occurrences, then the rows are
@@ -49,7 +49,6 @@ from .json_analyzer import (
     child_id_field,
     choose_id_field,
     element_scalars,
-    flatten,
     id_field_candidates,
     normalize_id,
     normalize_key,
@@ -332,8 +331,7 @@ class Pipeline:
             elif record_id not in occurrences:
                 fresh_ids.append(record_id)
             index = occurrences[record_id] = occurrences.get(record_id, -1) + 1
-            scalars, arrays = flatten(record, split_children=True)
-            children = plan.observe_flat(scalars, arrays, check_ints=context.check_ints)
+            scalars, children = plan.flatten_and_observe(record, check_ints=context.check_ints)
             created, updated = record_times(record, context.fallback_time)
             if updated == context.fallback_time:
                 _note_unreadable_time(record, record_id, context)

@@ -1,6 +1,6 @@
 """Report views stage: the read-only finance views a sync leaves in the database.
 
-May import stdlib, ``errors``, ``sql_dialect`` and ``json_analyzer``. A finance team's
+May import stdlib, ``sql_dialect``, ``destinations`` and ``json_analyzer``. A finance team's
 first questions (sales by month, who owes what and how old it is, what we owe, the sync
 history) are answered by SQL views over the ``json_*`` tables, so any SQL client, BI tool
 or Datasette can read them without knowing how the tool lays out Zoho's JSON.

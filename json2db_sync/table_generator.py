@@ -1,9 +1,11 @@
 """Table generator stage: the only place that runs DDL (create, add column, index, drop).
 
-May import stdlib, ``errors``, ``sql_dialect``, ``json_analyzer`` and ``destinations``
-(``savepoint``). Schema evolution only adds: a table is created when missing, a column
-added when new; nothing is dropped or retyped in place, except by
-:func:`recreate_tables`, which drops ``json_*`` tables only.
+May import stdlib, ``errors``, ``sql_dialect``, ``json_analyzer``, ``destinations``
+(``savepoint``) and ``report_views`` (to drop the views a change would block). Schema
+evolution adds tables and columns and widens a column's type where later data needs it
+(PostgreSQL ``ALTER COLUMN ... TYPE``; on SQLite an INTEGER column becomes REAL through a
+twin column); nothing is dropped, except by :func:`recreate_tables`, which drops
+``json_*`` tables only.
 """
 
 from __future__ import annotations
