@@ -106,10 +106,10 @@ def count_and_examples(
 ) -> tuple[int, list[object]]:
     """How many rows an offending-rows query returns, and its first distinct labels."""
     dialect = dialect_of(conn)
-    count = conn.execute(dialect.count_of(query), tuple(params)).fetchone()[0]
+    count = conn.execute(dialect.checks.count_of(query), tuple(params)).fetchone()[0]
     if not count:
         return 0, []
-    rows = conn.execute(dialect.first_distinct(query), (*params, EXAMPLE_LIMIT)).fetchall()
+    rows = conn.execute(dialect.checks.first_distinct(query), (*params, EXAMPLE_LIMIT)).fetchall()
     return int(count), [row[0] for row in rows if row[0] is not None]
 
 

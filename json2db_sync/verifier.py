@@ -209,7 +209,7 @@ def _scoped_foreign_key_check(ctx: VerifyContext, table: TableInfo) -> list[tupl
         return list(ctx.conn.execute(ctx.dialect.foreign_key_check_table(table.name)))
     found: list[tuple[Any, ...]] = []
     for fkid, _seq, parent, column, parent_column, *_ in keys:
-        query = ctx.dialect.foreign_key_violations(table.name, column, parent, parent_column, scope)
+        query = ctx.dialect.checks.foreign_key_violations(table.name, column, parent, parent_column, scope)
         found.extend((table.name, rowid, parent, fkid) for (rowid,) in ctx.conn.execute(query))
     found.sort(key=lambda row: (row[1], row[3]))
     return found
@@ -223,7 +223,7 @@ def check_orphan_child_rows(ctx: VerifyContext) -> Check:
         parent = ctx.catalog.tables[child.parent or ""]
         if not parent.has("id"):
             continue
-        query = ctx.dialect.offending_orphans(child.name, parent.name, ctx.scope_of(child))
+        query = ctx.dialect.checks.offending_orphans(child.name, parent.name, ctx.scope_of(child))
         count, examples = count_and_examples(ctx.conn, query)
         note = f"{child.name}: {plural(count, 'row')} without a row in {parent.name}"
         findings.add(count, examples, note)
@@ -238,10 +238,10 @@ def check_null_or_duplicate_ids(ctx: VerifyContext) -> Check:
     for table in ctx.selected:
         if not table.has("id"):
             continue
-        count, examples = count_and_examples(ctx.conn, ctx.dialect.offending_null_ids(table.name, ctx.scope_of(table)))
+        count, examples = count_and_examples(ctx.conn, ctx.dialect.checks.offending_null_ids(table.name, ctx.scope_of(table)))
         findings.add(count, examples, f"{table.name}: {plural(count, 'row')} without an id")
         per_parent = table.is_child and table.has("parent_id")
-        query = ctx.dialect.offending_duplicate_ids(table.name, per_parent, ctx.scope_of(table))
+        query = ctx.dialect.checks.offending_duplicate_ids(table.name, per_parent, ctx.scope_of(table))
         count, examples = count_and_examples(ctx.conn, query)
         scope = " within one parent" if per_parent else ""
         note = f"{table.name}: {plural(count, 'id')} held by more than one row{scope}"
@@ -260,7 +260,7 @@ def check_required_fields(ctx: VerifyContext) -> Check:
         total_column = "total" if table.has("total") else None
         for wanted, column in (("date", document_date_column(table)), ("total", total_column)):
             count, examples = count_and_examples(
-                ctx.conn, ctx.dialect.offending_blanks(table.name, column, table.label, ctx.scope_of(table))
+                ctx.conn, ctx.dialect.checks.offending_blanks(table.name, column, table.label, ctx.scope_of(table))
             )
             findings.add(count, examples, f"{table.name}: {plural(count, 'row')} without a {wanted}")
     ok = f"every document has a date and a total ({plural(len(documents), 'document table')})"
@@ -276,10 +276,10 @@ def check_date_formats(ctx: VerifyContext) -> Check:
             if not table.holds_text(column):
                 continue
             if is_date_column(column):
-                query = ctx.dialect.nonstandard_dates(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.checks.nonstandard_dates(table.name, column, table.label, ctx.scope_of(table))
                 valid, kind = is_valid_date, "date"
             elif is_timestamp_column(column):
-                query = ctx.dialect.nonstandard_timestamps(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.checks.nonstandard_timestamps(table.name, column, table.label, ctx.scope_of(table))
                 valid, kind = is_valid_timestamp, "timestamp"
             else:
                 continue
@@ -306,11 +306,11 @@ def check_numeric_values(ctx: VerifyContext) -> Check:
             # nothing else: no need to read it for text, and it is read as a number as it is.
             typed = ctx.dialect.STRICT_TYPES and table.holds_numbers(column)
             if not typed:
-                query = ctx.dialect.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
+                query = ctx.dialect.checks.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
                 count, examples = count_and_examples(ctx.conn, query)
                 findings.add(count, examples, f"{where}: {plural(count, 'value')} not a number")
             if column in NON_NEGATIVE_COLUMNS and not signed:
-                query = ctx.dialect.offending_negatives(
+                query = ctx.dialect.checks.offending_negatives(
                     table.name, column, table.label, ctx.scope_of(table), typed=typed
                 )
                 count, examples = count_and_examples(ctx.conn, query)
@@ -331,7 +331,7 @@ def check_document_arithmetic(ctx: VerifyContext) -> Check:
             pairs.append((parent, child))
     for parent, child in pairs:
         typed = ctx.dialect.STRICT_TYPES and parent.holds_numbers("sub_total") and child.holds_numbers("item_total")
-        query = ctx.dialect.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent), typed=typed)
+        query = ctx.dialect.checks.subtotal_mismatches(parent.name, child.name, ctx.scope_of(parent), typed=typed)
         rows = ctx.conn.execute(query, (SUBTOTAL_TOLERANCE + _FLOAT_SLACK,)).fetchall()
         if rows:
             worst_id, sub_total, items_total, _ = rows[0]
@@ -361,7 +361,7 @@ def _reference_check(
         return make_check(name, "ok", f"not applicable: no {what} loaded")
     findings = Findings()
     for table, column in sources:
-        query = ctx.dialect.offending_references(table.name, column, target.name, ctx.scope_of(table))
+        query = ctx.dialect.checks.offending_references(table.name, column, target.name, ctx.scope_of(table))
         count, examples = count_and_examples(ctx.conn, query)
         note = f"{table.name}.{column}: {plural(count, 'reference')} not in {target.name}"
         findings.add(count, examples, note)
@@ -547,8 +547,8 @@ def _build_scopes(conn: Any, row_ids: Mapping[str, Collection[str]]) -> dict[str
     for index, (table, ids) in enumerate(sorted(row_ids.items())):
         name = f"json2db_scope_{index}"
         dialect = dialect_of(conn)
-        conn.execute(dialect.create_scope_table(name))
-        conn.executemany(dialect.insert_scope_id(name), ((i,) for i in ids))
+        conn.execute(dialect.checks.create_scope_table(name))
+        conn.executemany(dialect.checks.insert_scope_id(name), ((i,) for i in ids))
         scopes[table] = name
     return scopes
 

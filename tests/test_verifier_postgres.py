@@ -375,7 +375,7 @@ def test_sql_date_check_agrees_with_python(pg_url: str, pg_schema: str, pg_query
     pg_query("CREATE TABLE json_probe (id TEXT PRIMARY KEY, date TEXT)")
     for index, value in enumerate(DATE_EDGES):
         pg_query("INSERT INTO json_probe (id, date) VALUES (%s, %s)", (f"R-{index:02d}", value))
-    flagged = {value for _, value in pg_query(pg.nonstandard_dates("json_probe", "date", "id"))}
+    flagged = {value for _, value in pg_query(pg.checks.nonstandard_dates("json_probe", "date", "id"))}
     rejected = {value for value in DATE_EDGES if not is_valid_date(value)}
     assert rejected <= flagged
     assert flagged - rejected == {"2026-01-01T00:00:00"}  # an ISO timestamp: Python accepts it

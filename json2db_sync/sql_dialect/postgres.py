@@ -407,15 +407,8 @@ def stage_name(number: int) -> str:
 
 # --- the verifier's read-only queries (written once in sql_dialect/checks.py) -----------
 
-_CHECKS = _Checks(_pg_checks.PostgresCheckFragments())
-create_scope_table, insert_scope_id = _CHECKS.create_scope_table, _CHECKS.insert_scope_id
-count_of, first_distinct = _CHECKS.count_of, _CHECKS.first_distinct
-offending_null_ids, offending_duplicate_ids = _CHECKS.offending_null_ids, _CHECKS.offending_duplicate_ids
-offending_orphans, offending_blanks = _CHECKS.offending_orphans, _CHECKS.offending_blanks
-nonstandard_dates, nonstandard_timestamps = _CHECKS.nonstandard_dates, _CHECKS.nonstandard_timestamps
-offending_non_numbers, offending_negatives = _CHECKS.offending_non_numbers, _CHECKS.offending_negatives
-subtotal_mismatches, offending_references = _CHECKS.subtotal_mismatches, _CHECKS.offending_references
-foreign_key_violations = _CHECKS.foreign_key_violations
+# callers write dialect.checks.<query>
+checks = _Checks(_pg_checks.PostgresCheckFragments())
 
 
 # --- report views ------------------------------------------------------------------------
