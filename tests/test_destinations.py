@@ -59,6 +59,14 @@ def test_dialect_of_a_connection_is_explicit(tmp_path: Path) -> None:
         dialect_of(object())
 
 
+def test_sqlite_keeps_its_temporary_storage_on_disk(tmp_path: Path) -> None:
+    """Each file loads in a savepoint whose sub-journal (the old content of every page the
+    file rewrites) is temporary storage: in memory it grew with the file and the database
+    (687 MiB at 300,000 invoices against 301 MiB on disk), so it must stay on disk."""
+    with open_destination(tmp_path / "d.db").open() as conn:
+        assert conn.execute("PRAGMA temp_store").fetchone()[0] == 1  # 1 = FILE
+
+
 def test_the_runner_fails_clearly_on_an_unknown_scheme(tmp_path: Path) -> None:
     from json2db_sync import JSON2DBSyncRunner
 

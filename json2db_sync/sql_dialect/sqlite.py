@@ -47,9 +47,15 @@ DEFERRED_FOREIGN_KEYS = False
 # standard and custom columns, and put what does not fit into one JSON column.
 MAX_COLUMNS = 2000
 
+# Temporary storage on disk (``temp_store = FILE``, said explicitly since a build may default
+# to memory): each file loads in a savepoint, and a savepoint keeps the old content of every
+# page it changes that the run's transaction had already written, in a temporary
+# "sub-journal". In memory, that journal grew with the file and with the database (re-sent
+# records rewrite old pages): a 300,000-invoice populate peaked at 687 MiB with it in memory
+# and 301 MiB with it on disk, for the same time (docs/performance.md, "Memory").
 PRAGMAS_ON_OPEN = (
     "PRAGMA foreign_keys = ON",
-    "PRAGMA temp_store = MEMORY",
+    "PRAGMA temp_store = FILE",
     "PRAGMA cache_size = -65536",
 )
 PRAGMA_WAL = "PRAGMA journal_mode = WAL"
