@@ -38,6 +38,7 @@ pg_incremental/pg_full_sync (and pg_full_sync/pg_floor_typed). --only sqlite|pos
 one of the two. Usage:
 
     python benchmarks/bench_sync.py --sizes 20000 100000 --repeat 3 [--big] [--work DIR]
+    python benchmarks/bench_sync.py --memory --sizes 20000 100000 300000 --big   (peak RSS only)
     python benchmarks/bench_sync.py --sizes 100000 --repeat 2 --only postgres \
         --postgres-url postgresql://user@127.0.0.1:5432/db
 """
@@ -486,6 +487,27 @@ def bench_big(work: Path, template: Path, target_bytes: int) -> dict:
     return {"bytes": size, "seconds": round(elapsed, 2), "rows": payload.get("rows", 0), "peak_rss_mib": round(peak / 2**20)}
 
 
+MEMORY_TARGET_MIB = 400  # issue 18: peak RSS at every size and on a 1 GB file
+
+
+def bench_memory(work: Path, invoices: int) -> dict:
+    """Peak RSS of full_sync and populate at one size, without the floor and the peer (which
+    parse whole files: several GiB at 300,000 invoices) and without repeats: memory, unlike
+    time, does not move with the machine's load."""
+    print(f"\n== {invoices} invoices, memory ==", flush=True)
+    data = generate(work, invoices)
+    dbs = work / f"db_{invoices}"
+    dbs.mkdir(exist_ok=True)
+    result: dict = {"invoices": invoices}
+    for case in ("full_sync", "populate"):
+        elapsed, peak, payload = ours(case, fresh(dbs / f"{case}.db"), data)
+        verdict = "within" if peak / 2**20 <= MEMORY_TARGET_MIB else "ABOVE"
+        print(f"  {case:<10} {elapsed:7.2f}s  CPU {payload['cpu_seconds']:6.2f}s  peak RSS {mib(peak)}"
+              f"  ({verdict} the {MEMORY_TARGET_MIB} MiB target)  rows {payload.get('rows', 0)}", flush=True)
+        result[case] = {"seconds": round(elapsed, 2), "peak_rss_mib": round(peak / 2**20), "rows": payload.get("rows", 0)}
+    return result
+
+
 def help_time() -> float:
     exe = Path(sys.executable).with_name("json2db-sync")
     argv = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "json2db_sync", "--help"]
@@ -512,12 +534,15 @@ def main() -> int:
         "its schemas bench_pg_*_<size> are dropped and re-created",
     )
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="run only the SQLite or the PostgreSQL cases")
+    parser.add_argument("--memory", action="store_true",
+                        help="SQLite: only the peak RSS of full_sync and populate per size (no floor, no peer, "
+                        "no repeats), and of the big file with --big")
     parser.add_argument("--typed-floor", action="store_true",
                         help="PostgreSQL: also time the typed floor (floor_copy_postgres.py --types)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     run_sqlite = args.only != "postgres"
-    run_postgres = args.only != "sqlite"
+    run_postgres = args.only != "sqlite" and not args.memory
     if run_postgres and not args.postgres_url:
         print("note: PostgreSQL cases skipped (no --postgres-url and JSON2DB_BENCH_POSTGRES_URL is not set)")
         run_postgres = False
@@ -526,13 +551,16 @@ def main() -> int:
           + (f", {pg_version(args.postgres_url)}" if run_postgres else ""))
     figures: dict = {"sizes": []}
     for size in args.sizes:
+        if args.memory:
+            figures.setdefault("memory", []).append(bench_memory(args.work, size))
+            continue
         if run_sqlite:
             figures["sizes"].append(bench_size(args.work, size, args.repeat))
         if run_postgres:
             figures.setdefault("postgres", []).append(bench_postgres(args.work, size, args.repeat, args.postgres_url, args.typed_floor))
     if args.big and run_sqlite:
         figures["big"] = bench_big(args.work, generate(args.work, args.sizes[0]), int(args.big_bytes))
-    if run_sqlite:
+    if run_sqlite and not args.memory:
         figures["help_seconds"] = round(help_time(), 3)
         print(f"\njson2db-sync --help: {figures['help_seconds']:.3f}s")
     if args.out:
