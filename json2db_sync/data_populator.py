@@ -26,6 +26,7 @@ from .destinations import utc_now_text
 from .json_analyzer import (
     NUMERIC_TYPES,
     EntityPlan,
+    Flat,
     TablePlan,
     child_id_fields,
     normalize_id,
@@ -63,8 +64,8 @@ class Prepared:
     """One record ready to write: flattened once, with its times and child arrays."""
 
     record_id: str
-    scalars: dict[tuple[str, ...], Any]
-    children: dict[str, list[tuple[Any, dict[tuple[str, ...], Any]]]]  # element, its scalars
+    scalars: Flat
+    children: dict[str, list[tuple[Any, Flat]]]  # element, its scalars
     created: str | None
     updated: str | None
     fields: tuple[str, ...] = ()  # the record's top-level keys (what it says something about)
@@ -173,8 +174,8 @@ class Populator:
         for item in writes:
             scalars = item.scalars
             is_new = item.is_new
-            keys = tuple(scalars)
-            if keys != last_keys or layout is None:  # (see _write_children)
+            keys = scalars.paths
+            if keys is not last_keys or layout is None:  # (see _write_children)
                 layout = _layout_of(main, keys)
                 last_keys = keys
             values = layout.values(scalars, is_new=is_new)
@@ -221,16 +222,16 @@ class Populator:
         id_fields = child_id_fields(table.entity, table.field or "")
         count = 0
         # Elements mostly share a key set, met in runs: the last one's layout and group are
-        # kept, so that a row costs a comparison of key tuples (whose paths are mostly the
-        # very same objects: see json_analyzer.flatten), not a hash of them. The plan does
-        # not change while a batch is written, so neither do the layouts.
+        # kept, so that a row costs an identity test of its paths (one tuple per flat
+        # shape: see json_analyzer.Flat), not a hash of them. The plan does not change
+        # while a batch is written, so neither do the layouts.
         last_keys: tuple[tuple[str, ...], ...] | None = None
         layout: RowLayout | None = None
         rows: list[tuple[Any, ...]] = []
         for parent_id, created, updated, elements in parents:
             for position, (element, scalars) in enumerate(elements):
-                keys = tuple(scalars)
-                if keys != last_keys or layout is None:
+                keys = scalars.paths
+                if keys is not last_keys or layout is None:
                     layout = _layout_of(table, keys)
                     rows = groups.setdefault(layout.columns, [])
                     last_keys = keys
@@ -300,7 +301,7 @@ class RowLayout:
     def values(self, scalars: Mapping[tuple[str, ...], Any], *, is_new: bool = True) -> Sequence[Any]:
         """The row's values in column order (the overflow JSON last, as a patch that the
         upsert merges: a key set to null there removes a value that no longer applies)."""
-        raw = list(scalars.values())
+        raw = scalars.raw if type(scalars) is Flat else list(scalars.values())
         picked = self.pick(raw)
         if "" not in self.pick_numeric(picked):
             if self.plain:
@@ -386,7 +387,7 @@ def stale_columns(
 ) -> StaleColumns | None:
     """The cached :class:`StaleColumns` for this key set and these top-level fields (None
     when the record fills every column of the fields it carries: the usual case)."""
-    key = (_STALE, tuple(scalars), fields)
+    key = (_STALE, scalars.paths if type(scalars) is Flat else tuple(scalars), fields)
     found = table.layouts.get(key, _UNSET)  # type: ignore[arg-type]
     if found is _UNSET:
         found = table.layouts[key] = _build_stale(table, scalars, fields)  # type: ignore[index]
@@ -442,7 +443,7 @@ def _fits_number(value: Any) -> bool:
 def row_layout(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> RowLayout:
     """The cached layout for this record's key set (the plan clears the cache whenever a
     column is added or a path starts holding arrays)."""
-    return _layout_of(table, tuple(scalars))
+    return _layout_of(table, scalars.paths if type(scalars) is Flat else tuple(scalars))
 
 
 def _layout_of(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:

@@ -13,7 +13,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
@@ -46,6 +46,7 @@ KIND_TEXT = "text"
 
 # A bare JSON array element that is not an object lands in this child column.
 SCALAR_ELEMENT_COLUMN = "value"
+_SCALAR_ELEMENT_PATHS = ((SCALAR_ELEMENT_COLUMN,),)
 EMPTY_KEY_NAME = "_empty"
 
 
@@ -345,6 +346,109 @@ def flatten_shaped(
     return scalars, arrays, tuple(trail)  # type: ignore[arg-type]  # None excluded
 
 
+class Flat(Mapping[Path_, Any]):
+    """A flattened record as the load carries it: its paths and its values in the same order.
+
+    Records of one flat shape share one ``paths`` tuple (see :func:`flatten_flat`), so the
+    writer tells two key sets apart by identity and picks a row's values from ``raw`` with
+    one ``itemgetter``, and no ``{path: value}`` dict is built per record (building one
+    was the largest single item of flattening). It reads like that dict (a ``Mapping``)
+    for everything off the hot path; lookups by path there are linear."""
+
+    __slots__ = ("paths", "raw")
+
+    def __init__(self, paths: tuple[Path_, ...], raw: list[Any]) -> None:
+        self.paths = paths
+        self.raw = raw
+
+    @classmethod
+    def of(cls, scalars: Mapping[Path_, Any]) -> Flat:
+        """The same flat record from a ``{path: value}`` mapping."""
+        if type(scalars) is Flat:
+            return scalars
+        return cls(tuple(scalars), list(scalars.values()))
+
+    def __getitem__(self, path: Path_) -> Any:
+        try:
+            return self.raw[self.paths.index(path)]
+        except ValueError:
+            raise KeyError(path) from None
+
+    def __iter__(self) -> Iterator[Path_]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.paths
+
+    def values(self) -> list[Any]:  # type: ignore[override]  # a list: indexable, cheap
+        return self.raw
+
+    def items(self) -> list[tuple[Path_, Any]]:  # type: ignore[override]
+        return list(zip(self.paths, self.raw))
+
+    def __repr__(self) -> str:
+        return f"Flat({dict(zip(self.paths, self.raw))!r})"
+
+
+def flatten_flat(
+    record: Mapping[str, Any], *, split_children: bool
+) -> tuple[Flat, dict[str, list[Any]], tuple[_Shape, ...] | None]:
+    """:func:`flatten_shaped` giving a :class:`Flat` record: when every object shape of
+    the record is planned, its values are gathered into a list by slices (no dict, no
+    path hashed) and its paths are the one tuple of its flat shape; otherwise (a shape met
+    for the first time) it is flattened into a dict as before and turned into a Flat."""
+    raw: list[Any] = []
+    arrays: dict[str, list[Any]] = {}
+    trail: list[_Shape] = []
+    if _gather_into(raw, arrays if split_children else None, (), record, trail):
+        shape = tuple(trail)
+        paths = _TRAIL_PATHS.get(shape)
+        if paths is not None:
+            return Flat(paths, raw), arrays, shape
+    scalars, arrays, found = flatten_shaped(record, split_children=split_children)
+    if found is not None:
+        if len(_TRAIL_PATHS) >= _FLATTEN_STEPS_LIMIT:
+            _TRAIL_PATHS.clear()
+        paths = _TRAIL_PATHS.setdefault(found, tuple(scalars))
+        return Flat(paths, list(scalars.values())), arrays, found
+    return Flat(tuple(scalars), list(scalars.values())), arrays, None
+
+
+def _gather_into(
+    raw: list[Any],
+    arrays: dict[str, list[Any]] | None,
+    prefix: Path_,
+    obj: Mapping[str, Any],
+    trail: list[_Shape],
+) -> bool:
+    """The values of ``obj`` in flat order, by its planned steps (as :func:`_flatten_into`
+    applies them, without a dict); False, with nothing planned or marked, as soon as an
+    object shape is not planned yet (the caller then flattens the record as before)."""
+    values = list(obj.values())
+    planned = _FLATTEN_STEPS.get((prefix, tuple(obj), tuple(map(type, values)), arrays is not None))
+    if planned is None or planned is _SEEN_ONCE:
+        return False
+    trail.append(planned)
+    for step, start, stop, paths in planned.steps:
+        if step == _RUN:
+            raw.extend(values[start:stop])
+        elif step == _OBJECT:
+            value = values[start]
+            if value and not _gather_into(raw, None, paths, value, trail):
+                return False
+        else:
+            arrays[paths] = values[start]  # type: ignore[index]  # split: arrays is a dict
+    return True
+
+
+# flat shape (the planned object shapes of a record, in order) → its paths, one tuple
+# shared by every record of the shape; bounded like the steps.
+_TRAIL_PATHS: dict[tuple[Any, ...], tuple[Path_, ...]] = {}
+
+
 class _Shape:
     """The flattening steps of one object shape (prefix, keys, value types, split?):
     runs of plain values (with their paths), nested objects (with their prefix) and,
@@ -443,6 +547,13 @@ def _getter(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]] | No
     return itemgetter(*positions, positions[0]) if positions else None
 
 
+def _exact_getter(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A getter of the values at ``positions`` as a tuple, exactly those (any count)."""
+    if len(positions) >= 2:
+        return itemgetter(*positions)
+    return lambda values: tuple(values[position] for position in positions)
+
+
 def path_key(path: Path_) -> str:
     """The stored form of a JSON path (a JSON list, unambiguous whatever the keys hold)."""
     return json.dumps(list(path), ensure_ascii=False)
@@ -522,11 +633,11 @@ class TablePlan:
         watch = self.voted_shapes.get(shape)
         if watch is not None:
             texts, ints = watch
+            values = scalars.raw if type(scalars) is Flat else list(scalars.values())
             if not check_ints or ints is None:
-                if texts is None or not any(texts(list(scalars.values()))):
+                if texts is None or not any(texts(values)):
                     return
             elif ints is not _REVOTE:
-                values = list(scalars.values())
                 found = ints(values)
                 if sd.INT64_MIN <= min(found) and max(found) <= sd.INT64_MAX and (
                     texts is None or not any(texts(values))
@@ -597,20 +708,20 @@ class TablePlan:
 
     def observe_elements(
         self, elements: Iterable[Any], *, check_ints: bool = True
-    ) -> list[tuple[Any, dict[Path_, Any]]]:
+    ) -> list[tuple[Any, Flat]]:
         """Flatten and vote the elements of a child array; each element is returned with
         its flat scalars. Elements that are objects vote by their flat shape (most line
         items of a file share a few)."""
-        flat_elements: list[tuple[Any, dict[Path_, Any]]] = []
+        flat_elements: list[tuple[Any, Flat]] = []
         for element in elements:
             if isinstance(element, dict):
-                scalars, _, shape = flatten_shaped(element, split_children=False)
+                scalars, _, shape = flatten_flat(element, split_children=False)
                 if shape is not None:
                     self.vote(shape, scalars, check_ints=check_ints)
                 else:
                     self.observe(scalars, check_ints=check_ints)
             else:
-                scalars = {(SCALAR_ELEMENT_COLUMN,): element}
+                scalars = Flat(_SCALAR_ELEMENT_PATHS, [element])
                 self.observe(scalars, check_ints=check_ints)
             flat_elements.append((element, scalars))
         return flat_elements
@@ -707,6 +818,9 @@ class EntityPlan:
     # Table names in use across all plans and the database (lower case), shared by the
     # plans of one run so that no two tables ever get the same name.
     taken_tables: set[str] = dc_field(default_factory=set)
+    # (flat shape, JSON-text fields, child tables known) → the main table's paths (see
+    # flatten_and_observe); a derived cache of the hot path.
+    main_paths: dict[tuple[Any, ...], Any] = dc_field(default_factory=dict)
 
     @classmethod
     def new(
@@ -779,16 +893,53 @@ class EntityPlan:
 
     def flatten_and_observe(
         self, record: Mapping[str, Any], *, check_ints: bool = True
-    ) -> tuple[dict[Path_, Any], dict[str, list[tuple[Any, dict[Path_, Any]]]]]:
+    ) -> tuple[Flat, dict[str, list[tuple[Any, Flat]]]]:
         """:func:`flatten` then :meth:`observe_flat` (the record's scalars and its child
         arrays), with the record's own columns voted by its flat shape: cheaper than
-        working out its paths and types again."""
-        scalars, arrays, shape = flatten_shaped(record, split_children=True)
-        return scalars, self._observe_flat(scalars, arrays, check_ints, shape)
+        working out its paths and types again. The scalars come as a :class:`Flat` whose
+        paths are shared by the records of one flat shape (what the writer keys on)."""
+        flat, arrays, shape = flatten_flat(record, split_children=True)
+        if shape is None:  # a shape met for the first time: as a dict, voted value by value
+            scalars = dict(zip(flat.paths, flat.raw))
+            first_children = self._observe_flat(scalars, arrays, check_ints, None)
+            return Flat.of(scalars), first_children
+        children, json_fields, json_values = self._observe_arrays(arrays, check_ints)
+        key = (shape, tuple(json_fields), len(self.children))
+        found = self.main_paths.get(key)
+        if found is None:
+            found = self._main_paths(key, flat.paths, json_fields)
+        paths, keep, left = found
+        raw = flat.raw if keep is None else list(keep(flat.raw))
+        if json_values:
+            raw.extend(json_values)
+        scalars_flat = Flat(paths, raw)
+        # The flat shape, and what was done to it: arrays kept as JSON text joined the
+        # end (as lists), fields of child tables left (see _observe_flat).
+        self.main.vote((shape, key[1], left), scalars_flat, check_ints=check_ints)
+        return scalars_flat, children
+
+    def _main_paths(
+        self, key: tuple[Any, ...], paths: tuple[Path_, ...], json_fields: list[str]
+    ) -> tuple[tuple[Path_, ...], Callable[[list[Any]], tuple[Any, ...]] | None, tuple[str, ...]]:
+        """For one flat shape, its JSON-text arrays and the child tables known so far: the
+        main table's paths (child-table fields left, JSON-text arrays at the end, as
+        :meth:`_observe_flat` does to a dict), a getter of the values kept (None: all)
+        and the child-table fields that left. Cached per plan, bounded."""
+        left = tuple(name for name in self.children if (name,) in paths)
+        kept = [index for index, path in enumerate(paths) if not (len(path) == 1 and path[0] in left)]
+        found = (
+            tuple(paths[index] for index in kept) + tuple((name,) for name in json_fields),
+            _exact_getter(kept) if left else None,
+            left,
+        )
+        if len(self.main_paths) >= _FLATTEN_STEPS_LIMIT:
+            self.main_paths.clear()
+        self.main_paths[key] = found
+        return found
 
     def observe_flat(
         self, scalars: dict[Path_, Any], arrays: Mapping[str, Any], *, check_ints: bool = True
-    ) -> dict[str, list[tuple[Any, dict[Path_, Any]]]]:
+    ) -> dict[str, list[tuple[Any, Flat]]]:
         """Vote a flattened record into the plan and return its child arrays, each element
         with its flattened scalars (flattened once: the writer uses them too).
 
@@ -797,15 +948,14 @@ class EntityPlan:
         """
         return self._observe_flat(scalars, arrays, check_ints, None)
 
-    def _observe_flat(
-        self,
-        scalars: dict[Path_, Any],
-        arrays: Mapping[str, Any],
-        check_ints: bool,
-        shape: tuple[_Shape, ...] | None,
-    ) -> dict[str, list[tuple[Any, dict[Path_, Any]]]]:
-        children: dict[str, list[tuple[Any, dict[Path_, Any]]]] = {}
+    def _observe_arrays(
+        self, arrays: Mapping[str, Any], check_ints: bool
+    ) -> tuple[dict[str, list[tuple[Any, Flat]]], list[str], list[Any]]:
+        """The record's top-level arrays: child tables (their elements flattened and
+        voted) and arrays kept as JSON text (their fields and values)."""
+        children: dict[str, list[tuple[Any, Flat]]] = {}
         json_fields: list[str] = []
+        json_values: list[Any] = []
         for field_name, value in arrays.items():
             kind = self.classify_array(field_name, value)
             if kind == "child":
@@ -814,8 +964,20 @@ class EntityPlan:
                 children[field_name] = self.child_plan(field_name).observe_elements(value, check_ints=check_ints)
             elif kind == "json":
                 self.json_array_fields.add(field_name)
-                scalars[(field_name,)] = value
                 json_fields.append(field_name)
+                json_values.append(value)
+        return children, json_fields, json_values
+
+    def _observe_flat(
+        self,
+        scalars: dict[Path_, Any],
+        arrays: Mapping[str, Any],
+        check_ints: bool,
+        shape: tuple[_Shape, ...] | None,
+    ) -> dict[str, list[tuple[Any, Flat]]]:
+        children, json_fields, json_values = self._observe_arrays(arrays, check_ints)
+        for field_name, value in zip(json_fields, json_values):
+            scalars[(field_name,)] = value
         left = [field_name for field_name in self.children if scalars.pop((field_name,), _UNSEEN) is not _UNSEEN]
         if shape is None:
             self.main.observe(scalars, check_ints=check_ints)
@@ -829,11 +991,10 @@ class EntityPlan:
         return [self.main, *self.children.values()]
 
 
-def _element_scalars(element: Any) -> dict[Path_, Any]:
+def _element_scalars(element: Any) -> Flat:
     if isinstance(element, dict):
-        scalars, _ = flatten(element, split_children=False)
-        return scalars
-    return {(SCALAR_ELEMENT_COLUMN,): element}
+        return flatten_flat(element, split_children=False)[0]
+    return Flat(_SCALAR_ELEMENT_PATHS, [element])
 
 
 element_scalars = _element_scalars
