@@ -169,25 +169,34 @@ class Populator:
         groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         children: dict[str, list[ChildRows]] = {}
         replaced: dict[str, list[str]] = {}
-        last_keys: tuple[tuple[str, ...], ...] | None = None
-        layout: RowLayout | None = None
+        # Per key set met in this batch, by identity (one paths tuple per flat shape, kept
+        # alive here, so an id is never reused meanwhile): its layout and its two row
+        # groups. Parents alternate between a few key sets (list-form and detailed copies),
+        # so a row hashes no key tuple and no column tuple.
+        seen: dict[int, tuple[Any, RowLayout, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = {}
         for item in writes:
             scalars = item.scalars
             is_new = item.is_new
             keys = scalars.paths
-            if keys is not last_keys or layout is None:  # (see _write_children)
-                layout = _layout_of(main, keys)
-                last_keys = keys
+            entry = seen.get(id(keys))
+            if entry is None or entry[0] is not keys:
+                found = _layout_of(main, keys)
+                entry = seen[id(keys)] = (
+                    keys,
+                    found,
+                    groups.setdefault((True, found.columns), []),
+                    groups.setdefault((False, found.columns), []),
+                )
+            layout = entry[1]
             values = layout.values(scalars, is_new=is_new)
-            columns = layout.columns
+            rows = entry[2] if is_new else entry[3]
             if not is_new:
                 stale = stale_columns(main, scalars, item.fields)
                 if stale is not None:
                     columns, values = stale.apply(layout, values)
+                    rows = groups.setdefault((False, columns), [])
             record_id = item.record_id
-            groups.setdefault((is_new, columns), []).append(
-                (record_id, "json", item.created, item.updated, *extra_values, *values)
-            )
+            rows.append((record_id, "json", item.created, item.updated, *extra_values, *values))
             if item.children:
                 for field_name, elements in item.children.items():
                     children.setdefault(field_name, []).append((record_id, item.created, item.updated, elements))
@@ -196,6 +205,8 @@ class Populator:
         # Newest-wins was decided above against the stored state before this file (see
         # _decide), so the statement itself carries no time guard.
         for (is_new, columns), rows in groups.items():
+            if not rows:
+                continue
             all_columns = ("id", "data_source", "created_at", "updated_at", *extra_names, *columns)
             if is_new:
                 self.conn.insert_rows(main.name, all_columns, rows)
