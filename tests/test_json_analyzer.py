@@ -316,6 +316,52 @@ def test_flat_shapes_name_paths_and_types() -> None:
     assert other_type is not None and other_type != shape
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_flat_records_are_the_flattened_dicts(seed: int) -> None:
+    """flatten_flat gives what flatten gives (paths in the same order, the same values and
+    arrays) for records met the first time and after, nested objects that are empty or
+    missing, values that change type; and records of one flat shape share one paths tuple,
+    which is what the writer keys its layouts on."""
+    from json2db_sync import json_analyzer
+    from json2db_sync.json_analyzer import Flat, flatten_flat
+
+    json_analyzer._FLATTEN_STEPS.clear()
+    records = _random_records(seed, 300, big=True)
+    records += [{"invoice_id": "x", "a": {"b": {"c": {}}, "d": [1, {"e": 2}]}, "n": 1}] * 3
+    by_shape: dict = {}
+    for split in (True, False):
+        for record in records:
+            flat, arrays, shape = flatten_flat(record, split_children=split)
+            scalars, expected_arrays = flatten(record, split_children=split)
+            assert isinstance(flat, Flat)
+            assert list(flat.paths) == list(scalars) and flat.raw == list(scalars.values())
+            assert flat == scalars and dict(flat) == scalars and arrays == expected_arrays
+            if shape is not None:
+                assert by_shape.setdefault(shape, flat.paths) is flat.paths
+
+
+def test_flatten_and_observe_shares_the_main_paths_per_shape() -> None:
+    """The main table's paths of records with one flat shape (child-table fields taken out,
+    JSON-text arrays at the end) are one tuple, and the values follow them."""
+    from json2db_sync import json_analyzer
+
+    json_analyzer._FLATTEN_STEPS.clear()
+    plan = EntityPlan.new("invoices", "invoice_id")
+    results = [
+        plan.flatten_and_observe(
+            {"invoice_id": str(n), "line_items": [{"q": n}], "tags": ["t"], "total": n, "notes": ""}
+        )
+        for n in range(4)
+    ]
+    results += [plan.flatten_and_observe({"invoice_id": "9", "line_items": "", "tags": ["t"], "total": 9, "notes": ""})] * 2
+    assert results[2][0].paths is results[3][0].paths
+    assert list(results[3][0].paths) == [("invoice_id",), ("total",), ("notes",), ("tags",)]
+    assert results[3][0].raw == ["3", 3, "", ["t"]]
+    assert results[3][1]["line_items"][0][1] == {("q",): 3}
+    # Zoho's "" for an empty child array leaves the main table's paths
+    assert dict(results[-1][0]) == {("invoice_id",): "9", ("total",): 9, ("notes",): "", ("tags",): ["t"]}
+
+
 def _plan_state(plan: EntityPlan) -> dict:
     """Everything a vote decides, per table."""
     return {
