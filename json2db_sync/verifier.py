@@ -39,6 +39,7 @@ from .catalog import (
     assess_freshness,
     read_catalog,
     read_rows,
+    row_count,
 )
 from .check_context import (
     EXAMPLE_LIMIT,
@@ -541,10 +542,22 @@ def verify_database(
     return results
 
 
+# From this many ids on, a table's rows are counted to see whether the run wrote them all.
+WHOLE_TABLE_MIN_IDS = 5000
+
+
 def _build_scopes(conn: Any, row_ids: Mapping[str, Collection[str]]) -> dict[str, str]:
-    """One temp table of ids per main table (temp tables work on read-only connections)."""
+    """One temp table of ids per main table (temp tables work on read-only connections).
+
+    None for a table whose every row the run wrote (a first load): its rows are the run's
+    rows, and its checks read it whole instead of joining it with the ids (at 20,000
+    invoices 0.43 s instead of 0.77 s). Only many ids are worth a count: a nightly run's
+    few keep their scope without one."""
     scopes: dict[str, str] = {}
     for index, (table, ids) in enumerate(sorted(row_ids.items())):
+        distinct = len(ids) if isinstance(ids, (set, frozenset)) else len(set(ids))
+        if distinct >= WHOLE_TABLE_MIN_IDS and row_count(conn, table) == distinct:
+            continue
         name = f"json2db_scope_{index}"
         dialect = dialect_of(conn)
         conn.execute(dialect.checks.create_scope_table(name))

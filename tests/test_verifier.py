@@ -494,6 +494,29 @@ def test_scoped_checks_find_what_the_full_checks_find_in_the_rows_a_run_wrote(cl
     assert "foreign_key_check" not in elsewhere and "document_arithmetic" not in elsewhere
 
 
+def test_a_run_that_wrote_every_row_is_checked_on_the_whole_table(
+    clean_db: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the run's ids are every row of a table (a first load), its checks read the table
+    whole (the same rows, without joining the ids); a run that wrote some rows keeps its scope,
+    and problems in the other rows stay out of its report."""
+    from json2db_sync import verifier
+
+    monkeypatch.setattr(verifier, "WHOLE_TABLE_MIN_IDS", 1)  # the fixture's tables are small
+    with clean_db.connect() as conn:
+        every = [row[0] for row in conn.execute("SELECT id FROM json_invoices ORDER BY id")]
+        conn.execute("UPDATE json_invoices_line_items SET quantity = -1 WHERE parent_id = ?", (every[0],))
+        conn.execute("UPDATE json_invoices SET sub_total = 40 WHERE id = ?", (every[-1],))
+    conn.close()
+    full = problems(run_checks(clean_db, check_source_counts=False, tables=["json_invoices"]))
+    whole = problems(run_checks(clean_db, check_source_counts=False, tables=["json_invoices"],
+                                row_ids={"json_invoices": set(every)}))
+    assert whole == full and {"numeric_values", "document_arithmetic"} <= set(full)
+    some = problems(run_checks(clean_db, check_source_counts=False, tables=["json_invoices"],
+                               row_ids={"json_invoices": {every[-1]}}))
+    assert "document_arithmetic" in some and "numeric_values" not in some
+
+
 def test_source_counts_skip_a_vanished_file(clean_db: Built) -> None:
     (clean_db.data_dir / "items.json").unlink()
     with clean_db.connect() as conn:
