@@ -244,6 +244,11 @@ def row_count(conn: Any, table: str) -> int:
     return int(conn.execute(dialect_of(conn).count_rows(table)).fetchone()[0])
 
 
+def holds_more_rows_than(conn: Any, table: str, count: int) -> bool:
+    """Whether a table holds more than ``count`` rows (reads count + 1 rows at most)."""
+    return conn.execute(dialect_of(conn).row_after(table), (count,)).fetchone() is not None
+
+
 def newest_updated_at(conn: Any, table: TableInfo) -> object:
     """The newest ``updated_at`` of a table as stored (None without that column or rows)."""
     if not table.has("updated_at"):

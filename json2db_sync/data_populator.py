@@ -171,30 +171,28 @@ class Populator:
         replaced: dict[str, list[str]] = {}
         # Per key set met in this batch, by identity (one paths tuple per flat shape, kept
         # alive here, so an id is never reused meanwhile): its layout and its two row
-        # groups. Parents alternate between a few key sets (list-form and detailed copies),
-        # so a row hashes no key tuple and no column tuple.
-        seen: dict[int, tuple[Any, RowLayout, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = {}
+        # groups, each made on its first row (so the groups, and the rows' insertion order,
+        # follow the file as before). Parents alternate between a few key sets (list-form
+        # and detailed copies), so a row hashes no key tuple and no column tuple.
+        seen: dict[int, list[Any]] = {}  # id(paths) → [paths, layout, new rows, stored rows]
         for item in writes:
             scalars = item.scalars
             is_new = item.is_new
             keys = scalars.paths
             entry = seen.get(id(keys))
             if entry is None or entry[0] is not keys:
-                found = _layout_of(main, keys)
-                entry = seen[id(keys)] = (
-                    keys,
-                    found,
-                    groups.setdefault((True, found.columns), []),
-                    groups.setdefault((False, found.columns), []),
-                )
+                entry = seen[id(keys)] = [keys, _layout_of(main, keys), None, None]
             layout = entry[1]
             values = layout.values(scalars, is_new=is_new)
-            rows = entry[2] if is_new else entry[3]
-            if not is_new:
-                stale = stale_columns(main, scalars, item.fields)
-                if stale is not None:
-                    columns, values = stale.apply(layout, values)
-                    rows = groups.setdefault((False, columns), [])
+            stale = None if is_new else stale_columns(main, scalars, item.fields)
+            if stale is None:
+                slot = 2 if is_new else 3
+                rows = entry[slot]
+                if rows is None:
+                    rows = entry[slot] = groups.setdefault((is_new, layout.columns), [])
+            else:
+                columns, values = stale.apply(layout, values)
+                rows = groups.setdefault((False, columns), [])
             record_id = item.record_id
             rows.append((record_id, "json", item.created, item.updated, *extra_values, *values))
             if item.children:

@@ -388,6 +388,10 @@ def select_ids_in(table: str, count: int) -> str:
     return _shared.select_ids_in_sql(table, count, _PLACEHOLDER)
 
 
+def row_after(table: str) -> str:
+    return _shared.row_after_sql(table, _PLACEHOLDER)
+
+
 # Tables in the schema (SQLite's backup check counts its file's tables; the same name here).
 COUNT_TABLES = (
     "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() "

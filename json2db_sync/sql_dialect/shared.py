@@ -217,6 +217,12 @@ def count_rows(table: str) -> str:
     return f"SELECT COUNT(*) FROM {q(table)}"
 
 
+def row_after_sql(table: str, placeholder: str) -> str:
+    """A row past the first n (n bound): none when the table holds at most n rows. Reads
+    n + 1 rows at most, where a count reads the whole table (a scan on PostgreSQL)."""
+    return f"SELECT 1 FROM {q(table)} LIMIT 1 OFFSET {placeholder}"
+
+
 def upsert_sql(table: str, columns: Sequence[str], source: str, newest_wins: bool, merge_overflow: ColumnDefinition) -> str:
     """Insert records (``source``: ``VALUES (...)`` or a ``SELECT``), or update only the
     columns they carry.

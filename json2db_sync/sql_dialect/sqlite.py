@@ -335,6 +335,10 @@ def select_ids_in(table: str, count: int) -> str:
     return _shared.select_ids_in_sql(table, count, _PLACEHOLDER)
 
 
+def row_after(table: str) -> str:
+    return _shared.row_after_sql(table, _PLACEHOLDER)
+
+
 # --- report views ------------------------------------------------------------------------
 # The finance views (see sql_dialect/views.py for their shared text and report_views.py for
 # which are made). These hooks are the only places the two dialects' view SQL differs.
