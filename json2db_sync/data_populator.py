@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -30,6 +29,7 @@ from .json_analyzer import (
     TablePlan,
     child_id_fields,
     normalize_id,
+    tuple_getter,
 )
 from .load_stats import LoadOptions, LoadStats
 
@@ -303,8 +303,8 @@ class RowLayout:
     plain: bool = field(init=False, repr=False, compare=False)  # nothing but numbers to fix
 
     def __post_init__(self) -> None:
-        self.pick = _tuple_getter(self.order)
-        self.pick_numeric = _tuple_getter(self.numeric)
+        self.pick = tuple_getter(self.order)
+        self.pick_numeric = tuple_getter(self.numeric)
         self.plain = not (self.converted or self.conflicts or self.has_overflow_column)
 
     def values(self, scalars: Mapping[tuple[str, ...], Any], *, is_new: bool = True) -> Sequence[Any]:
@@ -346,17 +346,6 @@ class RowLayout:
                 extra[name] = raw[index]
             row.append(dumps_json(extra) if extra else None)
         return row
-
-
-def _tuple_getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """A C-speed picker of ``positions`` that always gives a tuple (``itemgetter`` of one
-    position gives the bare item, of none is not allowed)."""
-    if len(positions) >= 2:
-        return itemgetter(*positions)
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda values: (values[only],)
-    return lambda values: ()
 
 
 @dataclass(slots=True, frozen=True)

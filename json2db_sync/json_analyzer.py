@@ -13,7 +13,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
@@ -547,11 +547,15 @@ def _getter(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]] | No
     return itemgetter(*positions, positions[0]) if positions else None
 
 
-def _exact_getter(positions: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """A getter of the values at ``positions`` as a tuple, exactly those (any count)."""
+def tuple_getter(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A C-speed picker of exactly ``positions`` that always gives a tuple (``itemgetter`` of
+    one position gives the bare item, of none is not allowed)."""
     if len(positions) >= 2:
         return itemgetter(*positions)
-    return lambda values: tuple(values[position] for position in positions)
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    return lambda values: ()
 
 
 def path_key(path: Path_) -> str:
@@ -929,7 +933,7 @@ class EntityPlan:
         kept = [index for index, path in enumerate(paths) if not (len(path) == 1 and path[0] in left)]
         found = (
             tuple(paths[index] for index in kept) + tuple((name,) for name in json_fields),
-            _exact_getter(kept) if left else None,
+            tuple_getter(kept) if left else None,
             left,
         )
         if len(self.main_paths) >= _FLATTEN_STEPS_LIMIT:
