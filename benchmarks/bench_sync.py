@@ -113,10 +113,12 @@ print(json.dumps({"rows": rows, "peak_rss": peak_rss()}))
 """
 
 
-def run_process(argv: list[str]) -> tuple[float, int, dict]:
+def run_process(
+    argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, int, dict]:
     """Wall seconds, peak RSS (bytes, as the process measured itself) and the JSON it printed."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     out = process.stdout.read().decode() if process.stdout else ""
