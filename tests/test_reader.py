@@ -480,6 +480,59 @@ def test_nesting_limit_is_exact(tmp_path: Path, mode: str) -> None:
         read(too_deep, "invoices", mode)
 
 
+def test_a_deep_record_among_others_is_named_and_the_limit_holds_in_a_batch(tmp_path: Path, mode: str) -> None:
+    # A batch is first checked whole (one dump of the list, a level deeper than its records):
+    # records at the limit make that fail, and the record-by-record check must still let them
+    # through and name the one beyond it by its own index.
+    def nested(levels: int) -> str:
+        return '{"a":' * (levels - 1) + "{}" + "}" * (levels - 1)
+
+    at_limit = ",".join([nested(MAX_NESTING_DEPTH), '{"invoice_id": "2"}', nested(MAX_NESTING_DEPTH)])
+    ok = write(tmp_path, f"[{at_limit}]", "ok.json")
+    assert len(records_of(ok, "invoices", mode, batch_size=2)) == 3
+    beyond = write(tmp_path, f'[{at_limit},{{"invoice_id": "4"}},{nested(MAX_NESTING_DEPTH + 1)}]', "deep.json")
+    with pytest.raises(ValidationError, match="record 4: nesting is too deep"):
+        read(beyond, "invoices", mode, batch_size=2)
+
+
+def test_a_record_that_is_not_an_object_is_named_in_its_batch(tmp_path: Path, mode: str) -> None:
+    path = write(tmp_path, '[{"invoice_id": "1"}, {"invoice_id": "2"}, {"invoice_id": "3"}, [1]]')
+    with pytest.raises(ValidationError, match="element 3 of the array is an array"):
+        read(path, "invoices", mode, batch_size=2)
+
+
+# Numbers a double rounds, and look-alikes it gives back: the byte test must find the first
+# wherever they sit (at the start, after a run of digits and "-", across a 1 MiB piece).
+ROUNDED = [
+    b"99999999999999.99", b"-0.12345678901234567", b"0.1000000000000000055511151231257827",
+    b"1.234567890123456789e5", b"18446744073709551616", b"-9223372036854775809", b"12345678901234567.89",
+]
+GIVEN_BACK = [b"12345678.5", b"1234567890123456789", b"1.23456789012e5", b"99999999999.99", b"0.12345678", b"1.5"]
+
+
+@pytest.mark.parametrize("place", ["start", "after-a-dash", "across-a-piece", "late"])
+@pytest.mark.parametrize("literal", ROUNDED + GIVEN_BACK, ids=lambda b: b.decode())
+def test_the_byte_test_finds_every_number_a_double_rounds(tmp_path: Path, literal: bytes, place: str) -> None:
+    from json2db_sync.reader.files import CHUNK
+    from json2db_sync.reader.numbers import file_needs_exact_numbers, needs_exact_numbers
+
+    if place == "start":
+        body = literal
+    elif place == "after-a-dash":
+        body = b'["2024-' + literal + b'"]'  # a string: a false alarm is allowed, a miss is not
+    else:
+        cut = CHUNK - len(literal) // 2 if place == "across-a-piece" else CHUNK + 12345
+        filler = b'[{"invoice_id": "1", "notes": "' + b"x" * (cut - 31) + b'", "n": '
+        body = filler + literal + b"}]"
+    expected = literal in ROUNDED
+    found = needs_exact_numbers(memoryview(body))
+    assert found or not expected
+    if place != "after-a-dash":
+        assert found == expected
+        path = write(tmp_path, body)
+        assert file_needs_exact_numbers(path) == expected
+
+
 # --- errors: the file system ------------------------------------------------------------
 
 

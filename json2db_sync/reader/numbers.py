@@ -16,16 +16,18 @@ from pathlib import Path
 
 from .files import CHUNK, open_data_file
 
-# Digits mapped to "0", "-" and "." kept, everything else to " ": an integer beyond 64 bits then shows
+# Digits mapped to "0", "-" kept, everything else to " ": an integer beyond 64 bits then shows
 # as 20 zeros in a row (or "-" and 19). Found in ~0.045 s per 57 MiB (a regex takes 10x that).
-_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b in (0x2D, 0x2E) else 0x20 for b in range(256))
+_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b == 0x2D else 0x20 for b in range(256))
 _BIG_POSITIVE = b"0" * 20
 _BIG_NEGATIVE = b"-" + b"0" * 19
-# The "." is kept by a second table: a decimal with more than 15 significant digits has at
-# least 8 of them on one side of its point.
-_LONG_BEFORE_POINT = b"0" * 8 + b"."
-_LONG_AFTER_POINT = b"." + b"0" * 8
+# A "." with 8 digits or more on one side of it: a decimal with more than 15 significant
+# digits has at least 8 on one side of its point. The pattern starts with the literal ".", so
+# the regex engine jumps from one "." to the next over the raw bytes (about 0.5 ms per MiB,
+# where two substring searches over the translated bytes took 1.1 ms).
+_LONG_DECIMAL_POINT = re.compile(rb"\.(?:(?<=[0-9]{8}\.)|[0-9]{8})")
 _LONG_DECIMAL = re.compile(rb"-?(?:[0-9]{8,}\.[0-9]*|[0-9]*\.[0-9]{8,})(?:[eE][-+]?[0-9]+)?")
+_NUMBER_BYTES = b"0123456789-"
 
 
 def needs_exact_numbers(body: memoryview) -> bool:
@@ -34,25 +36,28 @@ def needs_exact_numbers(body: memoryview) -> bool:
     double differs from its text (``99999999999999.99``: more significant digits than a
     double holds).
 
-    orjson would silently turn such a number into a rounded float. The byte test is cheap
-    (a translate and four substring searches per MiB); for decimals it only picks the MiBs
-    holding 8 digits in a row beside a ".", which are then checked number by number.
-    False positives (long digit runs in strings) only cost a slower exact parse.
+    orjson would silently turn such a number into a rounded float. The byte test is cheap:
+    a translate and two substring searches per MiB for the integers, one regex pass that
+    stops at each "." beside 8 digits for the decimals, whose numbers are then checked one
+    by one. False positives (long digit runs in strings) only cost a slower exact parse.
     """
     overlap = len(_BIG_POSITIVE)
     for start in range(0, len(body), CHUNK):
-        raw = bytes(body[start : start + CHUNK + overlap])
-        chunk = raw.translate(_DIGITS_TABLE)
+        chunk = bytes(body[start : start + CHUNK + overlap]).translate(_DIGITS_TABLE)
         if _BIG_POSITIVE in chunk or _BIG_NEGATIVE in chunk:
             return True
-        if (_LONG_BEFORE_POINT in chunk or _LONG_AFTER_POINT in chunk) and _holds_inexact_decimal(raw):
-            return True
-    return False
+    return any(_inexact_at(body, match.start()) for match in _LONG_DECIMAL_POINT.finditer(body))
 
 
-def _holds_inexact_decimal(raw: bytes) -> bool:
-    """Whether a number in these bytes loses digits as a double (each long candidate checked)."""
-    return any(inexact_decimal(match.group().decode()) for match in _LONG_DECIMAL.finditer(raw))
+def _inexact_at(body: memoryview, point: int) -> bool:
+    """Whether the number whose "." is at ``point`` loses digits as a double. Its text starts
+    where the run of digits and "-" before the point does; the first long decimal found
+    from there is the one holding the point (nothing before the point but digits and "-")."""
+    start = point
+    while start > 0 and body[start - 1] in _NUMBER_BYTES:
+        start -= 1
+    match = _LONG_DECIMAL.search(body, start)
+    return match is not None and inexact_decimal(bytes(match.group()).decode())
 
 
 def inexact_decimal(literal: str) -> bool:
@@ -79,9 +84,13 @@ def inexact_decimal(literal: str) -> bool:
     return Decimal(repr(number)) != Decimal(literal)
 
 
+# Bytes of one read carried into the next: a long number written across two reads is seen whole.
+_STREAM_OVERLAP = 64
+
+
 def file_needs_exact_numbers(path: Path) -> bool:
     """:func:`needs_exact_numbers` over a file read 1 MiB at a time (for the streamed path)."""
-    overlap = len(_BIG_POSITIVE)
+    overlap = _STREAM_OVERLAP
     tail = b""
     with open_data_file(path) as handle:
         while True:

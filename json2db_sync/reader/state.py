@@ -49,6 +49,24 @@ class ReaderState:
         self.shape = shape
         self.envelope_key = key
 
+    def _checked_batch(self, batch: list[Any], first: int) -> list[dict[str, Any]]:
+        """The records of a batch (``first`` is the index of its first record), checked as
+        :meth:`_check_record` checks one, but at C speed for the usual batch: when every
+        record is an object and orjson can write the batch back as one list, none is too
+        deep (the list is a level more than any record in it) and none holds an integer
+        beyond 64 bits. Otherwise the records are checked one by one, which names the bad
+        one or marks ``big_integers``. One dump of a batch costs about half the dumps of its
+        records one at a time."""
+        if all(type(value) is dict for value in batch):
+            try:
+                orjson.dumps(batch)
+            except orjson.JSONEncodeError:
+                pass
+            else:
+                return batch
+        check = self._check_record
+        return [check(value, first + offset) for offset, value in enumerate(batch)]
+
     def _check_record(self, value: Any, index: int) -> dict[str, Any]:
         """A record must be an object nested no deeper than MAX_NESTING_DEPTH; say where it is not."""
         if type(value) is not dict:

@@ -61,9 +61,8 @@ class WholeFileReader(ReaderState):
             del data
             del document
             size = self.batch_size
-            check = self._check_record
             for start in range(0, len(records), size):
-                yield [check(value, start + offset) for offset, value in enumerate(records[start : start + size])]
+                yield self._checked_batch(records[start : start + size], start)
             del records
         finally:
             gc.unfreeze()
