@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -47,11 +48,14 @@ import orjson
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor_loader import ID_FIELDS, flatten, q  # noqa: E402  (the same rows and columns)
+from floor_loader import ID_FIELDS, flatten, q, record_chunks  # noqa: E402  (the same rows and columns)
 
 ENTITY = "invoices"
 # Typed floor: table → column → declared type (empty: the TEXT floor).
 TYPES: dict[str, dict[str, str]] = {}
+# Files parsed and written in 1 MiB chunks (floor_loader.record_chunks); JSON2DB_FLOOR_WHOLE=1
+# parses each file whole instead, to compare.
+CHUNKED = os.environ.get("JSON2DB_FLOOR_WHOLE") != "1"
 # The columns json2db_sync indexes in these tables (references, and the modification time).
 INDEXED = ("customer_id", "account_id", "item_id", "bill_id", "last_modified_time")
 _ZOHO_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}")
@@ -123,6 +127,12 @@ def load(url: str, schema: str, files: list[str], entity: str = ENTITY) -> tuple
         # (with it on, its full collections over the large live heap cost a third of the run).
         gc.disable()
         for file in files:
+            if CHUNKED:
+                for batch in record_chunks(Path(file), id_field):
+                    records += len(batch)
+                    rows += write_file(cur, main, children, entity, id_field, batch)
+                    del batch
+                continue
             data = orjson.loads(Path(file).read_bytes())
             batch = data[entity] if isinstance(data, dict) else data
             records += len(batch)

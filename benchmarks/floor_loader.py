@@ -8,8 +8,14 @@ inference, no quarantine, no verification, no checks of any kind: what is left i
 no loader can skip, and json2db_sync's figures are reported as ratios to it.
 
 How it is tight (each measured against the plainer loop):
-- Python's cyclic GC stays off for the whole load (parsed JSON holds no cycles); each file
-  is freed before the next one is parsed, so one file at a time is in memory.
+- Python's cyclic GC stays off for the whole load (parsed JSON holds no cycles).
+- Each file is read and parsed 1 MiB at a time (``record_chunks``: cut before a record's
+  id key, which the generated files write first), and each chunk's rows are built and
+  written before the next is parsed. At 100,000 invoices this took 13.6 s of CPU where
+  parsing each file whole took 18-20 s and 2 GiB: a chunk's objects are still in the
+  processor's cache when they are turned into rows, and the memory they free is reused
+  instead of being given back to the system and faulted in again (1.1 million page faults
+  whole, 270,000 chunked). Chunks of 0.25, 0.5 and 2 MiB took 15.2, 14.2 and 14.4 s.
 - Records are grouped by shape (keys, value types, the keys of nested objects), and for each
   shape a row builder is generated once as Python source and compiled: a record becomes its
   row tuple in one call with no per-key loop (``r['billing_address']['city']`` inline). The
@@ -27,7 +33,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -157,6 +163,38 @@ class Table:
                 self.columns.add(column)
 
 
+CHUNK = 1 << 20
+
+
+def record_chunks(path: Path, id_field: str, size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    """The records of one file (a bare array, or an envelope whose first array holds them),
+    parsed about ``size`` bytes at a time. A chunk is cut before the last ``{"<id field>"``
+    in the buffer and the ``,`` before it; no checks (the floor trusts its input)."""
+    token = b'{"' + id_field.encode() + b'"'
+    with path.open("rb") as handle:
+        buffer = handle.read(size)
+        buffer = buffer[buffer.index(b"[") + 1 :]
+        while True:
+            block = handle.read(size)
+            if not block:
+                break
+            buffer += block
+            cut = buffer.rfind(token)
+            comma = buffer.rfind(b",", 0, cut)
+            if comma < 0:
+                continue  # one record larger than the buffer: read on
+            yield orjson.loads(b"[" + buffer[:comma] + b"]")
+            buffer = buffer[cut:]
+    end = len(buffer)
+    while True:  # the last records: up to the "]" after which the rest closes the file
+        end = buffer.rindex(b"]", 0, end)
+        try:
+            yield orjson.loads(b"[" + buffer[: end + 1])
+            return
+        except orjson.JSONDecodeError:
+            continue
+
+
 def load(db: str, entity: str, files: list[str]) -> int:
     gc.disable()
     conn = sqlite3.connect(db, isolation_level=None)
@@ -171,10 +209,7 @@ def load(db: str, entity: str, files: list[str]) -> int:
     element_shapes: dict[tuple[Any, ...], Shape] = {}
     child_fields: set[str] = set()
     rows = 0
-    for file in files:
-        data = orjson.loads(Path(file).read_bytes())
-        records = data[entity] if isinstance(data, dict) else data
-        del data
+    for records in (chunk for file in files for chunk in record_chunks(Path(file), id_field)):
         by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for r in records:
             by_key.setdefault(shape_key(r), []).append(r)

@@ -22,6 +22,14 @@ from .numbers import needs_exact_numbers
 from .shapes import check_code, kind_of, top_level_keys
 from .state import ReaderState
 
+#: Bytes of JSON parsed at a time. Small on purpose: a chunk's parsed records (about 5x its
+#: bytes) are flattened and written while they are still in the processor's cache, and the
+#: memory they free is reused by the next chunk instead of going back to the system and
+#: faulting in again. Populating 100,000 invoices (800 MiB) took 25.2 s of CPU with 10.5 MiB
+#: chunks (a quarter of the whole-file threshold, as before), 22.4 s with 1 MiB and 21.2 s with
+#: 512 KiB (docs/performance.md, "Chunk size").
+CHUNK_TARGET = 512 * 1024
+
 
 class ChunkingFailed(Exception):
     """The chunked orjson path cannot settle a file; ijson carries on from where it was
@@ -45,9 +53,10 @@ class ChunkedReader(ReaderState):
         unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
         ``ChunkingFailed`` and ijson takes over from the records already handed out.
         """
-        # parsed chunk + rows in flight stay within the limit: a quarter of the threshold kept a
-        # 100,000-invoice load at 391 MiB (half of it: 488 MiB) for the same CPU time
-        base_size = max(MIB, self.threshold // 4)
+        base_size = CHUNK_TARGET
+        # One record larger than a chunk grows it, up to what the memory limit allows for a
+        # file read whole (and at least 4 MiB); beyond that ijson takes over.
+        max_size = max(_MIN_CHUNK_CEILING, self.threshold)
         chunk_size = base_size
         size = self.batch_size
         try:
@@ -73,9 +82,9 @@ class ChunkedReader(ReaderState):
                         if records is None:
                             # A record larger than the chunk, or something orjson refuses:
                             # read more, but never far past the memory the limit allows.
-                            if chunk_size >= _MAX_CHUNK_GROWTH * base_size:
+                            if chunk_size >= max_size:
                                 raise ChunkingFailed("no record boundary within the memory limit")
-                            chunk_size *= 2
+                            chunk_size = min(chunk_size * 2, max_size)
                             continue
                         chunk_size = base_size
                     index = self.records
@@ -171,7 +180,7 @@ class ChunkedReader(ReaderState):
 
 
 _CUT_ATTEMPTS = 16
-_MAX_CHUNK_GROWTH = 4  # a chunk may grow to 4x its size for one huge record, then ijson takes over
+_MIN_CHUNK_CEILING = 4 * MIB
 _FIRST_KEY = re.compile(rb'\s*\{\s*("(?:[^"\\]|\\.)*")')
 _SPACE = frozenset(WHITESPACE)
 
