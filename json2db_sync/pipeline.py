@@ -508,6 +508,7 @@ class Pipeline:
             batch_size=self.options.batch_size,
             memory_limit_mb=self.options.memory_limit_mb,
             id_field=id_field,
+            chunk_bytes=self.conn.read_chunk_bytes,
         )
 
     def _new_plan(self, entity: str, id_field: str) -> EntityPlan:

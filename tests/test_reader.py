@@ -28,6 +28,7 @@ from json2db_sync.reader import (
     singular_key,
     stream_threshold,
 )
+from json2db_sync.reader.chunked import CHUNK_TARGET
 
 MODES = {"whole": None, "stream": 0}
 
@@ -618,6 +619,22 @@ def test_chunked_parse_matches_whole_file(tmp_path: Path, envelope: bool) -> Non
     chunked, reader = _read_all(path, "invoices", stream_threshold_bytes=0, batch_size=700)
     assert reader.streamed and reader.records == 6000
     assert chunked == whole == records
+
+
+@pytest.mark.parametrize("chunk_bytes", [4096, 64 * 1024, None])
+def test_chunked_parse_cuts_chunks_of_the_size_asked(tmp_path: Path, chunk_bytes: int | None) -> None:
+    # The destination picks the chunk size (SQLite the reader's small default, PostgreSQL
+    # larger): any size gives the same records in order, and a batch never holds more than
+    # one chunk's records.
+    records = _tricky_records(3000)  # about 2.4 MiB
+    path = tmp_path / "invoices.json"
+    path.write_text(json.dumps(records))
+    reader = iter_record_batches(path, "invoices", stream_threshold_bytes=0, batch_size=5000, chunk_bytes=chunk_bytes)
+    batches = list(reader)
+    assert [record for batch in batches for record in batch] == records
+    smallest = min(len(json.dumps(record)) for record in records) + 2  # with its ", "
+    per_chunk = (chunk_bytes or CHUNK_TARGET) // smallest + 1
+    assert reader.streamed and max(map(len, batches)) <= per_chunk and len(batches) >= 3000 // per_chunk
 
 
 def test_chunked_parse_grows_for_a_record_larger_than_a_chunk(tmp_path: Path) -> None:

@@ -148,6 +148,9 @@ class PostgresConnection:
 
     kind = "postgresql"
     dialect: Dialect = pg
+    # Larger chunks than SQLite's: every batch costs the server a few statements (a 100,000-
+    # invoice populate: 24.8 s wall with 2 MiB, 26.7-27.2 s with 512 KiB).
+    read_chunk_bytes: int | None = 2 * 1024 * 1024
 
     def __init__(self, raw: Any, where: str, secrets: tuple[str, ...] = ()) -> None:
         self.raw = raw

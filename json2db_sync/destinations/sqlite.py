@@ -75,6 +75,9 @@ class SQLiteConnection(sqlite3.Connection):
 
     dialect: Dialect = sqlite_dialect
     kind = "sqlite"
+    # The reader's own small chunks (reader.chunked.CHUNK_TARGET): the parsed records are
+    # still in the processor's cache when SQLite gets them.
+    read_chunk_bytes: int | None = None
 
     def begin_write(self, db_path: Path | str) -> None:
         """Begin the run's transaction (taking SQLite's write lock at once)."""

@@ -53,7 +53,7 @@ class ChunkedReader(ReaderState):
         unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
         ``ChunkingFailed`` and ijson takes over from the records already handed out.
         """
-        base_size = CHUNK_TARGET
+        base_size = self.chunk_bytes
         # One record larger than a chunk grows it, up to what the memory limit allows for a
         # file read whole (and at least 4 MiB); beyond that ijson takes over.
         max_size = max(_MIN_CHUNK_CEILING, self.threshold)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..progress import ProgressCallback, ProgressEvent
+from .chunked import CHUNK_TARGET
 from .files import MIB, file_size
 from .shapes import Shape, default_id_fields, tail_page_context
 from .streaming import StreamingReader
@@ -67,6 +68,7 @@ class RecordReader(WholeFileReader, StreamingReader):
         id_field: str | None = None,
         stream_threshold_bytes: int | None = None,
         progress_callback: ProgressCallback | None = None,
+        chunk_bytes: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise ConfigError(
@@ -80,6 +82,7 @@ class RecordReader(WholeFileReader, StreamingReader):
             stream_threshold(memory_limit_mb) if stream_threshold_bytes is None else stream_threshold_bytes
         )
         self.progress_callback = progress_callback
+        self.chunk_bytes = CHUNK_TARGET if chunk_bytes is None else max(1, int(chunk_bytes))
         self.shape: Shape | None = None
         self.envelope_key: str | None = None
         self.records = 0
@@ -154,6 +157,7 @@ def iter_record_batches(
     id_field: str | None = None,
     stream_threshold_bytes: int | None = None,
     progress_callback: ProgressCallback | None = None,
+    chunk_bytes: int | None = None,
 ) -> RecordReader:
     """Lists of at most ``batch_size`` records of one file, in file order (see ``RecordReader``).
 
@@ -165,6 +169,7 @@ def iter_record_batches(
         id_field: the id field that marks a bare record, besides the entity's own.
         stream_threshold_bytes: overrides the size rule (0 streams every non-empty file).
         progress_callback: called once per batch with ``ProgressEvent(step="read", ...)``.
+        chunk_bytes: bytes of a large file parsed at a time (None: ``chunked.CHUNK_TARGET``).
 
     Returns:
         A ``RecordReader``: iterate it for the batches, then read ``shape`` and ``records``.
@@ -177,6 +182,7 @@ def iter_record_batches(
         id_field=id_field,
         stream_threshold_bytes=stream_threshold_bytes,
         progress_callback=progress_callback,
+        chunk_bytes=chunk_bytes,
     )
 
 

@@ -30,6 +30,7 @@ class ReaderState:
     batch_size: int
     id_fields: tuple[str, ...]
     threshold: int
+    chunk_bytes: int
     progress_callback: ProgressCallback | None
     shape: Shape | None
     envelope_key: str | None
