@@ -31,6 +31,7 @@ Usage: python benchmarks/floor_loader.py DB ENTITY FILE [FILE ...]
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -163,13 +164,21 @@ class Table:
                 self.columns.add(column)
 
 
-CHUNK = 1 << 20
+# 1 MiB chunks; JSON2DB_FLOOR_CHUNK_MIB sets another size and JSON2DB_FLOOR_WHOLE=1 parses
+# each file whole (the floor before), to compare.
+CHUNK = int(float(os.environ.get("JSON2DB_FLOOR_CHUNK_MIB", "1")) * (1 << 20))
+WHOLE = os.environ.get("JSON2DB_FLOOR_WHOLE") == "1"
 
 
-def record_chunks(path: Path, id_field: str, size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+def record_chunks(path: Path, id_field: str, size: int | None = None) -> Iterator[list[dict[str, Any]]]:
     """The records of one file (a bare array, or an envelope whose first array holds them),
     parsed about ``size`` bytes at a time. A chunk is cut before the last ``{"<id field>"``
     in the buffer and the ``,`` before it; no checks (the floor trusts its input)."""
+    if WHOLE:
+        data = orjson.loads(path.read_bytes())
+        yield data[path.stem] if isinstance(data, dict) else data
+        return
+    size = size or CHUNK
     token = b'{"' + id_field.encode() + b'"'
     with path.open("rb") as handle:
         buffer = handle.read(size)

@@ -445,10 +445,22 @@ def row_layout(table: TablePlan, scalars: Mapping[tuple[str, ...], Any]) -> RowL
 
 
 def _layout_of(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:
-    layout = table.layouts.get(keys)
+    """The layout of a key set: by the identity of its tuple when met before (no hash of
+    the paths), else by its value, built on first use."""
+    known = table.layouts_by_id.get(id(keys))
+    if known is not None and known[0] is keys:
+        found: RowLayout = known[1]
+        return found
+    layout: RowLayout | None = table.layouts.get(keys)
     if layout is None:
         layout = table.layouts[keys] = _build_layout(table, keys)
+    if len(table.layouts_by_id) >= _LAYOUTS_BY_ID_LIMIT:
+        table.layouts_by_id.clear()  # shapes met once (records flattened the slow way) come and go
+    table.layouts_by_id[id(keys)] = (keys, layout)
     return layout
+
+
+_LAYOUTS_BY_ID_LIMIT = 4096
 
 
 def _build_layout(table: TablePlan, keys: tuple[tuple[str, ...], ...]) -> RowLayout:

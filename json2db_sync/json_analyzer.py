@@ -599,6 +599,14 @@ class TablePlan:
     # per-key-set row layouts (see data_populator); derived caches for the hot path.
     converted_paths: set[Path_] = dc_field(default_factory=set)
     layouts: dict[tuple[Path_, ...], Any] = dc_field(default_factory=dict)
+    # The same layouts by the identity of a key set (one paths tuple per flat shape: see
+    # Flat), which a batch's rows find without hashing their paths; each entry keeps its
+    # tuple alive, so an id is never reused while it is here.
+    layouts_by_id: dict[int, tuple[tuple[Path_, ...], Any]] = dc_field(default_factory=dict)
+    # Bumped by every change the row layouts and the database must follow (a column, a
+    # kind, a retype); apply_plan skips a table whose revision it has already applied.
+    revision: int = 0
+    applied_revision: int = -1
     exists: bool = False
     saved_state: dict[Path_, tuple[str, str, str]] = dc_field(default_factory=dict)
     # Values that do not fit a numeric column's declared type (see _new_vote).
@@ -704,7 +712,7 @@ class TablePlan:
                 kind = KIND_TEXT
                 if path not in self.converted_paths:
                     self.converted_paths.add(path)
-                    self.layouts.clear()
+                    self.forget_layouts()
                 if exact_number and path not in self.exact_number_paths:
                     self.exact_number_paths[path] = value
             if kind not in votes:
@@ -730,6 +738,13 @@ class TablePlan:
             flat_elements.append((element, scalars))
         return flat_elements
 
+    def forget_layouts(self) -> None:
+        """Something the row layouts and the schema follow has changed (a column, a vote,
+        a retype): layouts are built again, and the next apply_plan looks at the table."""
+        self.layouts.clear()
+        self.layouts_by_id.clear()
+        self.revision += 1
+
     def forget_placeholder(self, path: Path_) -> None:
         """Drop a column that only ever held "" or null, before it is created, once the
         path turns out to be an object or a child array (Zoho sends ``"documents": ""``
@@ -740,7 +755,7 @@ class TablePlan:
         del self.columns[path]
         self.kinds.pop(path, None)
         self.used_names.discard(spec.name.lower())
-        self.layouts.clear()
+        self.forget_layouts()
         self.voted_shapes.clear()
 
     def _new_vote(self, path: Path_, kind: str, votes: set[str]) -> None:
@@ -753,7 +768,7 @@ class TablePlan:
         """
         was_numeric = sql_type_for(votes) in NUMERIC_TYPES if votes else False
         votes.add(kind)
-        self.layouts.clear()
+        self.forget_layouts()
         spec = self.columns.get(path)
         if spec is None or spec.is_overflow or spec.name.lower() not in self.existing_columns:
             return
@@ -773,7 +788,7 @@ class TablePlan:
         return spec.sql_type
 
     def _add_column(self, path: Path_) -> None:
-        self.layouts.clear()
+        self.forget_layouts()
         if len(self.columns) >= self.max_data_columns:
             self.columns[path] = ColumnSpec(sd.OVERFLOW_COLUMN, path, sd.TEXT, is_overflow=True)
             return

@@ -280,6 +280,8 @@ def apply_plan(
     executed: list[str] = []
     indexes: set[str] | None = None  # the schema's index names, listed once when needed
     for table in plan.tables():
+        if table.exists and table.applied_revision == table.revision and not include_indexes:
+            continue  # nothing new since the last call (the usual batch)
         table.resolve_types_for_new()
         if not table.exists:
             statement = plan_ddl_for_table(table, custom, dialect)
@@ -307,6 +309,7 @@ def apply_plan(
         table.pending_null_fixups.clear()
         table.pending_widen.clear()
         _save_mapping(conn, plan, table)
+        table.applied_revision = table.revision
         if include_indexes:
             if indexes is None:
                 indexes = existing_indexes(conn)
@@ -381,7 +384,7 @@ def _widen_integers(conn: Connection, table: TablePlan) -> list[str]:
         statements.extend(widen)
         spec.sql_type = sd.REAL  # the column map records the wider type
         table.declared[name] = sd.REAL
-        table.layouts.clear()
+        table.forget_layouts()
         logger.info("%s.%s holds fractions: column widened to REAL", table.name, spec.name)
     return statements
 
@@ -430,7 +433,7 @@ def _retype_untyped(conn: Connection, table: TablePlan) -> list[str]:
         conn.execute(statement)
         statements.append(statement)
         table.declared[name] = wanted
-        table.layouts.clear()
+        table.forget_layouts()
         logger.info("%s.%s holds %s values: column retyped", table.name, spec.name, wanted)
     return statements
 

@@ -69,6 +69,25 @@ def test_evolution_only_adds_and_never_retypes(conn: sqlite3.Connection) -> None
     ]
 
 
+def test_a_batch_with_nothing_new_asks_the_database_nothing_and_any_change_is_applied(
+    conn: sqlite3.Connection,
+) -> None:
+    # apply_plan runs once per batch: a table whose plan has not changed since it was last
+    # applied is skipped without a statement, and every kind of change is still applied.
+    plan = invoices_plan([{"invoice_id": "1", "total": 1, "line_items": [{"line_item_id": "a", "quantity": 2}]}])
+    apply_plan(conn, plan)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    plan.observe_record({"invoice_id": "2", "total": 3, "line_items": [{"line_item_id": "b", "quantity": 4}]})
+    assert apply_plan(conn, plan) == [] and statements == []
+    plan.observe_record({"invoice_id": "3", "total": 2.5, "line_items": [{"line_item_id": "c", "quantity": 1, "unit": "h"}]})
+    executed = apply_plan(conn, plan)
+    conn.set_trace_callback(None)
+    assert 'ALTER TABLE "json_invoices_line_items" ADD COLUMN "unit" TEXT' in executed
+    assert ("total", "REAL") in columns(conn, "json_invoices")  # widened: the fraction came in a later batch
+    assert ("unit", "TEXT") in columns(conn, "json_invoices_line_items")
+
+
 def test_stored_plans_keep_names_and_types(conn: sqlite3.Connection) -> None:
     plan = analyze_records("contacts", [[{"contact_id": "1", "Name": "a", "name": "b", "addr": {"city": "X"}}]])
     apply_plan(conn, plan)
