@@ -273,23 +273,27 @@ def check_date_formats(ctx: VerifyContext) -> Check:
     findings = Findings()
     checked = 0
     for table in ctx.selected:
-        for column in table.columns:
-            if not table.holds_text(column):
-                continue
-            if is_date_column(column):
-                query = ctx.dialect.checks.nonstandard_dates(table.name, column, table.label, ctx.scope_of(table))
-                valid, kind = is_valid_date, "date"
-            elif is_timestamp_column(column):
-                query = ctx.dialect.checks.nonstandard_timestamps(table.name, column, table.label, ctx.scope_of(table))
-                valid, kind = is_valid_timestamp, "timestamp"
-            else:
-                continue
-            checked += 1
-            bad = [(label, value) for label, value in ctx.conn.execute(query) if not valid(value)]
-            if bad:
-                count = plural(len(bad), "value")
-                note = f"{table.name}.{column}: {count} not a {kind} (e.g. {bad[0][1]!r})"
-                findings.add(len(bad), [label for label, _ in bad[:EXAMPLE_LIMIT]], note)
+        # (column, is_date): a column named like both is judged as a date
+        columns = [
+            (column, is_date_column(column)) for column in table.columns
+            if table.holds_text(column) and (is_date_column(column) or is_timestamp_column(column))
+        ]
+        if not columns:
+            continue
+        checked += len(columns)
+        query = ctx.dialect.checks.nonstandard_dates_and_times(table.name, columns, table.label, ctx.scope_of(table))
+        bad: list[list[tuple[Any, Any]]] = [[] for _ in columns]
+        for row in ctx.conn.execute(query):
+            for index, (_, is_date) in enumerate(columns):
+                value, unusual = row[1 + 2 * index], row[2 + 2 * index]
+                # SQL finds the values not of the usual shape; Python judges them (it accepts more shapes)
+                if unusual and not (is_valid_date(value) if is_date else is_valid_timestamp(value)):
+                    bad[index].append((row[0], value))
+        for (column, is_date), found in zip(columns, bad):
+            if found:
+                count = plural(len(found), "value")
+                note = f"{table.name}.{column}: {count} not a {'date' if is_date else 'timestamp'} (e.g. {found[0][1]!r})"
+                findings.add(len(found), [label for label, _ in found[:EXAMPLE_LIMIT]], note)
     ok = f"all dates and timestamps parse ({plural(checked, 'column')})"
     return findings.check("date_formats", "warning", ok)
 

@@ -314,6 +314,18 @@ TRIGGERS = [
         id="bad-dates",
     ),
     pytest.param(
+        # One scan judges every date and time column of a table: a row that is there for
+        # one column's bad value must not get another column's value judged, when SQL
+        # found nothing unusual in it ("+2500" has the usual shape; Python would refuse it),
+        # and a value SQL finds unusual but Python accepts ("09 Jun 2026") is no finding.
+        sql("UPDATE json_invoices SET date = '31/12/2026', due_date = '09 Jun 2026', "
+            "created_time = '2026-01-01T10:00:00+2500' WHERE id = 'INV-1'",
+            "UPDATE json_invoices SET due_date = '2026-02-30', date = '2026-01-05' WHERE id = 'INV-2'",
+            "UPDATE json_contacts SET created_time = 'yesterday' WHERE id = 'C-2'"),
+        {"date_formats": ("warning", 3, ["C-2", "INV-1", "INV-2"])},
+        id="several-date-columns-in-one-scan",
+    ),
+    pytest.param(
         sql("UPDATE json_contacts SET created_time = 'yesterday' WHERE id = 'C-2'"),
         {"date_formats": ("warning", 1, ["C-2"])},
         id="bad-timestamp",

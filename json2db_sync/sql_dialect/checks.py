@@ -11,7 +11,7 @@ dialect's :class:`CheckFragments`; each dialect module exposes the bound methods
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .shared import Scope, q
@@ -157,6 +157,26 @@ class Checks:
         """(label, value) of set values that are not a valid Zoho timestamp of the usual
         shape ``YYYY-MM-DDTHH:MM:SS±HHMM`` (other accepted shapes are judged in Python)."""
         return self._bad_values(table, column, label, scope, self.f.is_timestamp)
+
+    def nonstandard_dates_and_times(
+        self, table: str, columns: Sequence[tuple[str, bool]], label: str | None, scope: Scope | None = None
+    ) -> str:
+        """The date and timestamp checks of a table's columns (``(name, is_date)``) in one
+        scan: the label, then per column its value and 1 where the value is set and not of
+        the usual shape (:meth:`nonstandard_dates`, :meth:`nonstandard_timestamps`), for
+        the rows where any column is. One pass over a table instead of one per column."""
+        terms: list[str] = []
+        conditions: list[str] = []
+        for column, is_date in columns:
+            value = self.f.text(f"t.{q(column)}")
+            valid = self.f.is_date if is_date else self.f.is_timestamp
+            bad = f"({value} IS NOT NULL AND {value} <> '' AND NOT ({valid(value)}))"
+            terms.append(f"{value}, CASE WHEN {bad} THEN 1 ELSE 0 END")
+            conditions.append(bad)
+        return (
+            f"SELECT {self._label(label, 't')}, {', '.join(terms)} FROM {self._rows(table, scope, 't')} "
+            f"WHERE {' OR '.join(conditions)}{self.f.order_by_label(self._label(label, 't'))}"
+        )
 
     def offending_non_numbers(self, table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
         """Rows whose value is neither a number, NULL nor "" (Zoho's "unset")."""
