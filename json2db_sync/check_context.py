@@ -109,8 +109,13 @@ def count_and_examples(
     count = conn.execute(dialect.checks.count_of(query), tuple(params)).fetchone()[0]
     if not count:
         return 0, []
-    rows = conn.execute(dialect.checks.first_distinct(query), (*params, EXAMPLE_LIMIT)).fetchall()
-    return int(count), [row[0] for row in rows if row[0] is not None]
+    return int(count), examples_of(conn, query, params)
+
+
+def examples_of(conn: Any, query: str, params: Sequence[object] = ()) -> list[object]:
+    """The first distinct labels an offending-rows query returns (its count known already)."""
+    rows = conn.execute(dialect_of(conn).checks.first_distinct(query), (*params, EXAMPLE_LIMIT)).fetchall()
+    return [row[0] for row in rows if row[0] is not None]
 
 
 def plural(count: int, word: str) -> str:

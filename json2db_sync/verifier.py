@@ -46,6 +46,7 @@ from .check_context import (
     Findings,
     VerifyContext,
     count_and_examples,
+    examples_of,
     make_check,
     plural,
 )
@@ -299,27 +300,38 @@ def check_date_formats(ctx: VerifyContext) -> Check:
 
 
 def check_numeric_values(ctx: VerifyContext) -> Check:
-    """Amounts and quantities are numbers, and not negative where Zoho never is."""
+    """Amounts and quantities are numbers, and not negative where Zoho never is. One scan
+    of a table counts every test; the rows of a test that found some are then listed."""
     findings = Findings()
+    checks = ctx.dialect.checks
     for table in ctx.selected:
         signed = is_signed_entity(table.entity)
+        tests: list[tuple[str, bool, bool]] = []  # (column, negative?, typed)
         for column in NUMERIC_COLUMNS:
             if not table.has(column):
                 continue
-            where = f"{table.name}.{column}"
             # A number column of a database that enforces types (PostgreSQL) holds
             # nothing else: no need to read it for text, and it is read as a number as it is.
             typed = ctx.dialect.STRICT_TYPES and table.holds_numbers(column)
             if not typed:
-                query = ctx.dialect.checks.offending_non_numbers(table.name, column, table.label, ctx.scope_of(table))
-                count, examples = count_and_examples(ctx.conn, query)
-                findings.add(count, examples, f"{where}: {plural(count, 'value')} not a number")
+                tests.append((column, False, typed))
             if column in NON_NEGATIVE_COLUMNS and not signed:
-                query = ctx.dialect.checks.offending_negatives(
-                    table.name, column, table.label, ctx.scope_of(table), typed=typed
-                )
-                count, examples = count_and_examples(ctx.conn, query)
-                findings.add(count, examples, f"{where}: {plural(count, 'negative value')}")
+                tests.append((column, True, typed))
+        if not tests:
+            continue
+        scope = ctx.scope_of(table)
+        counts = ctx.conn.execute(checks.numeric_offence_counts(table.name, tests, scope)).fetchone()
+        for (column, negative, typed), count in zip(tests, counts):
+            if not count:
+                continue
+            where = f"{table.name}.{column}"
+            if negative:
+                query = checks.offending_negatives(table.name, column, table.label, scope, typed=typed)
+                note = f"{where}: {plural(int(count), 'negative value')}"
+            else:
+                query = checks.offending_non_numbers(table.name, column, table.label, scope)
+                note = f"{where}: {plural(int(count), 'value')} not a number"
+            findings.add(int(count), examples_of(ctx.conn, query), note)
     ok = "quantities, rates and amounts are non-negative numbers"
     return findings.check("numeric_values", "warning", ok)
 

@@ -331,6 +331,13 @@ TRIGGERS = [
         id="bad-timestamp",
     ),
     pytest.param(
+        # One scan counts every number test of a table; each count finds its own rows.
+        sql("UPDATE json_invoices_line_items SET quantity = -2 WHERE id = 'LI-3'",
+            "UPDATE json_invoices_line_items SET rate = 'n/a' WHERE id = 'LI-1'"),
+        {"numeric_values": ("warning", 2, ["LI-3", "LI-1"])},
+        id="negative-and-text-in-one-table",
+    ),
+    pytest.param(
         sql("UPDATE json_invoices_line_items SET quantity = -2 WHERE id = 'LI-3'"),
         {"numeric_values": ("warning", 1, ["LI-3"])},
         id="negative-quantity",

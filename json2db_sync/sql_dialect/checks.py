@@ -195,6 +195,19 @@ class Checks:
             f"WHERE {self.f.below_zero('t.' + q(column), typed)}"
         )
 
+    def numeric_offence_counts(
+        self, table: str, tests: Sequence[tuple[str, bool, bool]], scope: Scope | None = None
+    ) -> str:
+        """One scan counting, per test ``(column, negative, typed)``, the rows that
+        :meth:`offending_negatives` (``negative``) or :meth:`offending_non_numbers` would
+        return: one pass over a table for all its number columns."""
+        sums = []
+        for column, negative, typed in tests:
+            value = "t." + q(column)
+            condition = self.f.below_zero(value, typed) if negative else self.f.not_a_number(value)
+            sums.append(f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
+        return f"SELECT {', '.join(sums)} FROM {self._rows(table, scope, 't')}"
+
     def subtotal_mismatches(self, parent: str, child: str, scope: Scope | None = None, *, typed: bool = False) -> str:
         """(id, sub_total, sum of item_total, difference) of parents whose ``sub_total``
         differs from their line items by more than a bound tolerance, worst first. Only
