@@ -54,7 +54,11 @@ def _inexact_at(body: memoryview, point: int) -> bool:
     where the run of digits and "-" before the point does; the first long decimal found
     from there is the one holding the point (nothing before the point but digits and "-")."""
     start = point
-    while start > 0 and body[start - 1] in _NUMBER_BYTES:
+    # No number that gets here has more than 19 digits before its point (20 in a row are
+    # found by the integer test first), so the walk back stops after 32 bytes whatever
+    # runs of "-" the bytes hold.
+    stop = max(0, point - 32)
+    while start > stop and body[start - 1] in _NUMBER_BYTES:
         start -= 1
     match = _LONG_DECIMAL.search(body, start)
     return match is not None and inexact_decimal(bytes(match.group()).decode())
