@@ -43,6 +43,7 @@ class RecordReader(WholeFileReader, StreamingReader):
 
     Attributes:
         path, entity: what is read.
+        chunk_bytes: bytes of a large file parsed at a time (the destination's choice).
         shape: the file's ``Shape``; known before the first batch is yielded.
         envelope_key: the key holding the records (``"invoices"``, ``"invoice"``), else None.
         records: records yielded so far; after exhaustion, the file's record count.
