@@ -493,9 +493,9 @@ MEMORY_TARGET_MIB = 400  # issue 18: peak RSS at every size and on a 1 GB file
 
 
 def bench_memory(work: Path, invoices: int) -> dict:
-    """Peak RSS of full_sync and populate at one size, without the floor and the peer (which
-    parse whole files: several GiB at 300,000 invoices) and without repeats: memory, unlike
-    time, does not move with the machine's load."""
+    """Peak RSS of full_sync and populate at one size, without the floor and the peer (the
+    peer parses whole files: several GiB at 300,000 invoices) and without repeats: memory,
+    unlike time, does not move with the machine's load."""
     print(f"\n== {invoices} invoices, memory ==", flush=True)
     data = generate(work, invoices)
     dbs = work / f"db_{invoices}"

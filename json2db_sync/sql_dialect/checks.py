@@ -145,32 +145,30 @@ class Checks:
         value = self.f.text(f"t.{q(column)}")
         return (
             f"SELECT {self._label(label, 't')}, {value} FROM {self._rows(table, scope, 't')} "
-            f"WHERE {value} IS NOT NULL AND {value} <> '' AND NOT ({valid(value)})"
-            f"{self.f.order_by_label(self._label(label, 't'))}"
+            f"WHERE {self._unusual(value, valid)}{self.f.order_by_label(self._label(label, 't'))}"
         )
+
+    def _unusual(self, value: str, valid: Callable[[str], str]) -> str:
+        """True when ``value`` is set (not NULL, not "") and ``valid`` says it is not."""
+        return f"({value} IS NOT NULL AND {value} <> '' AND NOT ({valid(value)}))"
 
     def nonstandard_dates(self, table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
         """(label, value) of set values that are not a valid ``YYYY-MM-DD`` date text."""
         return self._bad_values(table, column, label, scope, self.f.is_date)
-
-    def nonstandard_timestamps(self, table: str, column: str, label: str | None, scope: Scope | None = None) -> str:
-        """(label, value) of set values that are not a valid Zoho timestamp of the usual
-        shape ``YYYY-MM-DDTHH:MM:SS±HHMM`` (other accepted shapes are judged in Python)."""
-        return self._bad_values(table, column, label, scope, self.f.is_timestamp)
 
     def nonstandard_dates_and_times(
         self, table: str, columns: Sequence[tuple[str, bool]], label: str | None, scope: Scope | None = None
     ) -> str:
         """The date and timestamp checks of a table's columns (``(name, is_date)``) in one
         scan: the label, then per column its value and 1 where the value is set and not of
-        the usual shape (:meth:`nonstandard_dates`, :meth:`nonstandard_timestamps`), for
-        the rows where any column is. One pass over a table instead of one per column."""
+        the usual shape (a valid ``YYYY-MM-DD`` date, or a Zoho timestamp shaped
+        ``YYYY-MM-DDTHH:MM:SS±HHMM``: Python judges the other shapes it accepts), for the
+        rows where any column is. One pass over a table instead of one per column."""
         terms: list[str] = []
         conditions: list[str] = []
         for column, is_date in columns:
             value = self.f.text(f"t.{q(column)}")
-            valid = self.f.is_date if is_date else self.f.is_timestamp
-            bad = f"({value} IS NOT NULL AND {value} <> '' AND NOT ({valid(value)}))"
+            bad = self._unusual(value, self.f.is_date if is_date else self.f.is_timestamp)
             terms.append(f"{value}, CASE WHEN {bad} THEN 1 ELSE 0 END")
             conditions.append(bad)
         return (
