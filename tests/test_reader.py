@@ -496,19 +496,97 @@ def test_a_deep_record_among_others_is_named_and_the_limit_holds_in_a_batch(tmp_
         read(beyond, "invoices", mode, batch_size=2)
 
 
+def _nested(levels: int) -> str:
+    """A record nested ``levels`` deep (itself level 1), with an id beside the nesting."""
+    return '{"invoice_id": "deep", "a":' + '{"a":' * (levels - 2) + "{}" + "}" * (levels - 2) + "}"
+
+
+def test_the_depth_guard_leaves_orjson_exactly_the_limit() -> None:
+    # The parse refuses records beyond MAX_NESTING_DEPTH only if the guard plus the records
+    # array plus the limit is exactly how deep orjson goes (probed from the installed orjson).
+    from json2db_sync.reader.files import DEPTH_GUARD, orjson_depth_limit
+
+    assert DEPTH_GUARD > 0
+    assert DEPTH_GUARD + 1 + MAX_NESTING_DEPTH == orjson_depth_limit()
+
+
+SHAPES_OF_ONE = {
+    "array": lambda record: f"[{record}]",
+    "list-envelope": lambda record: f'{{"code": 0, "invoices": [{record}], "page_context": {{"page": 1}}}}',
+    "detail-envelope": lambda record: f'{{"code": 0, "invoice": {record}}}',
+    "bare-record": lambda record: record,
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES_OF_ONE))
+def test_the_nesting_limit_is_exact_in_every_shape(tmp_path: Path, mode: str, shape: str) -> None:
+    # The guard bounds the whole document, so in an envelope the limit is met with a level to
+    # spare, and a bare record is a level closer to the top: each must still hold exactly.
+    wrap = SHAPES_OF_ONE[shape]
+    ok = write(tmp_path, wrap(_nested(MAX_NESTING_DEPTH)), "ok.json")
+    assert len(records_of(ok, "invoices", mode)) == 1
+    for levels in (MAX_NESTING_DEPTH + 1, MAX_NESTING_DEPTH + 2, 1000):
+        too_deep = write(tmp_path, wrap(_nested(levels)), f"deep{levels}.json")
+        with pytest.raises(ValidationError, match="nesting is too deep"):
+            read(too_deep, "invoices", mode)
+
+
+@pytest.mark.parametrize("chunk_bytes", [64, 4096, 100_000])
+def test_deep_records_across_chunks_are_named_and_the_limit_holds(tmp_path: Path, chunk_bytes: int) -> None:
+    # Chunks of every size around the deep records: at the limit they load, wherever a chunk
+    # cuts; one level beyond, the record is named by its index in the file.
+    plain = [f'{{"invoice_id": "{n}", "total": {n}.5, "notes": "{"x" * (n % 50)}"}}' for n in range(300)]
+    at_limit = list(plain)
+    for index in (0, 7, 150, 299):
+        at_limit[index] = _nested(MAX_NESTING_DEPTH)
+    ok = write(tmp_path, "[" + ",".join(at_limit) + "]", "ok.json")
+    loaded = [r for batch in iter_record_batches(ok, "invoices", stream_threshold_bytes=0, batch_size=16,
+                                                 chunk_bytes=chunk_bytes) for r in batch]
+    assert len(loaded) == 300
+    assert loaded[8] == {"invoice_id": "8", "total": 8.5, "notes": "x" * 8}
+    beyond = list(at_limit)
+    beyond[151] = _nested(MAX_NESTING_DEPTH + 1)
+    deep = write(tmp_path, "[" + ",".join(beyond) + "]", "deep.json")
+    with pytest.raises(ValidationError, match="record 151: nesting is too deep"):
+        list(iter_record_batches(deep, "invoices", stream_threshold_bytes=0, batch_size=16, chunk_bytes=chunk_bytes))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"invoice_id": "1"}, {"invoice_id": "2"}',
+        '[{"invoice_id": "1"}], [{"invoice_id": "2"}]',
+        '[{"invoice_id": "1"}, {"invoice_id": "2"}]]',
+        '[[{"invoice_id": "1"}, {"invoice_id": "2"}]',
+    ],
+    ids=["two-records-bare", "two-arrays", "one-closer-too-many", "one-opener-too-many"],
+)
+def test_bytes_that_are_not_one_json_value_are_refused(tmp_path: Path, mode: str, content: str) -> None:
+    # The guard wraps the bytes in arrays before parsing: text that is not one value can
+    # parse once wrapped ("{}, {}" inside "[...]"), and must still be refused as invalid.
+    path = write(tmp_path, content)
+    with pytest.raises((DataFileError, ValidationError)):
+        read(path, "invoices", mode)
+
+
 def test_a_record_that_is_not_an_object_is_named_in_its_batch(tmp_path: Path, mode: str) -> None:
     path = write(tmp_path, '[{"invoice_id": "1"}, {"invoice_id": "2"}, {"invoice_id": "3"}, [1]]')
     with pytest.raises(ValidationError, match="element 3 of the array is an array"):
         read(path, "invoices", mode, batch_size=2)
 
 
-# Numbers a double rounds, and look-alikes it gives back: the byte test must find the first
-# wherever they sit (at the start, after a run of digits and "-", across a 1 MiB piece).
+# Numbers a double rounds or no signed 64-bit column holds (orjson gives 2**63 to 2**64 - 1 as
+# ints), and look-alikes that come back as they are: the byte test must find the first
+# wherever they sit (at the start, after a string of dashes, across a 1 MiB piece).
 ROUNDED = [
     b"99999999999999.99", b"-0.12345678901234567", b"0.1000000000000000055511151231257827",
     b"1.234567890123456789e5", b"18446744073709551616", b"-9223372036854775809", b"12345678901234567.89",
+    b"9223372036854775808", b"18446744073709551615", b"12345678901234567890.0",
 ]
-GIVEN_BACK = [b"12345678.5", b"1234567890123456789", b"1.23456789012e5", b"99999999999.99", b"0.12345678", b"1.5"]
+GIVEN_BACK = [
+    b"12345678.5", b"1234567890123456789", b"1.23456789012e5", b"99999999999.99", b"0.12345678", b"1.5",
+    b"9223372036854775807", b"-9223372036854775808", b"-123456789012345678",
+]
 
 
 @pytest.mark.parametrize("place", ["start", "after-a-dash", "after-many-dashes", "across-a-piece", "late"])
@@ -520,20 +598,41 @@ def test_the_byte_test_finds_every_number_a_double_rounds(tmp_path: Path, litera
     if place == "start":
         body = literal
     elif place == "after-a-dash":
-        body = b'["2024-' + literal + b'"]'  # a string: a false alarm is allowed, a miss is not
+        body = b'["2024-",' + literal + b"]"
     elif place == "after-many-dashes":
-        body = b'["' + b"-" * 100_000 + literal + b'"]'  # and the walk back stays short
+        body = b'["' + b"-" * 100_000 + b'",\n  ' + literal + b"]"
     else:
         cut = CHUNK - len(literal) // 2 if place == "across-a-piece" else CHUNK + 12345
         filler = b'[{"invoice_id": "1", "notes": "' + b"x" * (cut - 31) + b'", "n": '
         body = filler + literal + b"}]"
     expected = literal in ROUNDED
-    found = needs_exact_numbers(memoryview(body))
-    assert found or not expected
-    if not place.startswith("after-"):
-        assert found == expected
-        path = write(tmp_path, body)
-        assert file_needs_exact_numbers(path) == expected
+    assert needs_exact_numbers(memoryview(body)) == expected
+    path = write(tmp_path, body)
+    assert file_needs_exact_numbers(path) == expected
+
+
+@pytest.mark.parametrize("literal", ROUNDED + GIVEN_BACK, ids=lambda b: b.decode())
+def test_digits_inside_strings_are_no_integers_and_the_walk_back_stays_short(literal: bytes) -> None:
+    # Zoho's 18- and 19-digit ids are strings: a run of digits after '"' (or "-" inside a
+    # string) is not read as an integer. A long decimal inside a string still counts (the
+    # decimal test cannot tell strings), and the walk back over 100,000 dashes stays short.
+    from json2db_sync.reader.numbers import needs_exact_numbers
+
+    for body in (b'["' + literal + b'"]', b'["2024-' + literal + b'"]', b'["' + b"-" * 100_000 + literal + b'"]'):
+        found = needs_exact_numbers(memoryview(body))
+        assert found == (literal in ROUNDED and b"." in literal)
+
+
+def test_an_integer_no_64_bit_column_holds_is_loaded_exactly(tmp_path: Path, mode: str) -> None:
+    # orjson gives 2**63 .. 2**64 - 1 as Python ints: the reader must say so (big_integers),
+    # so that every record's integers are checked, not only the first of each shape.
+    records = [{"invoice_id": str(n), "amount": n} for n in range(1, 50)]
+    records[30]["amount"] = 9300000000000000000
+    path = write(tmp_path, records)
+    reader, batches = read(path, "invoices", mode, batch_size=10)
+    loaded = [r for batch in batches for r in batch]
+    assert loaded[30]["amount"] == 9300000000000000000
+    assert reader.big_integers
 
 
 # --- errors: the file system ------------------------------------------------------------

@@ -64,8 +64,7 @@ The package, one idea a module, from the bottom up (each imports only modules li
 from __future__ import annotations
 
 from ..zoho_entities import SINGULAR_KEYS
-from .diagnosis import MAX_NESTING_DEPTH
-from .files import sha256_file
+from .files import MAX_NESTING_DEPTH, sha256_file
 from .numbers import inexact_decimal
 from .record_reader import (
     PARSE_EXPANSION,

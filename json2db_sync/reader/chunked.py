@@ -17,7 +17,18 @@ from typing import IO, Any
 
 import orjson
 
-from .files import MIB, WHITESPACE, gc_paused, open_data_file
+from .files import (
+    DEPTH_GUARD,
+    GUARD_CLOSE,
+    GUARD_OPEN,
+    MIB,
+    NOT_ONE_VALUE,
+    WHITESPACE,
+    gc_paused,
+    is_depth_error,
+    open_data_file,
+    unwrap_guard,
+)
 from .numbers import needs_exact_numbers
 from .shapes import check_code, kind_of, top_level_keys
 from .state import ReaderState
@@ -46,8 +57,10 @@ class ChunkedReader(ReaderState):
     def _chunks(self, start: int) -> Iterator[list[dict[str, Any]]]:
         """Cut the records array into chunks at record boundaries and parse each with orjson.
 
-        The buffer is a bytearray whose first byte is turned into ``[`` and whose byte after
-        the cut into ``]``, so orjson parses it in place (no copy). A cut is only trusted
+        The buffer is a bytearray that starts with the depth guard and ``[`` (``_OPEN``) and
+        whose bytes after the cut are turned into ``]`` and the guard's closing for the
+        parse, so orjson parses it in place (no copy) and refuses any record nested deeper
+        than MAX_NESTING_DEPTH on the way (see ``files.DEPTH_GUARD``). A cut is only trusted
         when that parses: a balanced prefix ending in ``}`` before a ``,`` is a boundary
         between records, never a ``},{`` inside a string or a nested array. Anything
         unusual (no boundary, integers beyond 64 bits, invalid JSON) raises
@@ -62,7 +75,7 @@ class ChunkedReader(ReaderState):
         try:
             with open_data_file(self.path) as handle:
                 handle.seek(self._array_start(handle, start))
-                buffer = bytearray(b"[")
+                buffer = bytearray(_OPEN)
                 at_end = False
                 token: bytes | None = None
                 while True:
@@ -76,9 +89,9 @@ class ChunkedReader(ReaderState):
                         raise ChunkingFailed("numbers a double cannot hold need the exact parser", exact=True)
                     records: list[Any] | None
                     if at_end:
-                        records = self._parse_last_chunk(buffer)
+                        records, checked = self._parse_last_chunk(buffer)
                     else:
-                        records = self._parse_chunk(buffer, token)
+                        records, checked = self._parse_chunk(buffer, token)
                         if records is None:
                             # A record larger than the chunk, or something orjson refuses:
                             # read more, but never far past the memory the limit allows.
@@ -89,7 +102,8 @@ class ChunkedReader(ReaderState):
                         chunk_size = base_size
                     index = self.records
                     for begin in range(0, len(records), size):
-                        yield self._checked_batch(records[begin : begin + size], index + begin)
+                        batch = records[begin : begin + size]
+                        yield self._checked_batch(batch, index + begin, depth_checked=checked)
                     del records
                     if at_end:
                         self._check_streamed_tail()
@@ -116,26 +130,23 @@ class ChunkedReader(ReaderState):
                         tail_scalars.get("message", self._head_scalars.get("message")))
         self._check_envelope(self._head_keys + tail_keys, {**self._head_kinds, **tail_kinds})
 
-    def _parse_chunk(self, buffer: bytearray, token: bytes | None) -> list[Any] | None:
+    def _parse_chunk(self, buffer: bytearray, token: bytes | None) -> tuple[list[Any] | None, bool]:
         """Parse the buffer up to its last record boundary and drop those bytes from it;
         None when no boundary is found (the buffer is left as it was). Boundaries are
         looked for by the first record's first key, then by any ``},`` (records of one file
-        do not always start with the same key)."""
+        do not always start with the same key). With the records, whether the guard
+        vouched for their depth (see :func:`_loads_closed`)."""
         candidates = _boundaries(buffer, token)
         if token is not None:
             candidates = itertools.chain(candidates, _boundaries(buffer, None))
         for close, separator in candidates:
-            saved = buffer[close + 1]
-            buffer[close + 1] = 0x5D  # "]"
-            records = _loads_list(buffer, close + 2)
-            buffer[close + 1] = saved
+            records, checked = _loads_closed(buffer, close + 1, _CLOSE)
             if records is not None:
-                del buffer[:separator]
-                buffer[0] = 0x5B  # "[": the separator opens the next chunk
-                return records
-        return None
+                buffer[: separator + 1] = _OPEN  # the separator's place opens the next chunk
+                return records, checked
+        return None, False
 
-    def _parse_last_chunk(self, buffer: bytearray) -> list[Any]:
+    def _parse_last_chunk(self, buffer: bytearray) -> tuple[list[Any], bool]:
         """The array's end: the last ``]`` whose tail closes the file and whose prefix parses."""
         end = len(buffer)
         for _attempt in range(_CUT_ATTEMPTS):
@@ -144,10 +155,10 @@ class ChunkedReader(ReaderState):
                 break
             if not self._closes_file(bytes(buffer[end + 1 :])):
                 continue
-            records = _loads_list(buffer, end + 1)
+            records, checked = _loads_closed(buffer, end + 1, GUARD_CLOSE)
             if records is not None:
                 self._tail = bytes(buffer[end + 1 :]).strip(WHITESPACE)
-                return records
+                return records, checked
         raise ChunkingFailed("the end of the records array was not found")
 
     def _array_start(self, handle: IO[bytes], start: int) -> int:
@@ -180,6 +191,8 @@ class ChunkedReader(ReaderState):
 
 
 _CUT_ATTEMPTS = 16
+_OPEN = GUARD_OPEN + b"["  # what a chunk's buffer starts with
+_CLOSE = b"]" + GUARD_CLOSE  # what closes it for the parse, after a record boundary
 _MIN_CHUNK_CEILING = 4 * MIB
 _FIRST_KEY = re.compile(rb'\s*\{\s*("(?:[^"\\]|\\.)*")')
 _SPACE = frozenset(WHITESPACE)
@@ -189,7 +202,7 @@ def _first_key_token(buffer: bytearray) -> bytes | None:
     """The quoted first key of the first record (``"invoice_id"``): records of one file
     share their key order, so ``}, {"invoice_id"`` marks a boundary between records far
     more reliably than any ``},``."""
-    match = _FIRST_KEY.match(buffer, 1)
+    match = _FIRST_KEY.match(buffer, len(_OPEN))
     return match.group(1) if match else None
 
 
@@ -233,16 +246,39 @@ def _skip_space_forward(buffer: bytearray, index: int) -> int:
     return index
 
 
-def _loads_list(buffer: bytearray, length: int) -> list[Any] | None:
-    """orjson over ``buffer[:length]`` in place; None unless it is a JSON array."""
+def _loads_closed(buffer: bytearray, at: int, closing: bytes) -> tuple[list[Any] | None, bool]:
+    """Parse ``buffer[:at]`` with ``closing`` written at ``at`` for the parse (the bytes there
+    are put back after it, whatever happens). Returns the records (None unless the bytes
+    inside the guard are one JSON array) and whether the guard vouched for their depth:
+    when orjson refuses the guarded bytes for their nesting, the records are parsed again
+    without the guard, and the caller checks them one by one (which names the deep one)."""
+    saved = bytes(buffer[at : at + len(closing)])
+    buffer[at : at + len(closing)] = closing
+    try:
+        return _loads_list(buffer, at + len(closing))
+    finally:
+        buffer[at : at + len(closing)] = saved
+
+
+def _loads_list(buffer: bytearray, length: int) -> tuple[list[Any] | None, bool]:
+    """orjson over ``buffer[:length]`` in place, the guard unwrapped (see :func:`_loads_closed`)."""
     view = memoryview(buffer)
     part = view[:length]
+    inner = part[DEPTH_GUARD : length - DEPTH_GUARD]
+    checked = True
     try:
         with gc_paused(freeze=True):
-            parsed = orjson.loads(part)
+            try:
+                parsed = unwrap_guard(orjson.loads(part))
+            except orjson.JSONDecodeError as exc:
+                if not (DEPTH_GUARD and is_depth_error(exc)):
+                    raise
+                checked = False
+                parsed = orjson.loads(inner)
     except orjson.JSONDecodeError:
-        return None
+        return None, False
     finally:
+        inner.release()
         part.release()
         view.release()
-    return parsed if isinstance(parsed, list) else None
+    return (parsed, checked) if isinstance(parsed, list) and parsed is not NOT_ONE_VALUE else (None, False)

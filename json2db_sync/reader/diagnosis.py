@@ -16,13 +16,7 @@ from typing import Any
 import orjson
 
 from ..errors import DataFileError, Json2DBError, ValidationError
-from .files import CHUNK
-
-#: Deepest nesting of objects and arrays in one record (the record itself is level 1): the most
-#: orjson.dumps can write back (its limit is 255 levels with a scalar inside), so every record
-#: can be stored as JSON text or quarantined, and recursive code downstream stays far from
-#: Python's recursion limit.
-MAX_NESTING_DEPTH = 254
+from .files import CHUNK, MAX_NESTING_DEPTH
 
 ADVICE_DATA_FILES = (
     "point json2db_sync at the data files api_sync writes under "

@@ -16,11 +16,18 @@ from pathlib import Path
 
 from .files import CHUNK, open_data_file
 
-# Digits mapped to "0", "-" kept, everything else to " ": an integer beyond 64 bits then shows
-# as 20 zeros in a row (or "-" and 19). Found in ~0.045 s per 57 MiB (a regex takes 10x that).
-_DIGITS_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else b if b == 0x2D else 0x20 for b in range(256))
-_BIG_POSITIVE = b"0" * 20
-_BIG_NEGATIVE = b"-" + b"0" * 19
+# Digits and "-" mapped to "0"; the bytes a JSON value can follow ("[", ",", ":" and
+# whitespace) to "X"; everything else to " ". A number token of 19 characters or more (every
+# integer a signed 64-bit column cannot hold: 9223372036854775808 and up has 19 digits, and
+# below -9223372036854775808 "-" and 19) then shows as "X" and 19 zeros, while a long run of
+# digits inside a string (Zoho's 18- and 19-digit ids are strings) follows a '"' and does not.
+# One translate and one substring search per MiB; each run found (rare) is then read as the
+# integer it is, so a 19-digit one that fits does not send the file to the exact parser.
+_VALUE_FOLLOWS = b"[,: \t\r\n"
+_DIGITS_TABLE = bytes(
+    0x30 if (0x30 <= b <= 0x39 or b == 0x2D) else 0x58 if b in _VALUE_FOLLOWS else 0x20 for b in range(256)
+)
+_LONG_INTEGER = b"X" + b"0" * 19
 # A "." with 8 digits or more on one side of it: a decimal with more than 15 significant
 # digits has at least 8 on one side of its point. The pattern starts with the literal ".", so
 # the regex engine jumps from one "." to the next over the raw bytes (about 0.5 ms per MiB,
@@ -31,22 +38,45 @@ _NUMBER_BYTES = b"0123456789-"
 
 
 def needs_exact_numbers(body: memoryview) -> bool:
-    """Whether the bytes may hold a number a double cannot give back exactly: an integer
-    beyond 64 bits (a run of 20 digits, or "-" and 19), or a decimal whose value as a
-    double differs from its text (``99999999999999.99``: more significant digits than a
-    double holds).
+    """Whether the bytes may hold a number a double or a signed 64-bit column cannot give
+    back exactly: an integer of 19 digits or more (or "-" and 18; orjson rounds those beyond
+    64 bits into floats, and gives those between 2**63 and 2**64 as ints no INTEGER column
+    holds), or a decimal whose value as a double differs from its text
+    (``99999999999999.99``: more significant digits than a double holds).
 
-    orjson would silently turn such a number into a rounded float. The byte test is cheap:
-    a translate and two substring searches per MiB for the integers, one regex pass that
-    stops at each "." beside 8 digits for the decimals, whose numbers are then checked one
-    by one. False positives (long digit runs in strings) only cost a slower exact parse.
+    The byte test is cheap: a translate and one substring search per MiB for the integers,
+    one regex pass that stops at each "." beside 8 digits for the decimals, whose numbers
+    are then checked one by one. False positives (digits after a space inside a string)
+    only cost a slower exact parse.
     """
-    overlap = len(_BIG_POSITIVE)
+    overlap = len(_LONG_INTEGER)
     for start in range(0, len(body), CHUNK):
-        chunk = bytes(body[start : start + CHUNK + overlap]).translate(_DIGITS_TABLE)
-        if _BIG_POSITIVE in chunk or _BIG_NEGATIVE in chunk:
-            return True
+        translated = bytes(body[start : start + CHUNK + overlap]).translate(_DIGITS_TABLE)
+        if start == 0 and translated.startswith(_LONG_INTEGER[1:]) and _beyond_64_bits(body, 0):
+            return True  # (a number at the very start follows nothing)
+        found = translated.find(_LONG_INTEGER)
+        while found >= 0:
+            if _beyond_64_bits(body, start + found + 1):
+                return True
+            found = translated.find(_LONG_INTEGER, found + 1)
     return any(_inexact_at(body, match.start()) for match in _LONG_DECIMAL_POINT.finditer(body))
+
+
+def _beyond_64_bits(body: memoryview, at: int) -> bool:
+    """Whether the run of digits (and "-") at ``at`` is an integer a signed 64-bit column
+    cannot hold; True for a run that is no integer (``12-34``: the exact parser decides)."""
+    run = _DIGIT_RUN.match(body, at)
+    if run is None:
+        return False
+    try:
+        value = int(run.group())
+    except ValueError:
+        return True
+    return not (_INT64_MIN <= value <= _INT64_MAX)
+
+
+_DIGIT_RUN = re.compile(rb"[-0-9]+")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _inexact_at(body: memoryview, point: int) -> bool:
@@ -54,9 +84,9 @@ def _inexact_at(body: memoryview, point: int) -> bool:
     where the run of digits and "-" before the point does; the first long decimal found
     from there is the one holding the point (nothing before the point but digits and "-")."""
     start = point
-    # No number that gets here has more than 19 digits before its point (20 in a row are
-    # found by the integer test first), so the walk back stops after 32 bytes whatever
-    # runs of "-" the bytes hold.
+    # No number token that gets here has 19 digits before its point (those are found by
+    # the integer test first; a longer run inside a string is no number), so the walk back
+    # stops after 32 bytes whatever runs of "-" the bytes hold.
     stop = max(0, point - 32)
     while start > stop and body[start - 1] in _NUMBER_BYTES:
         start -= 1

@@ -50,9 +50,9 @@ class RecordReader(WholeFileReader, StreamingReader):
         streamed: True when the file was streamed with ijson rather than read whole.
         size: the file's size in bytes (None before reading starts).
         done: True once every batch has been yielded.
-        big_integers: True once a record holding a number a double cannot hold exactly (an
-            integer beyond 64 bits, or a decimal with more significant digits than a double
-            keeps, which comes as a ``Decimal``) was handed out
+        big_integers: True once the file is read with the exact parser (its bytes may hold an
+            integer no signed 64-bit column holds, or a decimal a double would round) or a
+            record holding an integer beyond 64 bits was handed out
             (the populator then checks every integer's range for the rest of the file).
 
     Raises (while iterating): ``DataFileError`` for a file that cannot be read or is not valid

@@ -18,7 +18,8 @@ import orjson
 
 from ..errors import ValidationError
 from ..progress import ProgressCallback
-from .diagnosis import MAX_NESTING_DEPTH, nesting_depth
+from .diagnosis import nesting_depth
+from .files import MAX_NESTING_DEPTH
 from .shapes import Shape, describe, singular_key
 
 
@@ -50,15 +51,20 @@ class ReaderState:
         self.shape = shape
         self.envelope_key = key
 
-    def _checked_batch(self, batch: list[Any], first: int) -> list[dict[str, Any]]:
+    def _checked_batch(self, batch: list[Any], first: int, *, depth_checked: bool = False) -> list[dict[str, Any]]:
         """The records of a batch (``first`` is the index of its first record), checked as
-        :meth:`_check_record` checks one, but at C speed for the usual batch: when every
-        record is an object and orjson can write the batch back as one list, none is too
-        deep (the list is a level more than any record in it) and none holds an integer
-        beyond 64 bits. Otherwise the records are checked one by one, which names the bad
-        one or marks ``big_integers``. One dump of a batch costs about half the dumps of its
-        records one at a time."""
+        :meth:`_check_record` checks one, but at C speed for the usual batch.
+
+        ``depth_checked``: the batch comes from a guarded orjson parse (see
+        ``files.DEPTH_GUARD``), which refused any record nested too deep, and orjson never
+        gives an integer beyond 64 bits: what is left is that every record is an object.
+        Otherwise, when orjson can write the batch back as one list, none is too deep (the
+        list is a level more than any record in it) and none holds an integer beyond 64
+        bits. Either way a batch that fails is checked record by record, which names the
+        bad one or marks ``big_integers``."""
         if all(type(value) is dict for value in batch):
+            if depth_checked:
+                return batch
             try:
                 orjson.dumps(batch)
             except orjson.JSONEncodeError:

@@ -117,6 +117,8 @@ class StreamingReader(ChunkedReader):
         """Batches from ``ijson.items``; the GC is paused while a batch fills, never across a yield."""
         size = self.batch_size
         check = self._check_record
+        if exact:
+            self.big_integers = True  # integers 64-bit columns may not hold: check them all
         with open_data_file(self.path) as handle:
             handle.seek(start)
             reader = _TrackingReader(handle, start)

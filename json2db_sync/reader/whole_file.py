@@ -28,7 +28,7 @@ from .diagnosis import (
     wide_encoding,
     wide_encoding_error,
 )
-from .files import BOM, gc_paused, read_bytes
+from .files import BOM, DEPTH_GUARD, GUARD_CLOSE, GUARD_OPEN, NOT_ONE_VALUE, gc_paused, read_bytes, unwrap_guard
 from .numbers import inexact_decimal, needs_exact_numbers
 from .shapes import (
     classify,
@@ -53,16 +53,21 @@ class WholeFileReader(ReaderState):
         """
         data = read_bytes(self.path)
         with gc_paused(freeze=True):
-            document = _parse_document(self.path, data)
+            document, parsed_by = _parse_document(self.path, data)
         try:
             records = self._records_of(document)
+            # The guard bounds the document's depth: a record one or two levels down (in
+            # an array or an envelope) is then within the limit; a bare record is checked.
+            checked = parsed_by == "guarded" and self.shape != "record"
+            if parsed_by == "exact":
+                self.big_integers = True  # integers 64-bit columns may not hold: check them all
             if isinstance(document, dict):
                 self._check_whole_envelope(document, data)
             del data
             del document
             size = self.batch_size
             for start in range(0, len(records), size):
-                yield self._checked_batch(records[start : start + size], start)
+                yield self._checked_batch(records[start : start + size], start, depth_checked=checked)
             del records
         finally:
             gc.unfreeze()
@@ -104,20 +109,30 @@ class WholeFileReader(ReaderState):
 _BLANK = re.compile(rb"[ \t\r\n]*")
 
 
-def _parse_document(path: Path, data: bytes) -> Any:
-    """Parse a whole document: orjson, or the stdlib when it holds integers beyond 64 bits."""
+def _parse_document(path: Path, data: bytes) -> tuple[Any, str]:
+    """Parse a whole document: orjson, or the stdlib when it may hold numbers orjson would
+    round or give as ints no 64-bit column holds. Also how it was parsed: ``"guarded"`` (by
+    orjson inside the depth guard, see ``files.DEPTH_GUARD``: then no record in an array or
+    envelope is nested deeper than the limit), ``"orjson"`` or ``"exact"``."""
     body = memoryview(data)
     if data.startswith(BOM):
         body = body[len(BOM) :]
     if _BLANK.fullmatch(body):
         raise empty_file_error(path)
     if needs_exact_numbers(body):
-        return _parse_exact(path, body, len(data) - len(body))
+        return _parse_exact(path, body, len(data) - len(body)), "exact"
+    if DEPTH_GUARD:
+        try:  # one copy of the bytes (a few ms for the largest file read whole)
+            parsed = unwrap_guard(orjson.loads(b"".join((GUARD_OPEN, body, GUARD_CLOSE))))
+        except orjson.JSONDecodeError:
+            parsed = NOT_ONE_VALUE  # too deep, or not JSON: the plain parse below tells
+        if parsed is not NOT_ONE_VALUE:
+            return parsed, "guarded"
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), "orjson"
     except orjson.JSONDecodeError as exc:
         if "64-bit" in str(exc):  # orjson before 3.10 refuses big integers instead of rounding them
-            return _parse_exact(path, body, len(data) - len(body))
+            return _parse_exact(path, body, len(data) - len(body)), "exact"
         raise orjson_error(path, body, len(data) - len(body), exc) from None
 
 
