@@ -14,9 +14,11 @@ wall time and peak RSS (each case runs in its own process) for:
   f  big file     populate_tables on one invoices.json of about 1 GB (--big)
   all             full_sync_workflow over every entity (throughput only)
 
-a, p, b and c alternate (--repeat times) so that machine drift cancels; medians of wall time
-and of each process's own CPU time (user + system: what a shared machine disturbs least) are
-reported with the ratios b/a, c/a, p/a, b/p, d/b, e/b.
+b, a, c and p alternate (--repeat times, in that order: the floor next to both of ours) so
+that machine drift cancels; medians of wall time and of each process's own CPU time (user +
+system: what a shared machine disturbs less) are reported with the ratios b/a, c/a, p/a, b/p,
+d/b, e/b, and beside b/a and c/a the median of each round's own ratio (neighbours in time:
+the steadier figure where the machine's speed drifts over minutes).
 
 With --postgres-url (default: $JSON2DB_BENCH_POSTGRES_URL) the same is measured against a
 PostgreSQL server, each case into a fresh schema bench_<case>_<size>. Outside the timed
@@ -318,7 +320,10 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
     json_bytes = sum(f.stat().st_size for f in files)
     dbs = work / f"db_{invoices}"
     dbs.mkdir(exist_ok=True)
-    cases = ("floor", "sqlite_utils", "full_sync", "populate") if have_peer() else ("floor", "full_sync", "populate")
+    # The floor runs between json2db_sync's two cases, so that each of them has it next to it
+    # in time: on a shared machine whose speed drifts over minutes, a round's own ratios
+    # compare neighbours (their median is printed beside the ratio of the medians).
+    cases = ("full_sync", "floor", "populate", "sqlite_utils") if have_peer() else ("full_sync", "floor", "populate")
     times: dict[str, list[float]] = {case: [] for case in cases}
     cpu: dict[str, list[float]] = {case: [] for case in cases}
     rss: dict[str, list[int]] = {k: [] for k in times}
@@ -369,16 +374,21 @@ def bench_size(work: Path, invoices: int, repeat: int) -> dict:
             "peak_rss_mib": round(all_rss / 2**20),
         },
     }
+    result["round_ratios"] = {
+        f"{case}/floor": [round(t / f, 3) for t, f in zip(times[case], times["floor"])]
+        for case in cases if case != "floor"
+    }
     seconds = result["seconds"]
     print(f"  rows/s   floor {rows['floor'] / seconds['floor']:,.0f}  full_sync {rows['full_sync'] / seconds['full_sync']:,.0f}"
           f"  populate {rows['populate'] / seconds['populate']:,.0f}")
     print(f"  MB/s     floor {json_bytes / 1e6 / seconds['floor']:.1f}  full_sync {json_bytes / 1e6 / seconds['full_sync']:.1f}"
           f"  populate {json_bytes / 1e6 / seconds['populate']:.1f}")
     cpu_s = result["cpu_seconds"]
+    in_round = {key: median(values) for key, values in result["round_ratios"].items()}
     print(f"  ratio b/a (full_sync / floor)  {seconds['full_sync'] / seconds['floor']:.2f}"
-          f"  (CPU {cpu_s['full_sync'] / cpu_s['floor']:.2f})")
+          f"  (CPU {cpu_s['full_sync'] / cpu_s['floor']:.2f}; median of the rounds' own {in_round['full_sync/floor']:.2f})")
     print(f"  ratio c/a (populate / floor)   {seconds['populate'] / seconds['floor']:.2f}"
-          f"  (CPU {cpu_s['populate'] / cpu_s['floor']:.2f})")
+          f"  (CPU {cpu_s['populate'] / cpu_s['floor']:.2f}; median of the rounds' own {in_round['populate/floor']:.2f})")
     if "sqlite_utils" in cases:
         print(f"  ratio p/a (sqlite_utils / floor) {seconds['sqlite_utils'] / seconds['floor']:.2f}"
               f"  (CPU {cpu_s['sqlite_utils'] / cpu_s['floor']:.2f})")

@@ -510,6 +510,34 @@ def test_the_depth_guard_leaves_orjson_exactly_the_limit() -> None:
     assert DEPTH_GUARD + 1 + MAX_NESTING_DEPTH == orjson_depth_limit()
 
 
+@pytest.mark.parametrize("content", [b"", b"[]", b"\xef\xbb\xbf[{}]", b'[{"a": 1}]' * 100_000])
+def test_a_file_is_read_between_the_guard_brackets(tmp_path: Path, content: bytes) -> None:
+    from json2db_sync.reader.files import GUARD_CLOSE, GUARD_OPEN, read_guarded
+
+    path = tmp_path / "invoices.json"
+    path.write_bytes(content)
+    buffer, size = read_guarded(path)
+    assert (bytes(buffer), size) == (GUARD_OPEN + content + GUARD_CLOSE, len(content))
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_whole(tmp_path: Path) -> None:
+    # A FIFO says it holds 0 bytes and then gives more: the room for one byte more than the
+    # file's size shows it grew, and the rest is read too.
+    import os
+    import threading
+
+    from json2db_sync.reader.files import GUARD_CLOSE, GUARD_OPEN, read_guarded
+
+    fifo = tmp_path / "invoices.json"
+    os.mkfifo(fifo)
+    content = b'[{"invoice_id": "1"}, {"invoice_id": "2"}]' * 1000
+    writer = threading.Thread(target=fifo.write_bytes, args=(content,))
+    writer.start()
+    buffer, size = read_guarded(fifo)
+    writer.join()
+    assert (bytes(buffer), size) == (GUARD_OPEN + content + GUARD_CLOSE, len(content))
+
+
 SHAPES_OF_ONE = {
     "array": lambda record: f"[{record}]",
     "list-envelope": lambda record: f'{{"code": 0, "invoices": [{record}], "page_context": {{"page": 1}}}}',

@@ -28,7 +28,7 @@ from .diagnosis import (
     wide_encoding,
     wide_encoding_error,
 )
-from .files import BOM, DEPTH_GUARD, GUARD_CLOSE, GUARD_OPEN, NOT_ONE_VALUE, gc_paused, read_bytes, unwrap_guard
+from .files import BOM, DEPTH_GUARD, GUARD_CLOSE, GUARD_OPEN, NOT_ONE_VALUE, gc_paused, read_guarded, unwrap_guard
 from .numbers import inexact_decimal, needs_exact_numbers
 from .shapes import (
     classify,
@@ -51,9 +51,10 @@ class WholeFileReader(ReaderState):
         is out: otherwise the first collection after the parse walks every object of it
         (0.14 s on a 0.19 s parse of 57 MiB) and later full collections do it again.
         """
-        data = read_bytes(self.path)
+        guarded, size = read_guarded(self.path)
+        data = memoryview(guarded)[DEPTH_GUARD : DEPTH_GUARD + size]  # the file's bytes
         with gc_paused(freeze=True):
-            document, parsed_by = _parse_document(self.path, data)
+            document, parsed_by = _parse_document(self.path, data, guarded)
         try:
             records = self._records_of(document)
             # The guard bounds the document's depth: a record one or two levels down (in
@@ -63,7 +64,8 @@ class WholeFileReader(ReaderState):
                 self.big_integers = True  # integers 64-bit columns may not hold: check them all
             if isinstance(document, dict):
                 self._check_whole_envelope(document, data)
-            del data
+            data.release()
+            del data, guarded
             del document
             size = self.batch_size
             for start in range(0, len(records), size):
@@ -94,14 +96,14 @@ class WholeFileReader(ReaderState):
             return [document[key]]
         return [document]
 
-    def _check_whole_envelope(self, document: dict[str, Any], data: bytes) -> None:
+    def _check_whole_envelope(self, document: dict[str, Any], data: memoryview) -> None:
         """Refuse an ambiguous envelope read whole. The parsed object has lost repeated keys
         (the last one wins), so the bytes are asked first whether a deciding key is written
         more than once, and only then are the top-level keys listed exactly (rarely)."""
         keys: list[str] = list(document)
         deciding = [key for key in self._deciding_keys() if key in document]
         if any(key_count(data, key, limit=2) > 1 for key in deciding):
-            keys, _ = top_level_keys(memoryview(data), self.path)
+            keys, _ = top_level_keys(data, self.path)
         kinds = {key: kind_of(value) for key, value in document.items()}
         self._check_envelope(keys, kinds)
 
@@ -109,21 +111,25 @@ class WholeFileReader(ReaderState):
 _BLANK = re.compile(rb"[ \t\r\n]*")
 
 
-def _parse_document(path: Path, data: bytes) -> tuple[Any, str]:
-    """Parse a whole document: orjson, or the stdlib when it may hold numbers orjson would
-    round or give as ints no 64-bit column holds. Also how it was parsed: ``"guarded"`` (by
-    orjson inside the depth guard, see ``files.DEPTH_GUARD``: then no record in an array or
-    envelope is nested deeper than the limit), ``"orjson"`` or ``"exact"``."""
-    body = memoryview(data)
-    if data.startswith(BOM):
+def _parse_document(path: Path, data: memoryview, guarded: bytearray) -> tuple[Any, str]:
+    """Parse a whole document (``data``, the file's bytes; ``guarded``, the same between the
+    depth guard's brackets, see ``files.read_guarded``): orjson, or the stdlib when it may
+    hold numbers orjson would round or give as ints no 64-bit column holds. Also how it was
+    parsed: ``"guarded"`` (by orjson inside the depth guard, see ``files.DEPTH_GUARD``: then
+    no record in an array or envelope is nested deeper than the limit), ``"orjson"`` or
+    ``"exact"``."""
+    body = data
+    has_bom = data[: len(BOM)] == BOM
+    if has_bom:
         body = body[len(BOM) :]
     if _BLANK.fullmatch(body):
         raise empty_file_error(path)
     if needs_exact_numbers(body):
         return _parse_exact(path, body, len(data) - len(body)), "exact"
     if DEPTH_GUARD:
-        try:  # one copy of the bytes (a few ms for the largest file read whole)
-            parsed = unwrap_guard(orjson.loads(b"".join((GUARD_OPEN, body, GUARD_CLOSE))))
+        try:  # in place; a file starting with a BOM (rare) is copied without it
+            text = b"".join((GUARD_OPEN, body, GUARD_CLOSE)) if has_bom else guarded
+            parsed = unwrap_guard(orjson.loads(text))
         except orjson.JSONDecodeError:
             parsed = NOT_ONE_VALUE  # too deep, or not JSON: the plain parse below tells
         if parsed is not NOT_ONE_VALUE:
