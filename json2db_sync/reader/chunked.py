@@ -22,7 +22,6 @@ from .files import (
     GUARD_CLOSE,
     GUARD_OPEN,
     MIB,
-    NOT_ONE_VALUE,
     WHITESPACE,
     gc_paused,
     is_depth_error,
@@ -281,4 +280,4 @@ def _loads_list(buffer: bytearray, length: int) -> tuple[list[Any] | None, bool]
         inner.release()
         part.release()
         view.release()
-    return (parsed, checked) if isinstance(parsed, list) and parsed is not NOT_ONE_VALUE else (None, False)
+    return (parsed, checked) if isinstance(parsed, list) else (None, False)  # (NOT_ONE_VALUE is no list)

@@ -76,6 +76,7 @@ def _beyond_64_bits(body: memoryview, at: int) -> bool:
 
 
 _DIGIT_RUN = re.compile(rb"[-0-9]+")
+# (sql_dialect.INT64_MIN/MAX's range: the reader sits below the SQL side and does not import it)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
